@@ -1,0 +1,28 @@
+//! Schema migrations and seed data of the P06 aggregator (sea-orm-migration).
+//!
+//! One migration per file, applied in order; the same migrations run on SQLite and PostgreSQL. The
+//! seed migrations load the administrative units of the three locality editions and the default
+//! indicator catalog from CSV files embedded at compile time (`migrations/data/`), so a binary needs
+//! no data files at run time.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20250101_000001_catalog;
+mod m20250101_000002_reports;
+mod m20250101_000003_seed_localities;
+mod m20250101_000004_seed_indicators;
+pub mod seed;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20250101_000001_catalog::Migration),
+            Box::new(m20250101_000002_reports::Migration),
+            Box::new(m20250101_000003_seed_localities::Migration),
+            Box::new(m20250101_000004_seed_indicators::Migration),
+        ]
+    }
+}

@@ -1,0 +1,8 @@
+//! Domain rules of the P06 Indicator Exchange, in plain Rust with no I/O.
+//!
+//! Handlers translate wire messages into these types, call the rules here, and hand the outcome to
+//! storage. Everything time-dependent takes its "now" from a [`clock::Clock`], so tests can pin it.
+
+pub mod clock;
+pub mod locality;
+pub mod report;
