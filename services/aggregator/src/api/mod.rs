@@ -1,0 +1,11 @@
+//! The gRPC surface of the aggregator: thin tonic services that decode, authorize, call the domain
+//! and the store, and encode.
+
+mod caller;
+mod catalog;
+mod ingest;
+mod paging;
+
+pub use caller::Caller;
+pub use catalog::CatalogApi;
+pub use ingest::IngestApi;

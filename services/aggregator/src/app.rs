@@ -1,0 +1,84 @@
+//! Building the aggregator: connect, migrate, load the catalog, assemble the gRPC services.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use p06_domain::clock::{SharedClock, SystemClock};
+
+use crate::catalog::Catalog;
+use crate::config::AggregatorConfig;
+use crate::error::Error;
+use crate::store::Store;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Catalog,
+    pub clock: SharedClock,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl AppState {
+    /// Today's date in the provinces' time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&self.time_zone).date_naive()
+    }
+}
+
+/// A ready-to-serve aggregator.
+#[derive(Clone)]
+pub struct Aggregator {
+    pub state: Arc<AppState>,
+}
+
+impl Aggregator {
+    /// Connects to the configured database, migrates it if asked, and loads the catalog.
+    pub async fn build(config: &AggregatorConfig) -> Result<Self, Error> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        config: &AggregatorConfig,
+        clock: SharedClock,
+    ) -> Result<Self, Error> {
+        let store = Store::connect(&config.database_url()).await?;
+        if config.auto_migrate {
+            store.migrate().await?;
+        }
+        let catalog = store.load_catalog().await?;
+        if catalog.indicators().is_empty() {
+            return Err(Error::Internal(
+                "the catalog is empty: run `p06-aggregator migrate` first".into(),
+            ));
+        }
+        Ok(Self {
+            state: Arc::new(AppState {
+                store,
+                catalog,
+                clock,
+                time_zone: config.time_zone,
+            }),
+        })
+    }
+}
+
+impl Aggregator {
+    /// The aggregator's gRPC services, ready to be served.
+    pub fn host(&self, auth: Arc<p06_auth::Authenticator>) -> p06_kit::host::ServiceHost {
+        use p06_kit::host::{MAX_MESSAGE_BYTES, ServiceHost};
+        use p06_proto::aggregation::catalog_service_server::CatalogServiceServer;
+        use p06_proto::aggregation::ingest_service_server::IngestServiceServer;
+
+        use crate::api::{CatalogApi, IngestApi};
+
+        ServiceHost::new(auth)
+            .add(
+                IngestServiceServer::new(IngestApi::new(self.state.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add(
+                CatalogServiceServer::new(CatalogApi::new(self.state.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+    }
+}

@@ -1,0 +1,131 @@
+//! The in-memory catalog: localities of every edition, the crosswalk and the indicators.
+//!
+//! Seed data never changes while the aggregator runs, so it is loaded once at start-up (≈ 35,000
+//! localities, a few MB) and every lookup during validation and queries is a hash-map hit.
+
+use std::collections::HashMap;
+
+use p06_domain::locality::{Edition, Level, Locality};
+use p06_domain::report::{CatalogView, Indicator};
+
+/// A crosswalk row between a 2024 and a 2025 locality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapping {
+    pub from_id: i64,
+    pub to_id: i64,
+    pub partial: bool,
+    pub default_target: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    localities: Vec<Locality>,
+    by_id: HashMap<i64, usize>,
+    by_code: HashMap<(Edition, String), usize>,
+    children: HashMap<i64, Vec<usize>>,
+    indicators: Vec<Indicator>,
+    indicator_by_code: HashMap<String, usize>,
+    mappings: Vec<Mapping>,
+}
+
+impl Catalog {
+    pub fn new(
+        mut localities: Vec<Locality>,
+        mut indicators: Vec<Indicator>,
+        mappings: Vec<Mapping>,
+    ) -> Self {
+        localities.sort_by(|a, b| (a.edition, &a.code).cmp(&(b.edition, &b.code)));
+        indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut catalog = Catalog {
+            by_id: HashMap::with_capacity(localities.len()),
+            by_code: HashMap::with_capacity(localities.len()),
+            ..Default::default()
+        };
+        for (i, l) in localities.iter().enumerate() {
+            catalog.by_id.insert(l.id, i);
+            catalog.by_code.insert((l.edition, l.code.clone()), i);
+            if let Some(parent) = l.parent_id {
+                catalog.children.entry(parent).or_default().push(i);
+            }
+        }
+        catalog.indicator_by_code = indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| (ind.code.clone(), i))
+            .collect();
+        catalog.localities = localities;
+        catalog.indicators = indicators;
+        catalog.mappings = mappings;
+        catalog
+    }
+
+    pub fn locality_by_id(&self, id: i64) -> Option<&Locality> {
+        self.by_id.get(&id).map(|&i| &self.localities[i])
+    }
+
+    /// A province of an edition by code.
+    pub fn province(&self, edition: Edition, code: &str) -> Option<&Locality> {
+        self.locality(edition, code)
+            .filter(|l| l.level == Level::Province)
+    }
+
+    /// Direct children of a locality, ordered by code.
+    pub fn children(&self, id: i64) -> impl Iterator<Item = &Locality> {
+        self.children
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.localities[i])
+    }
+
+    /// Every locality below `id`, at any depth, ordered by code.
+    pub fn descendants(&self, id: i64) -> Vec<&Locality> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(parent) = stack.pop() {
+            for child in self.children(parent) {
+                out.push(child);
+                stack.push(child.id);
+            }
+        }
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
+    }
+
+    /// Every locality of an edition, ordered by code.
+    pub fn localities(&self, edition: Edition) -> impl Iterator<Item = &Locality> {
+        self.localities.iter().filter(move |l| l.edition == edition)
+    }
+
+    /// Every locality of a province (the province itself included), ordered by code.
+    pub fn in_province(&self, province_id: i64) -> impl Iterator<Item = &Locality> {
+        self.localities
+            .iter()
+            .filter(move |l| l.province_id == province_id)
+    }
+
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
+    /// Crosswalk rows that start or end at a locality.
+    pub fn mappings_of(&self, id: i64) -> impl Iterator<Item = &Mapping> {
+        self.mappings
+            .iter()
+            .filter(move |m| m.from_id == id || m.to_id == id)
+    }
+}
+
+impl CatalogView for Catalog {
+    fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicator_by_code
+            .get(code)
+            .map(|&i| &self.indicators[i])
+    }
+
+    fn locality(&self, edition: Edition, code: &str) -> Option<&Locality> {
+        self.by_code
+            .get(&(edition, code.to_owned()))
+            .map(|&i| &self.localities[i])
+    }
+}

@@ -1,0 +1,48 @@
+//! Configuration of the aggregator, from flags or `P06_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How the aggregator runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AggregatorConfig {
+    /// Address to listen on for gRPC (h2c).
+    #[arg(long, env = "P06_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: a SQLite file in the data directory.
+    #[arg(long, env = "P06_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the embedded SQLite database (created if missing).
+    #[arg(long, env = "P06_DATA_DIR", default_value = ".p06")]
+    pub data_dir: PathBuf,
+    /// Apply pending migrations at start-up (guarded against concurrent runs on PostgreSQL).
+    #[arg(long, env = "P06_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_migrate: bool,
+    /// Time zone of the provinces' reporting calendar.
+    #[arg(long, env = "P06_TIME_ZONE", default_value = "Asia/Ho_Chi_Minh")]
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl AggregatorConfig {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("p06.sqlite").display()
+            ),
+        }
+    }
+
+    /// A configuration for tests and embedding: the given database, an ephemeral port.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Some(database_url.into()),
+            data_dir: PathBuf::from(".p06"),
+            auto_migrate: true,
+            time_zone: chrono_tz::Asia::Ho_Chi_Minh,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `p06-aggregator`: the aggregation service as its own process (production layout).
+
+use clap::{Parser, Subcommand};
+use p06_aggregator::{Aggregator, AggregatorConfig, store::Store};
+
+#[derive(Parser)]
+#[command(
+    name = "p06-aggregator",
+    version,
+    about = "P06 aggregation service (gRPC)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    config: AggregatorConfig,
+    #[command(flatten)]
+    auth: p06_kit::host::AuthArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve gRPC (the default).
+    Serve,
+    /// Apply pending migrations and exit (guarded against concurrent runs on PostgreSQL).
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let _telemetry =
+        p06_telemetry::init(p06_telemetry::TelemetryConfig::from_env("p06-aggregator"))?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            let store = Store::connect(&cli.config.database_url()).await?;
+            store.migrate().await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Serve => {
+            let aggregator = Aggregator::build(&cli.config).await?;
+            let auth = cli.auth.authenticator().await?;
+            let listener = tokio::net::TcpListener::bind(cli.config.listen).await?;
+            tracing::info!(addr = %listener.local_addr()?, "aggregator listening");
+            aggregator
+                .host(auth)
+                .serve(listener, p06_kit::host::shutdown_signal())
+                .await?;
+        }
+    }
+    Ok(())
+}

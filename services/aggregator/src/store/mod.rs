@@ -1,0 +1,146 @@
+//! Storage over sea-orm: one code path for SQLite (embedded default) and PostgreSQL (production).
+//!
+//! SQLite allows one writer at a time, so on SQLite every write transaction is serialised by an
+//! in-process mutex (one aggregator process owns a SQLite file). On PostgreSQL concurrent writers
+//! are coordinated by unique keys and, where something must happen once, advisory locks.
+
+mod catalog;
+mod reports;
+mod targets;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use reports::{NewReport, ReportHeader, Stored, StoredReceipt, StoredReport};
+pub use targets::{TargetRow, TargetUpsert, UpsertCounts};
+
+use crate::error::Error;
+
+/// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
+const MIGRATION_LOCK_KEY: i64 = 0x5006_0001;
+
+pub struct Store {
+    db: DatabaseConnection,
+    /// Present on SQLite only: the single-writer lock.
+    write_lock: Option<Mutex<()>>,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file's directory.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf)) {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        Error::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+            }
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(if is_sqlite { 4 } else { 16 })
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if is_sqlite {
+            // WAL lets readers proceed while the single writer commits; NORMAL is durable at every
+            // checkpoint and loses at most the last transactions on power loss, never corrupts.
+            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(Store {
+            db,
+            write_lock: is_sqlite.then(|| Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Applies pending migrations. On PostgreSQL an advisory lock makes concurrent starts wait for
+    /// the first one instead of racing it.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let txn = self.db.begin().await?;
+                txn.execute_unprepared(&format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .await?;
+                p06_migrations::Migrator::up(&txn, None).await?;
+                txn.commit().await?;
+            }
+            _ => {
+                let _guard = self.write_guard().await;
+                p06_migrations::Migrator::up(&self.db, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction, holding the single-writer lock on SQLite until it ends.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTxn<'_>, Error> {
+        let guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        Ok(WriteTxn { txn, _guard: guard })
+    }
+
+    async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+}
+
+/// A write transaction (and, on SQLite, the writer lock).
+pub(crate) struct WriteTxn<'a> {
+    pub txn: DatabaseTransaction,
+    _guard: Option<MutexGuard<'a, ()>>,
+}
+
+fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+/// Retries `op` when it fails with a write conflict (two writers racing for one unique key); the
+/// retried operation re-reads what it depends on.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut attempts = 0;
+    loop {
+        match op().await {
+            Err(Error::Conflict(_)) if attempts < 4 => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
+impl Store {
+    /// Closes the connection pool.
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+}

@@ -1,0 +1,421 @@
+//! Reports: every revision kept, observations inserted in batches, idempotent by request id.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use p06_domain::report::ValidReport;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
+
+use super::{Store, retry_conflicts};
+use crate::error::Error;
+
+/// Observation rows per INSERT statement (4 parameters each; below every backend's limit).
+const OBSERVATION_BATCH: usize = 1_000;
+
+/// A validated report ready to be stored.
+pub struct NewReport<'a> {
+    pub report: &'a ValidReport,
+    pub payload_sha256: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub submitted_by: &'a str,
+}
+
+/// The stored facts a receipt is made of.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct StoredReceipt {
+    pub id: i64,
+    pub revision: i32,
+    pub received_at: DateTime<Utc>,
+    pub payload_sha256: String,
+    pub deadline: Option<DateTime<Utc>>,
+    pub timeliness: Option<String>,
+    pub lateness_seconds: Option<i64>,
+    pub specificity_score: Option<i32>,
+    pub specificity_reasons: Option<String>,
+}
+
+/// Outcome of storing a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub receipt: StoredReceipt,
+    /// True when the request id had been seen with the same payload: nothing was written.
+    pub replayed: bool,
+}
+
+/// A stored revision with its observations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReport {
+    pub header: ReportHeader,
+    pub receipt: StoredReceipt,
+    /// (indicator code, locality id, value), ordered by indicator then locality id.
+    pub observations: Vec<(String, i64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct ReportHeader {
+    pub agency: String,
+    pub obligation: String,
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub submitted_by: String,
+    pub assessment: String,
+    pub obstacles: String,
+    pub proposals: String,
+}
+
+#[derive(FromQueryResult)]
+struct IdempotencyRow {
+    payload_sha256: String,
+    result_ref: String,
+}
+
+#[derive(FromQueryResult)]
+struct RevisionRow {
+    id: i64,
+    revision: i32,
+}
+
+#[derive(FromQueryResult)]
+struct ObservationRow {
+    indicator_code: String,
+    locality_id: i64,
+    value: f64,
+}
+
+const RECEIPT_COLUMNS: &[&str] = &[
+    "id",
+    "revision",
+    "received_at",
+    "payload_sha256",
+    "deadline",
+    "timeliness",
+    "lateness_seconds",
+    "specificity_score",
+    "specificity_reasons",
+];
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+impl Store {
+    /// Stores a report as the next revision of its series, in one transaction: the report row, its
+    /// observations in multi-row batches, the latest-value read model and the idempotency record.
+    ///
+    /// A request id seen before with the same payload returns the stored receipt and writes nothing;
+    /// with another payload it fails with `AlreadyExists`.
+    pub async fn insert_report(&self, new: &NewReport<'_>) -> Result<Stored, Error> {
+        retry_conflicts(|| self.try_insert_report(new)).await
+    }
+
+    async fn try_insert_report(&self, new: &NewReport<'_>) -> Result<Stored, Error> {
+        let report = new.report;
+        let scope = format!("report:{}:{}", report.agency, report.province.id);
+        let write = self.begin_write().await?;
+        let txn = &write.txn;
+
+        if let Some(seen) = idempotency_record(txn, &scope, &report.request_id).await? {
+            if seen.payload_sha256 != new.payload_sha256 {
+                return Err(Error::AlreadyExists(format!(
+                    "request_id {:?} was already used for a different report",
+                    report.request_id
+                )));
+            }
+            let id: i64 = seen
+                .result_ref
+                .parse()
+                .map_err(|_| Error::Internal(format!("bad idempotency ref {}", seen.result_ref)))?;
+            let receipt = receipt(txn, id).await?.ok_or_else(|| {
+                Error::Internal(format!("idempotency record points at missing report {id}"))
+            })?;
+            return Ok(Stored {
+                receipt,
+                replayed: true,
+            });
+        }
+
+        let previous = latest_revision(txn, report).await?;
+        let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
+
+        let insert = Query::insert()
+            .into_table(Alias::new("report"))
+            .columns(
+                [
+                    "agency",
+                    "obligation",
+                    "province_id",
+                    "period_start",
+                    "period_end",
+                    "revision",
+                    "request_id",
+                    "payload_sha256",
+                    "received_at",
+                    "submitted_by",
+                    "assessment",
+                    "obstacles",
+                    "proposals",
+                    "observation_count",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                report.agency.clone().into(),
+                report.obligation.clone().into(),
+                report.province.id.into(),
+                report.period_start.into(),
+                report.period_end.into(),
+                revision.into(),
+                report.request_id.clone().into(),
+                new.payload_sha256.to_owned().into(),
+                new.received_at.into(),
+                new.submitted_by.to_owned().into(),
+                report.narrative.assessment.clone().into(),
+                report.narrative.obstacles.clone().into(),
+                report.narrative.proposals.clone().into(),
+                (report.observations.len() as i32).into(),
+            ])
+            .returning_col(Alias::new("id"))
+            .to_owned();
+        let row = txn
+            .query_one(&insert)
+            .await?
+            .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
+        let report_id: i64 = row.try_get("", "id")?;
+
+        for chunk in report.observations.chunks(OBSERVATION_BATCH) {
+            let mut insert = Query::insert();
+            insert
+                .into_table(Alias::new("observation"))
+                .columns(["report_id", "indicator_code", "locality_id", "value"].map(Alias::new));
+            for o in chunk {
+                insert.values_panic([
+                    report_id.into(),
+                    o.indicator_code.clone().into(),
+                    o.locality_id.into(),
+                    o.value.into(),
+                ]);
+            }
+            txn.execute(&insert).await?;
+        }
+
+        // The superseded revision's figures leave the read model; the new revision's enter it.
+        if let Some(previous) = &previous {
+            let delete = Query::delete()
+                .from_table(Alias::new("latest_value"))
+                .and_where(col("report_id").eq(previous.id))
+                .to_owned();
+            txn.execute(&delete).await?;
+        }
+        for chunk in report.observations.chunks(OBSERVATION_BATCH) {
+            let mut upsert = Query::insert();
+            upsert
+                .into_table(Alias::new("latest_value"))
+                .columns(
+                    [
+                        "indicator_code",
+                        "locality_id",
+                        "period_end",
+                        "period_start",
+                        "value",
+                        "report_id",
+                        "received_at",
+                    ]
+                    .map(Alias::new),
+                )
+                .on_conflict(
+                    OnConflict::columns(
+                        ["indicator_code", "locality_id", "period_end"].map(Alias::new),
+                    )
+                    .update_columns(
+                        ["period_start", "value", "report_id", "received_at"].map(Alias::new),
+                    )
+                    .to_owned(),
+                );
+            for o in chunk {
+                upsert.values_panic([
+                    o.indicator_code.clone().into(),
+                    o.locality_id.into(),
+                    report.period_end.into(),
+                    report.period_start.into(),
+                    o.value.into(),
+                    report_id.into(),
+                    new.received_at.into(),
+                ]);
+            }
+            txn.execute(&upsert).await?;
+        }
+
+        let record = Query::insert()
+            .into_table(Alias::new("idempotency_key"))
+            .columns(
+                [
+                    "scope",
+                    "request_id",
+                    "payload_sha256",
+                    "result_ref",
+                    "created_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                scope.into(),
+                report.request_id.clone().into(),
+                new.payload_sha256.to_owned().into(),
+                report_id.to_string().into(),
+                new.received_at.into(),
+            ])
+            .to_owned();
+        txn.execute(&record).await?;
+
+        let receipt = receipt(txn, report_id).await?.ok_or_else(|| {
+            Error::Internal(format!(
+                "report {report_id} vanished inside its transaction"
+            ))
+        })?;
+        write.txn.commit().await?;
+        Ok(Stored {
+            receipt,
+            replayed: false,
+        })
+    }
+
+    /// A stored revision with its observations.
+    pub async fn report(&self, id: i64) -> Result<Option<StoredReport>, Error> {
+        let db = self.connection();
+        let mut select = Query::select();
+        select
+            .from(Alias::new("report"))
+            .and_where(col("id").eq(id));
+        for c in [
+            "agency",
+            "obligation",
+            "province_id",
+            "period_start",
+            "period_end",
+            "submitted_by",
+            "assessment",
+            "obstacles",
+            "proposals",
+        ] {
+            select.column(Alias::new(c));
+        }
+        let Some(row) = db.query_one(&select).await? else {
+            return Ok(None);
+        };
+        let header = ReportHeader::from_query_result(&row, "")?;
+        let Some(receipt) = receipt(db, id).await? else {
+            return Ok(None);
+        };
+        let rows = db
+            .query_all(
+                Query::select()
+                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
+                    .from(Alias::new("observation"))
+                    .and_where(col("report_id").eq(id))
+                    .order_by(Alias::new("indicator_code"), Order::Asc)
+                    .order_by(Alias::new("locality_id"), Order::Asc),
+            )
+            .await?;
+        let observations = rows
+            .iter()
+            .map(|r| {
+                ObservationRow::from_query_result(r, "")
+                    .map(|o| (o.indicator_code, o.locality_id, o.value))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(StoredReport {
+            header,
+            receipt,
+            observations,
+        }))
+    }
+
+    /// Number of stored revisions of a series; used by tests and the compliance rules.
+    pub async fn revision_count(
+        &self,
+        agency: &str,
+        obligation: &str,
+        province_id: i64,
+        period_start: NaiveDate,
+    ) -> Result<i64, Error> {
+        let select = Query::select()
+            .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+            .from(Alias::new("report"))
+            .and_where(series_condition(
+                agency,
+                obligation,
+                province_id,
+                period_start,
+            ))
+            .to_owned();
+        let row = self.connection().query_one(&select).await?;
+        Ok(row
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0))
+    }
+}
+
+fn series_condition(
+    agency: &str,
+    obligation: &str,
+    province_id: i64,
+    period_start: NaiveDate,
+) -> SimpleExpr {
+    col("province_id")
+        .eq(province_id)
+        .and(col("agency").eq(agency))
+        .and(col("obligation").eq(obligation))
+        .and(col("period_start").eq(period_start))
+}
+
+async fn idempotency_record(
+    txn: &DatabaseTransaction,
+    scope: &str,
+    request_id: &str,
+) -> Result<Option<IdempotencyRow>, Error> {
+    let select = Query::select()
+        .columns(["payload_sha256", "result_ref"].map(Alias::new))
+        .from(Alias::new("idempotency_key"))
+        .and_where(col("scope").eq(scope))
+        .and_where(col("request_id").eq(request_id))
+        .to_owned();
+    match txn.query_one(&select).await? {
+        Some(row) => Ok(Some(IdempotencyRow::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}
+
+async fn latest_revision(
+    txn: &DatabaseTransaction,
+    report: &ValidReport,
+) -> Result<Option<RevisionRow>, Error> {
+    let select = Query::select()
+        .columns(["id", "revision"].map(Alias::new))
+        .from(Alias::new("report"))
+        .and_where(series_condition(
+            &report.agency,
+            &report.obligation,
+            report.province.id,
+            report.period_start,
+        ))
+        .order_by(Alias::new("revision"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    match txn.query_one(&select).await? {
+        Some(row) => Ok(Some(RevisionRow::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}
+
+async fn receipt(db: &impl ConnectionTrait, id: i64) -> Result<Option<StoredReceipt>, Error> {
+    let select = Query::select()
+        .columns(RECEIPT_COLUMNS.iter().map(|c| Alias::new(*c)))
+        .from(Alias::new("report"))
+        .and_where(col("id").eq(id))
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(StoredReceipt::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}

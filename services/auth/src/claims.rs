@@ -1,0 +1,161 @@
+//! The claims P06 tokens carry and the principal a validated token yields.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Who a token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agency {
+    Police,
+    Health,
+    Justice,
+    Taskforce,
+}
+
+impl Agency {
+    pub const ALL: [Agency; 4] = [
+        Agency::Police,
+        Agency::Health,
+        Agency::Justice,
+        Agency::Taskforce,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agency::Police => "police",
+            Agency::Health => "health",
+            Agency::Justice => "justice",
+            Agency::Taskforce => "taskforce",
+        }
+    }
+}
+
+impl fmt::Display for Agency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Agency {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Agency::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("unknown agency {s:?}: police, health, justice or taskforce"))
+    }
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Submits its agency's reports and reads its own receipts.
+    Reporter,
+    /// Reads the task force's views of its province.
+    TaskforceViewer,
+    /// Also sets targets, obligations and period locks.
+    TaskforceAdmin,
+    /// A system account of an agency (same rights as a reporter).
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Reporter,
+        Role::TaskforceViewer,
+        Role::TaskforceAdmin,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reporter => "reporter",
+            Role::TaskforceViewer => "taskforce-viewer",
+            Role::TaskforceAdmin => "taskforce-admin",
+            Role::Service => "service",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}: reporter, taskforce-viewer, taskforce-admin or service"
+                )
+            })
+    }
+}
+
+/// `aud` may be one string or a list (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The claims of a P06 token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: Audience,
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    pub agency: Agency,
+    /// Code of the province the token is scoped to.
+    pub province: String,
+    /// Locality edition of that province code ("2023", "2024" or "2025"): codes were reused by the
+    /// 2025 reform, so a code alone does not name a province.
+    pub edition: String,
+    pub roles: Vec<Role>,
+}
+
+/// The authenticated caller, as handlers see it (request extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub agency: Agency,
+    pub province: String,
+    pub edition: String,
+    pub roles: Vec<Role>,
+    pub token_id: Option<String>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has_role(*r))
+    }
+}
+
+impl From<Claims> for Principal {
+    fn from(c: Claims) -> Self {
+        Principal {
+            subject: c.sub,
+            agency: c.agency,
+            province: c.province,
+            edition: c.edition,
+            roles: c.roles,
+            token_id: c.jti,
+        }
+    }
+}

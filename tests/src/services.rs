@@ -1,0 +1,162 @@
+//! The real services on ephemeral ports, and tokens to call them with.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use p06_aggregator::{Aggregator, AggregatorConfig};
+use p06_auth::{Agency, Authenticator, DevKeys, Grant, Role};
+use p06_domain::clock::ManualClock;
+use p06_kit::forward::{AggregatorClient, ForwardConfig};
+use p06_kit::host::{Running, ServiceHost};
+use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
+use p06_proto::aggregation::ingest_service_client::IngestServiceClient;
+use tonic::Request;
+use tonic::transport::Channel;
+
+use crate::db::TestDb;
+use crate::fixtures::{EDITION, GIA_LAI};
+
+/// The instant tests run at unless they move the clock: Saturday 22 March 2025, 10:00 in Vietnam.
+pub fn default_now() -> DateTime<Utc> {
+    "2025-03-22T03:00:00Z".parse().expect("valid instant")
+}
+
+/// Development keys in a temporary directory, and tokens signed with them.
+pub struct Keys {
+    pub dir: tempfile::TempDir,
+    pub dev: DevKeys,
+    pub authenticator: Arc<Authenticator>,
+}
+
+impl Keys {
+    pub fn new() -> Keys {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dev = DevKeys::load_or_create(dir.path()).expect("development keys");
+        let authenticator = dev.authenticator().expect("authenticator");
+        Keys {
+            dir,
+            dev,
+            authenticator,
+        }
+    }
+
+    pub fn token(&self, agency: Agency, province: &str, role: Role) -> String {
+        self.dev
+            .mint(&Grant::new(agency, EDITION, province, role))
+            .expect("mint")
+    }
+
+    /// A reporter of `agency` in Gia Lai.
+    pub fn reporter(&self, agency: Agency) -> String {
+        self.token(agency, GIA_LAI, Role::Reporter)
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(Agency::Taskforce, GIA_LAI, Role::TaskforceAdmin)
+    }
+
+    pub fn viewer(&self) -> String {
+        self.token(Agency::Taskforce, GIA_LAI, Role::TaskforceViewer)
+    }
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Wraps a message with a bearer token.
+pub fn authed<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ASCII token"),
+    );
+    request
+}
+
+/// A running aggregator on a fresh database, with a clock the test controls.
+pub struct TestAggregator {
+    pub db: TestDb,
+    pub keys: Keys,
+    pub clock: ManualClock,
+    pub aggregator: Aggregator,
+    pub running: Running,
+}
+
+impl TestAggregator {
+    pub async fn start() -> TestAggregator {
+        let db = TestDb::fresh().await;
+        let keys = Keys::new();
+        let clock = ManualClock::new(default_now());
+        let aggregator = Aggregator::build_with_clock(
+            &AggregatorConfig::for_database(&db.url),
+            Arc::new(clock.clone()),
+        )
+        .await
+        .expect("aggregator starts");
+        let running = aggregator
+            .host(keys.authenticator.clone())
+            .spawn(([127, 0, 0, 1], 0).into())
+            .await
+            .expect("aggregator serves");
+        TestAggregator {
+            db,
+            keys,
+            clock,
+            aggregator,
+            running,
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.running.url())
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    pub async fn ingest(&self) -> IngestServiceClient<Channel> {
+        IngestServiceClient::new(self.channel().await)
+    }
+
+    pub async fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel().await)
+    }
+
+    /// Reports stored in all, every revision counted.
+    pub async fn report_count(&self) -> i64 {
+        self.count("report").await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let db = self.aggregator.state.store.connection();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// An agency service in front of an aggregator.
+pub async fn start_agency(keys: &Keys, aggregator_url: String, agency: Agency) -> Running {
+    let client = AggregatorClient::new(ForwardConfig::new(aggregator_url)).unwrap();
+    let host = ServiceHost::new(keys.authenticator.clone());
+    let host = match agency {
+        Agency::Police => host.add(p06_police::PoliceApi::new(client).into_server()),
+        Agency::Health => host.add(p06_health::HealthApi::new(client).into_server()),
+        Agency::Justice => host.add(p06_justice::JusticeApi::new(client).into_server()),
+        Agency::Taskforce => panic!("the task force has no reporting service"),
+    };
+    host.spawn(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("agency serves")
+}
