@@ -347,7 +347,11 @@ pub fn canonical_payload(report: &ValidReport) -> String {
     ] {
         let _ = writeln!(out, "{name}={}", json_escape(text));
     }
-    for o in &report.observations {
+    let mut observations: Vec<&ValidObservation> = report.observations.iter().collect();
+    observations.sort_by(|a, b| {
+        (&a.indicator_code, &a.locality_code).cmp(&(&b.indicator_code, &b.locality_code))
+    });
+    for o in observations {
         let _ = writeln!(
             out,
             "obs={}|{}|{}",

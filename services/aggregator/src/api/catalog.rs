@@ -233,17 +233,21 @@ impl CatalogService for CatalogApi {
         for (i, t) in req.targets.iter().enumerate() {
             let f = |name: &str| format!("targets[{i}].{name}");
             let locality = t.locality.clone().unwrap_or_default();
-            let found = (locality.edition == edition.as_str())
-                .then(|| catalog.locality(edition, &locality.code))
-                .flatten()
-                .filter(|l| l.province_id == token_province.id);
+            let found = locality
+                .edition
+                .parse::<Edition>()
+                .ok()
+                .and_then(|e| catalog.locality(e, &locality.code));
+            if found.is_some_and(|l| l.province_id != token_province.id) {
+                return Err(Error::PermissionDenied(
+                    "the token is not scoped to this province".into(),
+                )
+                .into());
+            }
             if found.is_none() {
                 violations.push(FieldViolation::new(
                     f("locality"),
-                    format!(
-                        "{}/{} is not a locality of the token's province",
-                        locality.edition, locality.code
-                    ),
+                    format!("unknown locality {}/{}", locality.edition, locality.code),
                 ));
             }
             let indicator = catalog.indicator(&t.indicator_code);
@@ -274,7 +278,7 @@ impl CatalogService for CatalogApi {
             if let (Some(l), Some(due)) = (found, due) {
                 if !seen.insert((t.indicator_code.clone(), l.id, due)) {
                     violations.push(FieldViolation::new(
-                        f(""),
+                        format!("targets[{i}]"),
                         "duplicate (indicator, locality, due date)",
                     ));
                 }
