@@ -151,9 +151,9 @@ pub async fn start_agency(keys: &Keys, aggregator_url: String, agency: Agency) -
     let client = AggregatorClient::new(ForwardConfig::new(aggregator_url)).unwrap();
     let host = ServiceHost::new(keys.authenticator.clone());
     let host = match agency {
-        Agency::Police => host.add(p06_police::PoliceApi::new(client).into_server()),
-        Agency::Health => host.add(p06_health::HealthApi::new(client).into_server()),
-        Agency::Justice => host.add(p06_justice::JusticeApi::new(client).into_server()),
+        Agency::Police => host.with_service(p06_police::PoliceApi::new(client).into_server()),
+        Agency::Health => host.with_service(p06_health::HealthApi::new(client).into_server()),
+        Agency::Justice => host.with_service(p06_justice::JusticeApi::new(client).into_server()),
         Agency::Taskforce => panic!("the task force has no reporting service"),
     };
     host.spawn(([127, 0, 0, 1], 0).into())

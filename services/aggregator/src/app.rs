@@ -72,11 +72,11 @@ impl Aggregator {
         use crate::api::{CatalogApi, IngestApi};
 
         ServiceHost::new(auth)
-            .add(
+            .with_service(
                 IngestServiceServer::new(IngestApi::new(self.state.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
-            .add(
+            .with_service(
                 CatalogServiceServer::new(CatalogApi::new(self.state.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )

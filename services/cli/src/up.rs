@@ -54,15 +54,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .await?;
     let client = AggregatorClient::new(ForwardConfig::new(aggregator_running.url()))?;
     let police = ServiceHost::new(auth.clone())
-        .add(p06_police::PoliceApi::new(client.clone()).into_server())
+        .with_service(p06_police::PoliceApi::new(client.clone()).into_server())
         .spawn(at(args.police_port))
         .await?;
     let health = ServiceHost::new(auth.clone())
-        .add(p06_health::HealthApi::new(client.clone()).into_server())
+        .with_service(p06_health::HealthApi::new(client.clone()).into_server())
         .spawn(at(args.health_port))
         .await?;
     let justice = ServiceHost::new(auth.clone())
-        .add(p06_justice::JusticeApi::new(client).into_server())
+        .with_service(p06_justice::JusticeApi::new(client).into_server())
         .spawn(at(args.justice_port))
         .await?;
 

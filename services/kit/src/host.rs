@@ -54,7 +54,7 @@ impl ServiceHost {
     }
 
     /// Adds a generated tonic server.
-    pub fn add<S>(mut self, service: S) -> Self
+    pub fn with_service<S>(mut self, service: S) -> Self
     where
         S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
             + NamedService
@@ -226,7 +226,7 @@ where
     let listener = TcpListener::bind(listen).await?;
     tracing::info!(service = name, addr = %listener.local_addr()?, aggregator = %args.aggregator_url, "listening");
     ServiceHost::new(auth)
-        .add(make(client))
+        .with_service(make(client))
         .serve(listener, shutdown_signal())
         .await?;
     Ok(())

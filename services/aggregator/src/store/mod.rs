@@ -36,14 +36,12 @@ impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file's directory.
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let is_sqlite = url.starts_with("sqlite:");
-        if is_sqlite {
-            if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf)) {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir).map_err(|e| {
-                        Error::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                    })?;
-                }
-            }
+        let sqlite_dir = sqlite_path(url)
+            .and_then(Path::parent)
+            .filter(|dir| !dir.as_os_str().is_empty());
+        if let Some(dir) = sqlite_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -62,6 +60,11 @@ impl Store {
             db,
             write_lock: is_sqlite.then(|| Mutex::new(())),
         })
+    }
+
+    /// Closes the connection pool.
+    pub async fn close(self) {
+        let _ = self.db.close().await;
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -135,12 +138,5 @@ where
             Err(Error::Conflict(_)) if attempts < 4 => attempts += 1,
             other => return other,
         }
-    }
-}
-
-impl Store {
-    /// Closes the connection pool.
-    pub async fn close(self) {
-        let _ = self.db.close().await;
     }
 }
