@@ -31,6 +31,20 @@ impl TestDb {
         }
     }
 
+    /// `host:port` of the PostgreSQL server, `None` on SQLite.
+    pub fn postgres_addr(&self) -> Option<std::net::SocketAddr> {
+        self.pg_drop.as_ref()?;
+        let rest = self.url.split("://").nth(1)?;
+        let host_port = rest.split('/').next()?.rsplit('@').next()?;
+        let host_port = if host_port.contains(':') {
+            host_port.to_owned()
+        } else {
+            format!("{host_port}:5432")
+        };
+        let host_port = host_port.replace("localhost", "127.0.0.1");
+        host_port.parse().ok()
+    }
+
     pub fn backend_name(&self) -> &'static str {
         if self.pg_drop.is_some() {
             "postgresql"

@@ -7,4 +7,5 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod proxy;
 pub mod services;

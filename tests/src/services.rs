@@ -88,10 +88,16 @@ pub struct TestAggregator {
 impl TestAggregator {
     pub async fn start() -> TestAggregator {
         let db = TestDb::fresh().await;
+        let url = db.url.clone();
+        Self::start_on(db, &url).await
+    }
+
+    /// Starts on `db`, reaching it through `url` (e.g. a proxy in front of it).
+    pub async fn start_on(db: TestDb, url: &str) -> TestAggregator {
         let keys = Keys::new();
         let clock = ManualClock::new(default_now());
         let aggregator = Aggregator::build_with_clock(
-            &AggregatorConfig::for_database(&db.url),
+            &AggregatorConfig::for_database(url),
             Arc::new(clock.clone()),
         )
         .await
