@@ -6,3 +6,4 @@
 pub mod clock;
 pub mod locality;
 pub mod report;
+pub mod schedule;
