@@ -7,3 +7,4 @@ pub mod clock;
 pub mod locality;
 pub mod report;
 pub mod schedule;
+pub mod specificity;
