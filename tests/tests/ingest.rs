@@ -286,6 +286,7 @@ async fn percentages_above_100_are_refused() {
         vec![obs("pension.cashless.urban_share", GIA_LAI, 100.5)],
     );
     request.agency = "health".into();
+    request.obligation = "health-weekly".into();
     let status = t
         .ingest()
         .await

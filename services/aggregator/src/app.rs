@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use p06_domain::clock::{SharedClock, SystemClock};
 
 use crate::catalog::Catalog;
+use crate::compliance::ComplianceConfig;
 use crate::config::AggregatorConfig;
 use crate::error::Error;
 use crate::store::Store;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub catalog: Catalog,
     pub clock: SharedClock,
     pub time_zone: chrono_tz::Tz,
+    pub compliance: ComplianceConfig,
 }
 
 impl AppState {
@@ -51,12 +53,30 @@ impl Aggregator {
                 "the catalog is empty: run `p06-aggregator migrate` first".into(),
             ));
         }
+        let compliance = ComplianceConfig::load(config.compliance_file.as_deref())?;
+        for spec in &compliance.obligations {
+            spec.check(&catalog).map_err(|violations| {
+                let problems: Vec<String> = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect();
+                Error::Internal(format!(
+                    "obligation {:?} in the compliance file: {}",
+                    spec.code,
+                    problems.join("; ")
+                ))
+            })?;
+        }
+        store
+            .seed_obligations(&compliance.obligations, clock.now())
+            .await?;
         Ok(Self {
             state: Arc::new(AppState {
                 store,
                 catalog,
                 clock,
                 time_zone: config.time_zone,
+                compliance,
             }),
         })
     }

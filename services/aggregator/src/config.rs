@@ -18,6 +18,10 @@ pub struct AggregatorConfig {
     /// Apply pending migrations at start-up (guarded against concurrent runs on PostgreSQL).
     #[arg(long, env = "P06_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
     pub auto_migrate: bool,
+    /// Compliance rules (obligations, holidays, vagueness weights) as TOML; default: the built-in
+    /// `services/aggregator/config/compliance.toml`.
+    #[arg(long, env = "P06_COMPLIANCE_FILE")]
+    pub compliance_file: Option<PathBuf>,
     /// Time zone of the provinces' reporting calendar.
     #[arg(long, env = "P06_TIME_ZONE", default_value = "Asia/Ho_Chi_Minh")]
     pub time_zone: chrono_tz::Tz,
@@ -42,6 +46,7 @@ impl AggregatorConfig {
             database_url: Some(database_url.into()),
             data_dir: PathBuf::from(".p06"),
             auto_migrate: true,
+            compliance_file: None,
             time_zone: chrono_tz::Asia::Ho_Chi_Minh,
         }
     }

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod app;
 pub mod catalog;
+pub mod compliance;
 pub mod config;
 pub mod error;
 pub mod store;

@@ -82,6 +82,12 @@ impl Role {
     }
 }
 
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for Role {
     type Err = String;
 
@@ -126,14 +132,21 @@ pub struct Claims {
     pub roles: Vec<Role>,
 }
 
-/// The authenticated caller, as handlers see it (request extension).
+/// The authenticated caller, as handlers see it: the layer inserts it into the request
+/// extensions (`request.extensions().get::<Principal>()`).
+///
+/// A province is named by edition **and** code: the 2025 reform reused codes with new meanings
+/// (52 was Bình Định, is now Gia Lai), so every province check below takes both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub subject: String,
     pub agency: Agency,
+    /// Code of the province the token is scoped to.
     pub province: String,
+    /// Locality edition of [`Self::province`].
     pub edition: String,
     pub roles: Vec<Role>,
+    /// The token's `jti`, for logs and audit.
     pub token_id: Option<String>,
 }
 
@@ -144,6 +157,31 @@ impl Principal {
 
     pub fn has_any_role(&self, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.has_role(*r))
+    }
+
+    /// Holds a task-force role (viewer or admin).
+    pub fn is_taskforce(&self) -> bool {
+        self.has_any_role(&[Role::TaskforceViewer, Role::TaskforceAdmin])
+    }
+
+    /// The token is scoped to this province (edition and code).
+    pub fn in_province(&self, edition: &str, province: &str) -> bool {
+        self.edition == edition && self.province == province
+    }
+
+    /// May submit figures for `agency` in this province: a reporter or service token of that very
+    /// agency, scoped to that province. The task force reports nothing.
+    pub fn may_report_for(&self, agency: Agency, edition: &str, province: &str) -> bool {
+        agency != Agency::Taskforce
+            && self.agency == agency
+            && self.has_any_role(&[Role::Reporter, Role::Service])
+            && self.in_province(edition, province)
+    }
+
+    /// May read data of this province: any token scoped to it. What within the province (own
+    /// receipts only for a reporter, everything for the task force) is the handler's decision.
+    pub fn may_read_province(&self, edition: &str, province: &str) -> bool {
+        self.in_province(edition, province)
     }
 }
 

@@ -1,4 +1,16 @@
 //! Authentication settings, from `P06_*` environment variables.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `P06_AUTH_MODE` | `development` | `production` refuses HS* algorithms and `.secret` keys, and needs `P06_JWT_KEYS` |
+//! | `P06_JWT_ISSUER` | `p06-dev` | required `iss` |
+//! | `P06_JWT_AUDIENCE` | `p06` | required `aud` (one of the token's audiences) |
+//! | `P06_JWT_ALGORITHMS` | `EdDSA,ES256` | accepted `alg` values, e.g. `ES256,EdDSA,RS256` |
+//! | `P06_JWT_KEYS` | — | comma list of PEM public keys and JWKS `.json` files ([`crate::keys`]); unset in development: the data directory's development key |
+//! | `P06_JWT_LEEWAY_SECS` | `30` | clock skew allowed on `exp` and `nbf`, at most 300 |
+//! | `P06_JWT_RELOAD_SECS` | `30` | how often key files are checked for changes; `0` disables reloading |
+//!
+//! An empty variable counts as unset.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,10 +67,12 @@ impl AuthConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// [`Self::from_env`] with another source of variables (tests, config files).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, AuthError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let mut config = Self::development();
         if let Some(mode) = get("P06_AUTH_MODE") {
-            config.mode = match mode.as_str() {
+            config.mode = match mode.trim() {
                 "development" => Mode::Development,
                 "production" => Mode::Production,
                 other => {
@@ -69,14 +83,15 @@ impl AuthConfig {
             };
         }
         if let Some(v) = get("P06_JWT_ISSUER") {
-            config.issuer = v;
+            config.issuer = v.trim().to_owned();
         }
         if let Some(v) = get("P06_JWT_AUDIENCE") {
-            config.audience = v;
+            config.audience = v.trim().to_owned();
         }
         if let Some(v) = get("P06_JWT_ALGORITHMS") {
             config.algorithms = v
                 .split(',')
+                .filter(|a| !a.trim().is_empty())
                 .map(|a| {
                     a.trim()
                         .parse::<Algorithm>()
@@ -93,7 +108,8 @@ impl AuthConfig {
         }
         let number = |name: &str, default: u64| -> Result<u64, AuthError> {
             get(name).map_or(Ok(default), |v| {
-                v.parse()
+                v.trim()
+                    .parse()
                     .map_err(|_| AuthError::Config(format!("{name}={v} is not a number")))
             })
         };
@@ -106,10 +122,16 @@ impl AuthConfig {
         Ok(config)
     }
 
-    /// Refuses configurations RFC 8725 warns against.
+    /// Refuses configurations RFC 8725 warns against: no pinned algorithm, HS* in production,
+    /// production without key files, no issuer or audience, a leeway above 5 minutes.
     pub fn check(&self) -> Result<(), AuthError> {
         if self.algorithms.is_empty() {
             return Err(AuthError::Config("no JWT algorithm configured".into()));
+        }
+        if self.issuer.is_empty() || self.audience.is_empty() {
+            return Err(AuthError::Config(
+                "the JWT issuer and audience must be set".into(),
+            ));
         }
         if self.mode == Mode::Production {
             if let Some(hs) = self

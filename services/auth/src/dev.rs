@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
@@ -17,46 +17,86 @@ use crate::error::AuthError;
 use crate::keys::KeyStore;
 use crate::validate::Authenticator;
 
-const PRIVATE_FILE: &str = "dev-jwt-ed25519.key.pem";
+/// The private key file (PKCS#8 PEM, mode 0600) in the data directory.
+pub const PRIVATE_FILE: &str = "dev-jwt-ed25519.key.pem";
 
-/// The public key file; its stem is the kid of development tokens.
+/// The public key file (SPKI PEM); its stem is the kid of development tokens.
 pub const PUBLIC_FILE: &str = "p06-dev.pem";
-const DEV_KID: &str = "p06-dev";
+
+/// The kid of development tokens: fixed, so tokens survive restarts and every service started on
+/// the same data directory selects the same key (a regenerated key then fails as a bad signature).
+pub const DEV_KID: &str = "p06-dev";
 
 /// The development signing key of a data directory.
 pub struct DevKeys {
     encoding: EncodingKey,
     public_path: PathBuf,
+    fingerprint: String,
 }
 
 impl DevKeys {
-    /// Loads the key pair from `dir`, generating it on first use (private key mode 0600).
+    /// Loads the Ed25519 key pair from `dir`, generating it on first use: the private key is
+    /// created exclusively with mode 0600 (two processes starting at once end up with the same
+    /// key), the public key is (re)derived from it whenever missing or different.
     pub fn load_or_create(dir: &Path) -> Result<Self, AuthError> {
         let private_path = dir.join(PRIVATE_FILE);
         let public_path = dir.join(PUBLIC_FILE);
         let io = |e: std::io::Error| {
             AuthError::Config(format!("development key in {}: {e}", dir.display()))
         };
-        if !private_path.exists() || !public_path.exists() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-            let key = SigningKey::generate(&mut rand_core::OsRng);
-            let private_pem = key
-                .to_pkcs8_pem(LineEnding::LF)
-                .map_err(|e| AuthError::Config(format!("encode development key: {e}")))?;
-            let public_pem = key
-                .verifying_key()
-                .to_public_key_pem(LineEnding::LF)
-                .map_err(|e| AuthError::Config(format!("encode development key: {e}")))?;
-            write_private(&private_path, private_pem.as_bytes()).map_err(io)?;
-            std::fs::write(&public_path, public_pem).map_err(io)?;
+        let encode_err = |e: &dyn std::fmt::Display| {
+            AuthError::Config(format!("development key in {}: {e}", dir.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let private_pem = match std::fs::read_to_string(&private_path) {
+            Ok(pem) => pem,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SigningKey::generate(&mut rand_core::OsRng);
+                let pem = key
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| encode_err(&e))?;
+                match write_private(&private_path, pem.as_bytes()) {
+                    Ok(()) => {
+                        tracing::info!(path = %private_path.display(), "development JWT key generated");
+                        pem.to_string()
+                    }
+                    // Another process won the race: use its key.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        std::fs::read_to_string(&private_path).map_err(io)?
+                    }
+                    Err(e) => return Err(io(e)),
+                }
+            }
+            Err(e) => return Err(io(e)),
+        };
+        warn_if_exposed(&private_path);
+        let key = SigningKey::from_pkcs8_pem(&private_pem).map_err(|e| encode_err(&e))?;
+        let public_pem = key
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| encode_err(&e))?;
+        if std::fs::read_to_string(&public_path).ok().as_deref() != Some(public_pem.as_str()) {
+            // Write then rename, so a key reloader never reads half a file.
+            let tmp = dir.join(format!(".{PUBLIC_FILE}.tmp"));
+            std::fs::write(&tmp, &public_pem).map_err(io)?;
+            std::fs::rename(&tmp, &public_path).map_err(io)?;
         }
-        let private_pem = std::fs::read(&private_path).map_err(io)?;
-        let encoding = EncodingKey::from_ed_pem(&private_pem)
-            .map_err(|e| AuthError::Config(format!("{}: {e}", private_path.display())))?;
+        let encoding =
+            EncodingKey::from_ed_pem(private_pem.as_bytes()).map_err(|e| encode_err(&e))?;
+        let spki = key
+            .verifying_key()
+            .to_public_key_der()
+            .map_err(|e| encode_err(&e))?;
         Ok(Self {
             encoding,
             public_path,
+            fingerprint: hex::encode(&Sha256::digest(spki.as_bytes())[..8]),
         })
+    }
+
+    /// The kid development tokens carry.
+    pub fn kid(&self) -> &'static str {
+        DEV_KID
     }
 
     /// The public key file services verify development tokens with.
@@ -64,8 +104,14 @@ impl DevKeys {
         &self.public_path
     }
 
-    /// Mints a development token.
+    /// Mints a development token (EdDSA, kid [`DEV_KID`], issuer `p06-dev`, audience `p06`,
+    /// a fresh `jti`, lifetime `grant.ttl`).
     pub fn mint(&self, grant: &Grant) -> Result<String, AuthError> {
+        if grant.ttl <= chrono::Duration::zero() {
+            return Err(AuthError::Config(
+                "a token lifetime must be positive".into(),
+            ));
+        }
         mint_with_key(
             &self.encoding,
             Algorithm::EdDSA,
@@ -82,11 +128,25 @@ impl DevKeys {
         Ok(Arc::new(Authenticator::new(config, keys)?))
     }
 
-    /// A fingerprint of the public key, for display.
-    pub fn fingerprint(&self) -> String {
-        let pem = std::fs::read(&self.public_path).unwrap_or_default();
-        hex::encode(&Sha256::digest(&pem)[..8])
+    /// A fingerprint of the public key (first 8 bytes of the SHA-256 of its SPKI DER), for display.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
+}
+
+/// Logs a warning when the private key is readable by group or others.
+fn warn_if_exposed(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "development JWT key is readable by others: chmod 600");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[cfg(unix)]
@@ -95,8 +155,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)
@@ -104,10 +163,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(bytes)
 }
 
-/// What a development token grants.
+/// What a development token grants (the parameters of `p06 token`).
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub subject: String,
@@ -119,6 +183,7 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// One role, subject `<agency>-<role>`, 8 hours.
     pub fn new(agency: Agency, edition: &str, province: &str, role: Role) -> Self {
         Grant {
             subject: format!("{}-{}", agency.as_str(), role.as_str()),
@@ -130,6 +195,24 @@ impl Grant {
         }
     }
 
+    /// Lifetime of the token (default 8 h).
+    pub fn with_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Replaces the roles.
+    pub fn with_roles(mut self, roles: impl IntoIterator<Item = Role>) -> Self {
+        self.roles = roles.into_iter().collect();
+        self
+    }
+
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = subject.into();
+        self
+    }
+
+    /// The claims of a token issued now by `issuer` for audience `p06`.
     pub fn claims(&self, issuer: &str) -> Claims {
         let now = chrono::Utc::now().timestamp();
         Claims {
@@ -148,7 +231,7 @@ impl Grant {
     }
 }
 
-/// Signs `claims` with any key (tests, tools).
+/// Signs `claims` with any key (tests, tools). The header carries `alg`, `typ: JWT` and `kid`.
 pub fn mint_with_key(
     key: &EncodingKey,
     alg: Algorithm,
@@ -162,7 +245,8 @@ pub fn mint_with_key(
 }
 
 /// The authenticator a service runs with: the configured keys, or — in development mode with none
-/// configured — the development key of `data_dir` (created if missing). Starts the key reloader.
+/// configured — the development key of `data_dir` (created if missing). Starts the key reloader
+/// ([`KeyStore::spawn_reloader`], every `config.reload_every`) when called inside a tokio runtime.
 pub fn authenticator_for(
     config: AuthConfig,
     data_dir: &Path,
@@ -173,7 +257,10 @@ pub fn authenticator_for(
         config.key_files = vec![dev.public_key_file().to_path_buf()];
         return authenticator_for(config, data_dir);
     }
+    config.check()?;
     let keys = KeyStore::from_files(config.key_files.clone(), config.mode == Mode::Development)?;
-    keys.spawn_reloader(config.reload_every);
-    Ok(Arc::new(Authenticator::new(config, keys)?))
+    let every = config.reload_every;
+    let authenticator = Arc::new(Authenticator::new(config, keys)?);
+    authenticator.keys().spawn_reloader(every);
+    Ok(authenticator)
 }

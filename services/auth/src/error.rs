@@ -1,4 +1,13 @@
 //! Authentication and authorization failures, and their one mapping to gRPC statuses.
+//!
+//! | variant | gRPC code |
+//! |---|---|
+//! | every token problem (missing, malformed, algorithm, key, signature, time, iss, aud, claims) | `UNAUTHENTICATED` |
+//! | [`AuthError::Forbidden`]: a valid token without the right to this call | `PERMISSION_DENIED` |
+//! | [`AuthError::Config`]: the service itself is misconfigured | `INTERNAL` |
+//!
+//! Messages name the token problem only; they never depend on the request's data, so a refusal
+//! does not tell whether a locality or report exists.
 
 use tonic::Status;
 
@@ -8,10 +17,13 @@ pub enum AuthError {
     Missing,
     #[error("malformed token: {0}")]
     Malformed(String),
+    /// The header's `alg` is not one of the configured algorithms.
     #[error("token algorithm {0} is not accepted")]
     AlgorithmNotAllowed(String),
+    /// The header's `alg` does not fit the key its `kid` selects (key confusion).
     #[error("token algorithm does not match its key")]
     AlgorithmMismatch,
+    /// No loaded key has the token's `kid` (or the token has none and several keys are loaded).
     #[error("unknown signing key")]
     UnknownKey,
     #[error("invalid signature")]
@@ -31,8 +43,27 @@ pub enum AuthError {
     /// Valid token, insufficient rights.
     #[error("{0}")]
     Forbidden(String),
+    /// Startup or key-file problem; never caused by a caller.
     #[error("configuration: {0}")]
     Config(String),
+}
+
+impl AuthError {
+    /// The message every authorization refusal carries.
+    pub const FORBIDDEN: &'static str = "the token does not permit this call";
+
+    pub fn forbidden() -> Self {
+        AuthError::Forbidden(Self::FORBIDDEN.into())
+    }
+
+    /// The gRPC code this error maps to.
+    pub fn code(&self) -> tonic::Code {
+        match self {
+            AuthError::Forbidden(_) => tonic::Code::PermissionDenied,
+            AuthError::Config(_) => tonic::Code::Internal,
+            _ => tonic::Code::Unauthenticated,
+        }
+    }
 }
 
 impl From<AuthError> for Status {
@@ -40,7 +71,7 @@ impl From<AuthError> for Status {
         match err {
             AuthError::Forbidden(reason) => Status::permission_denied(reason),
             AuthError::Config(_) => Status::internal("authentication is misconfigured"),
-            // One message for every token problem: the caller learns nothing about keys or data.
+            // The caller learns what is wrong with its token, nothing about keys or data.
             other => Status::unauthenticated(format!("invalid credentials: {other}")),
         }
     }

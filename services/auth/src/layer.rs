@@ -1,5 +1,27 @@
 //! The tower layer that authenticates every call before its body is read, applies the RPC table and
 //! hands the [`Principal`](crate::Principal) to the handler as a request extension.
+//!
+//! ```ignore
+//! let auth = p06_auth::authenticator_for(p06_auth::AuthConfig::from_env()?, &data_dir)?;
+//! tonic::transport::Server::builder()
+//!     .layer(p06_auth::AuthLayer::new(auth))
+//!     .add_service(IngestServiceServer::new(ingest))
+//!     .serve(addr).await?;
+//! // in a handler:
+//! let caller = request.extensions().get::<p06_auth::Principal>().ok_or_else(|| Status::unauthenticated(""))?;
+//! ```
+//!
+//! Per request, using only the URI path and the headers:
+//! 1. a [`Access::Public`] path passes untouched;
+//! 2. otherwise the bearer token is validated (`UNAUTHENTICATED` when it fails);
+//! 3. the path's table rule is applied (`PERMISSION_DENIED` when missing from the table or not
+//!    allowed);
+//! 4. the [`Principal`](crate::Principal) is inserted into the request extensions and the inner
+//!    service is called.
+//!
+//! A refusal answers a trailers-only gRPC response (`grpc-status`, `grpc-message` headers) and never
+//! calls the inner service, so no handler runs and no request body is read. With `tonic-web`, put
+//! this layer after (inside) `GrpcWebLayer` so refusals are translated for browsers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,8 +31,24 @@ use std::task::{Context, Poll};
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
+use crate::error::AuthError;
 use crate::table::{Access, access_for, authorize};
 use crate::validate::Authenticator;
+
+/// Copies the caller's `authorization` metadata onto an outgoing request, unchanged (agency
+/// service → aggregator: the aggregator re-validates the caller's own token). Returns whether
+/// there was one to copy.
+pub fn forward_authorization<T>(incoming: &MetadataMap, outgoing: &mut tonic::Request<T>) -> bool {
+    match incoming.get("authorization") {
+        Some(token) => {
+            outgoing
+                .metadata_mut()
+                .insert("authorization", token.clone());
+            true
+        }
+        None => false,
+    }
+}
 
 #[derive(Clone)]
 pub struct AuthLayer {
@@ -42,21 +80,27 @@ pub struct AuthService<S> {
 
 impl<S> AuthService<S> {
     fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), Status> {
-        let access = access_for(request.uri().path())
-            .ok_or_else(|| Status::permission_denied("the token does not permit this call"))?;
-        if access == Access::Public {
+        let path = request.uri().path();
+        let access = access_for(path);
+        if access == Some(Access::Public) {
             return Ok(());
         }
-        let metadata = MetadataMap::from_headers(request.headers().clone());
-        let principal = self.authenticator.authenticate(&metadata)?;
-        authorize(&principal, access).inspect_err(|e| {
+        let principal = self.authenticator.authenticate_headers(request.headers())?;
+        let refuse = |e: AuthError| {
             tracing::info!(
                 reason = %e,
-                method = request.uri().path(),
+                method = path,
+                subject = %principal.subject,
                 token_id = principal.token_id.as_deref().unwrap_or("-"),
                 "call refused"
             );
-        })?;
+            e
+        };
+        let Some(access) = access else {
+            tracing::warn!(method = path, "method missing from the RPC table: refused");
+            return Err(refuse(AuthError::forbidden()).into());
+        };
+        authorize(&principal, access).map_err(refuse)?;
         request.extensions_mut().insert(principal);
         Ok(())
     }

@@ -1,7 +1,11 @@
-//! The one table of who may call which RPC. Deny by default: a method missing here is refused.
+//! The one table of who may call which RPC. Deny by default: a method missing here is refused
+//! with `PERMISSION_DENIED` (after authentication, so an anonymous caller cannot map the table).
 //!
 //! The table decides by role and agency; handlers then check the data (own agency's indicators and
-//! receipts, own province).
+//! receipts, own province — see [`Principal::may_report_for`] and [`Principal::may_read_province`]).
+//!
+//! To add an RPC, add one line to [`TABLE`]: the full gRPC path (`/package.Service/Method`) or
+//! `/package.Service/*` for every method of a service. An exact path wins over a wildcard.
 
 use crate::claims::{Agency, Principal, Role};
 use crate::error::AuthError;
@@ -86,13 +90,16 @@ pub const TABLE: &[(&str, Access)] = &[
 
 /// The access rule of a method path, `None` when the method is not in the table.
 pub fn access_for(path: &str) -> Option<Access> {
-    TABLE.iter().find_map(|(pattern, access)| {
-        let matches = match pattern.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix) && !path[prefix.len()..].contains('/'),
-            None => *pattern == path,
-        };
-        matches.then_some(*access)
-    })
+    let exact = TABLE.iter().find(|(pattern, _)| *pattern == path);
+    let wildcard = || {
+        TABLE.iter().find(|(pattern, _)| {
+            pattern.strip_suffix('*').is_some_and(|service| {
+                path.strip_prefix(service)
+                    .is_some_and(|method| !method.is_empty() && !method.contains('/'))
+            })
+        })
+    };
+    exact.or_else(wildcard).map(|(_, access)| *access)
 }
 
 /// Whether `principal` may call a method with `access`.
@@ -108,10 +115,16 @@ pub fn authorize(principal: &Principal, access: Access) -> Result<(), AuthError>
     if allowed {
         Ok(())
     } else {
-        Err(AuthError::Forbidden(
-            "the token does not permit this call".into(),
-        ))
+        Err(AuthError::forbidden())
     }
+}
+
+/// [`access_for`] and [`authorize`] together: a method missing from the table is refused.
+pub fn authorize_path(principal: &Principal, path: &str) -> Result<(), AuthError> {
+    authorize(
+        principal,
+        access_for(path).ok_or_else(AuthError::forbidden)?,
+    )
 }
 
 #[cfg(test)]
@@ -159,5 +172,77 @@ mod tests {
         let reporter_rpc =
             access_for("/p06.aggregation.v1.TaskForceService/GetConsolidatedStatus").unwrap();
         assert!(authorize(&police, reporter_rpc).is_err());
+    }
+
+    #[test]
+    fn every_pattern_is_a_method_path_or_a_service_wildcard_and_appears_once() {
+        for (i, (pattern, _)) in TABLE.iter().enumerate() {
+            let rest = pattern.strip_prefix('/').expect(pattern);
+            let (service, method) = rest.split_once('/').expect(pattern);
+            assert!(
+                service.contains('.') && !method.is_empty() && !method.contains('/'),
+                "{pattern}"
+            );
+            assert!(!method.contains('*') || method == "*", "{pattern}");
+            assert!(
+                TABLE[i + 1..].iter().all(|(p, _)| p != pattern),
+                "{pattern} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn the_rules_of_the_brief() {
+        use Agency::*;
+        use Role::*;
+        let may = |agency, roles: &[Role], path: &str| {
+            authorize_path(&principal(agency, roles), path).is_ok()
+        };
+        let ingest = "/p06.aggregation.v1.IngestService/SubmitReport";
+        for agency in [Police, Health, Justice] {
+            assert!(may(agency, &[Reporter], ingest));
+            assert!(may(agency, &[Service], ingest));
+        }
+        assert!(!may(Taskforce, &[TaskforceAdmin], ingest));
+        assert!(!may(Police, &[TaskforceViewer], ingest));
+
+        let get = "/p06.aggregation.v1.IngestService/GetReport";
+        assert!(may(Health, &[Reporter], get) && may(Taskforce, &[TaskforceViewer], get));
+
+        for m in ["ListLocalities", "ListLocalityMappings", "ListIndicators"] {
+            let path = format!("/p06.aggregation.v1.CatalogService/{m}");
+            assert!(may(Justice, &[Reporter], &path) && may(Taskforce, &[TaskforceViewer], &path));
+        }
+        let upsert = "/p06.aggregation.v1.CatalogService/UpsertTargets";
+        assert!(may(Taskforce, &[TaskforceAdmin], upsert));
+        assert!(!may(Taskforce, &[TaskforceViewer], upsert) && !may(Police, &[Reporter], upsert));
+        let targets = "/p06.aggregation.v1.CatalogService/ListTargets";
+        assert!(may(Police, &[Reporter], targets) && may(Taskforce, &[TaskforceViewer], targets));
+
+        let tf = "/p06.aggregation.v1.TaskForceService/WatchFlags";
+        assert!(may(Taskforce, &[TaskforceViewer], tf) && may(Taskforce, &[TaskforceAdmin], tf));
+        assert!(!may(Police, &[Reporter, Service], tf));
+        let admin = "/p06.aggregation.v1.AdminService/LockPeriod";
+        assert!(may(Taskforce, &[TaskforceAdmin], admin));
+        assert!(!may(Taskforce, &[TaskforceViewer], admin));
+
+        let health = "/p06.health.v1.HealthReportingService/SubmitHealthReport";
+        assert!(may(Health, &[Reporter], health) && !may(Police, &[Reporter], health));
+        let justice = "/p06.justice.v1.JusticeReportingService/SubmitCivilStatusReport";
+        assert!(may(Justice, &[Reporter], justice) && !may(Health, &[Reporter], justice));
+
+        assert!(!may(
+            Taskforce,
+            &[TaskforceAdmin],
+            "/p06.aggregation.v1.IngestService/DeleteAll"
+        ));
+        assert_eq!(access_for("/p06.aggregation.v1.TaskForceService/"), None);
+        for public in [
+            "/grpc.health.v1.Health/Watch",
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        ] {
+            assert_eq!(access_for(public), Some(Access::Public));
+        }
     }
 }

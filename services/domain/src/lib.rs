@@ -4,7 +4,9 @@
 //! storage. Everything time-dependent takes its "now" from a [`clock::Clock`], so tests can pin it.
 
 pub mod clock;
+pub mod consistency;
 pub mod locality;
+pub mod obligation;
 pub mod report;
 pub mod schedule;
 pub mod specificity;

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
-use p06_domain::report::{self, DraftObservation, Narrative, ReportDraft};
+use p06_domain::obligation::ObligationSpec;
+use p06_domain::report::{self, DraftObservation, Narrative, ReportDraft, ValidReport};
+use p06_domain::schedule::Period;
+use p06_domain::specificity::SpecificityReason;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration, timestamp};
 use p06_proto::aggregation::{
-    GetReportRequest, Observation, Receipt, Report, SubmitReportRequest, Timeliness,
+    self as pb, GetReportRequest, Observation, Receipt, Report, SubmitReportRequest, Timeliness,
     ingest_service_server::IngestService,
 };
 use p06_proto::common::{self, LocalityRef};
@@ -13,7 +16,9 @@ use tonic::{Request, Response, Status};
 
 use super::Caller;
 use crate::app::AppState;
+use crate::compliance;
 use crate::error::Error;
+use crate::store::compliance::FlagRow;
 use crate::store::{NewReport, Stored, StoredReceipt};
 
 pub struct IngestApi {
@@ -55,6 +60,8 @@ impl IngestService for IngestApi {
         let draft = draft_from_proto(req);
         let valid = report::validate(draft, &self.state.catalog, self.state.today())
             .map_err(Error::from)?;
+        let obligation = self.obligation_of(&valid).await?;
+        let evaluation = compliance::evaluate(&self.state, &valid, &obligation).await?;
         let payload_sha256 = report::payload_sha256(&valid);
         let stored = self
             .state
@@ -64,11 +71,12 @@ impl IngestService for IngestApi {
                 payload_sha256: &payload_sha256,
                 received_at,
                 submitted_by: caller.subject(),
+                evaluation: &evaluation,
             })
             .await?;
         span.record("report", stored.receipt.id);
         span.record("revision", stored.receipt.revision);
-        Ok(Response::new(receipt_to_proto(&stored)))
+        Ok(Response::new(self.receipt(&stored).await?))
     }
 
     async fn get_report(
@@ -125,10 +133,13 @@ impl IngestService for IngestApi {
                 obstacles: h.obstacles.clone(),
                 proposals: h.proposals.clone(),
             }),
-            receipt: Some(receipt_to_proto(&Stored {
-                receipt: stored.receipt.clone(),
-                replayed: false,
-            })),
+            receipt: Some(
+                self.receipt(&Stored {
+                    receipt: stored.receipt.clone(),
+                    replayed: false,
+                })
+                .await?,
+            ),
             submitted_by: h.submitted_by.clone(),
         }))
     }
@@ -163,8 +174,100 @@ fn draft_from_proto(req: SubmitReportRequest) -> ReportDraft {
     }
 }
 
+impl IngestApi {
+    /// The obligation a report claims to fulfil, checked against it.
+    async fn obligation_of(&self, report: &ValidReport) -> Result<ObligationSpec, Error> {
+        let obligation = self
+            .state
+            .store
+            .obligation(&report.obligation)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid_field(
+                    "obligation",
+                    format!("unknown obligation {:?}", report.obligation),
+                )
+            })?;
+        if obligation.agency != report.agency {
+            return Err(Error::invalid_field(
+                "obligation",
+                format!(
+                    "obligation {} is reported by {}, not {}",
+                    obligation.code, obligation.agency, report.agency
+                ),
+            ));
+        }
+        if !obligation.binds(report.edition, &report.province.code) {
+            return Err(Error::invalid_field(
+                "obligation",
+                format!(
+                    "obligation {} does not bind province {}/{}",
+                    obligation.code, report.edition, report.province.code
+                ),
+            ));
+        }
+        obligation
+            .check_period(Period::new(report.period_start, report.period_end))
+            .map_err(|v| Error::invalid(vec![v]))?;
+        Ok(obligation)
+    }
+
+    /// The receipt of a stored revision, with its flags.
+    async fn receipt(&self, stored: &Stored) -> Result<Receipt, Error> {
+        let mut receipt = receipt_to_proto(stored);
+        let catalog = &self.state.catalog;
+        receipt.flags = self
+            .state
+            .store
+            .flags_of_report(stored.receipt.id)
+            .await?
+            .iter()
+            .map(|f| flag_to_proto(f, catalog))
+            .collect();
+        Ok(receipt)
+    }
+}
+
+/// A flag on the wire.
+pub fn flag_to_proto(f: &FlagRow, catalog: &crate::catalog::Catalog) -> pb::Flag {
+    let province = catalog.locality_by_id(f.province_id);
+    pb::Flag {
+        name: format!("flags/{}", f.id),
+        kind: f.kind.clone(),
+        state: f.state.clone(),
+        agency: f.agency.clone(),
+        obligation: f.obligation.clone(),
+        province: province.map(|p| LocalityRef {
+            edition: p.edition.to_string(),
+            code: p.code.clone(),
+        }),
+        period: Some(common::Period {
+            start: Some(date_to_proto(f.period_start)),
+            end: Some(date_to_proto(f.period_end)),
+        }),
+        report: f
+            .report_id
+            .map(|id| format!("reports/{id}"))
+            .unwrap_or_default(),
+        indicator_code: f.indicator_code.clone().unwrap_or_default(),
+        locality_code: f
+            .locality_id
+            .and_then(|id| catalog.locality_by_id(id))
+            .map(|l| l.code.clone())
+            .unwrap_or_default(),
+        message: f.message.clone(),
+        raise_time: Some(timestamp(f.raised_at)),
+        resolve_time: f.resolved_at.map(timestamp),
+    }
+}
+
 fn receipt_to_proto(stored: &Stored) -> Receipt {
     let r: &StoredReceipt = &stored.receipt;
+    let reasons: Vec<SpecificityReason> = r
+        .specificity_reasons
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
     let timeliness = match r.timeliness.as_deref() {
         Some("ON_TIME") => Timeliness::OnTime,
         Some("LATE") => Timeliness::Late,
@@ -181,7 +284,16 @@ fn receipt_to_proto(stored: &Stored) -> Receipt {
             .lateness_seconds
             .map(|s| duration(chrono::Duration::seconds(s))),
         specificity_score: r.specificity_score,
-        specificity_reasons: Vec::new(),
+        specificity_reasons: reasons
+            .into_iter()
+            .map(|r| pb::SpecificityReason {
+                code: r.code,
+                penalty: i32::from(r.penalty),
+                explanation_vi: r.explanation_vi,
+                explanation_en: r.explanation_en,
+                subjects: r.subjects,
+            })
+            .collect(),
         flags: Vec::new(),
         replayed: stored.replayed,
     }

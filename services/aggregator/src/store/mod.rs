@@ -5,6 +5,7 @@
 //! are coordinated by unique keys and, where something must happen once, advisory locks.
 
 mod catalog;
+pub mod compliance;
 mod reports;
 mod targets;
 

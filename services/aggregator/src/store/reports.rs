@@ -5,7 +5,9 @@ use p06_domain::report::ValidReport;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
+use super::compliance::{NewFlag, active_lock, raise_flag, resolve_flag, series_key};
 use super::{Store, retry_conflicts};
+use crate::compliance::Evaluation;
 use crate::error::Error;
 
 /// Observation rows per INSERT statement (4 parameters each; below every backend's limit).
@@ -17,6 +19,8 @@ pub struct NewReport<'a> {
     pub payload_sha256: &'a str,
     pub received_at: DateTime<Utc>,
     pub submitted_by: &'a str,
+    /// The compliance rules' verdict on the report.
+    pub evaluation: &'a Evaluation,
 }
 
 /// The stored facts a receipt is made of.
@@ -134,8 +138,47 @@ impl Store {
             });
         }
 
+        if let Some(lock) = active_lock(
+            txn,
+            report.province.id,
+            &report.agency,
+            &report.obligation,
+            report.period_start,
+            report.period_end,
+        )
+        .await?
+        {
+            return Err(Error::FailedPrecondition {
+                kind: "PERIOD_LOCKED",
+                subject: format!("locks/{}", lock.id),
+                description: format!(
+                    "the period {}..{} is locked by the task force ({}); no more revisions are accepted",
+                    lock.period_start, lock.period_end, lock.reason
+                ),
+            });
+        }
+
         let previous = latest_revision(txn, report).await?;
         let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
+        // Timeliness is the series': judged by the first revision's receive time.
+        let first_received = match &previous {
+            Some(_) => first_receive_time(txn, report)
+                .await?
+                .unwrap_or(new.received_at),
+            None => new.received_at,
+        };
+        let evaluation = new.evaluation;
+        let timeliness = p06_domain::schedule::timeliness(
+            evaluation.deadline,
+            Some(first_received),
+            new.received_at,
+        );
+        let lateness = match timeliness {
+            p06_domain::schedule::Timeliness::Late { by } => Some(by.num_seconds()),
+            _ => None,
+        };
+        let reasons = serde_json::to_string(&evaluation.specificity.reasons)
+            .map_err(|e| Error::Internal(format!("encode reasons: {e}")))?;
 
         let insert = Query::insert()
             .into_table(Alias::new("report"))
@@ -155,6 +198,11 @@ impl Store {
                     "obstacles",
                     "proposals",
                     "observation_count",
+                    "deadline",
+                    "timeliness",
+                    "lateness_seconds",
+                    "specificity_score",
+                    "specificity_reasons",
                 ]
                 .map(Alias::new),
             )
@@ -173,6 +221,11 @@ impl Store {
                 report.narrative.obstacles.clone().into(),
                 report.narrative.proposals.clone().into(),
                 (report.observations.len() as i32).into(),
+                evaluation.deadline.into(),
+                timeliness.code().into(),
+                lateness.into(),
+                i32::from(evaluation.specificity.score).into(),
+                reasons.into(),
             ])
             .returning_col(Alias::new("id"))
             .to_owned();
@@ -244,6 +297,8 @@ impl Store {
             }
             txn.execute(&upsert).await?;
         }
+
+        raise_report_flags(txn, new, report_id, revision, lateness).await?;
 
         let record = Query::insert()
             .into_table(Alias::new("idempotency_key"))
@@ -404,6 +459,155 @@ async fn latest_revision(
         .to_owned();
     match txn.query_one(&select).await? {
         Some(row) => Ok(Some(RevisionRow::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}
+
+/// The flags a stored revision raises (and the MISSING flag it resolves), in its transaction.
+async fn raise_report_flags(
+    txn: &DatabaseTransaction,
+    new: &NewReport<'_>,
+    report_id: i64,
+    revision: i32,
+    lateness_seconds: Option<i64>,
+) -> Result<(), Error> {
+    let report = new.report;
+    let series = series_key(
+        &report.agency,
+        &report.obligation,
+        report.province.id,
+        report.period_start,
+    );
+    let flag = |kind: &str, dedupe_key: String, message: String| NewFlag {
+        kind: kind.to_owned(),
+        agency: report.agency.clone(),
+        obligation: report.obligation.clone(),
+        province_id: report.province.id,
+        period_start: report.period_start,
+        period_end: report.period_end,
+        report_id: Some(report_id),
+        indicator_code: None,
+        locality_id: None,
+        message,
+        details: None,
+        dedupe_key,
+    };
+    let actor = "aggregator";
+    let now = new.received_at;
+    if revision == 1 {
+        // A report arriving after a MISSING flag turns it into LATE.
+        resolve_flag(
+            txn,
+            &format!("MISSING|{series}"),
+            actor,
+            &format!("reported as reports/{report_id}"),
+            now,
+        )
+        .await?;
+        if let Some(seconds) = lateness_seconds {
+            raise_flag(
+                txn,
+                &flag(
+                    "LATE",
+                    format!("LATE|{series}"),
+                    format!(
+                        "first report {} after the deadline",
+                        human_duration(seconds)
+                    ),
+                ),
+                actor,
+                now,
+            )
+            .await?;
+        }
+    }
+    let specificity = &new.evaluation.specificity;
+    if specificity.vague {
+        let codes: Vec<&str> = specificity
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect();
+        let mut vague = flag(
+            "VAGUE",
+            format!("VAGUE|{report_id}"),
+            format!(
+                "specificity {} below the threshold: {}",
+                specificity.score,
+                codes.join(", ")
+            ),
+        );
+        vague.details = serde_json::to_string(&specificity.reasons).ok();
+        raise_flag(txn, &vague, actor, now).await?;
+    }
+    for finding in &new.evaluation.findings {
+        let locality_id = report
+            .observations
+            .iter()
+            .find(|o| o.locality_code == finding.locality)
+            .map(|o| o.locality_id);
+        let mut f = flag(
+            finding.kind.code(),
+            format!(
+                "{}|{report_id}|{}|{}",
+                finding.kind.code(),
+                finding.indicator,
+                finding.locality
+            ),
+            finding.message_en.clone(),
+        );
+        f.indicator_code = Some(finding.indicator.clone());
+        f.locality_id = locality_id;
+        f.details = Some(format!(
+            "{{\"value\":{},\"reference\":{},\"message_vi\":{:?}}}",
+            finding.value, finding.reference, finding.message_vi
+        ));
+        raise_flag(txn, &f, actor, now).await?;
+    }
+    Ok(())
+}
+
+/// "3 d 17 h 2 min", "59 s".
+pub fn human_duration(seconds: i64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60,
+    );
+    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "min"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+async fn first_receive_time(
+    txn: &DatabaseTransaction,
+    report: &ValidReport,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        received_at: DateTime<Utc>,
+    }
+    let select = Query::select()
+        .column(Alias::new("received_at"))
+        .from(Alias::new("report"))
+        .and_where(series_condition(
+            &report.agency,
+            &report.obligation,
+            report.province.id,
+            report.period_start,
+        ))
+        .and_where(col("revision").eq(1))
+        .to_owned();
+    match txn.query_one(&select).await? {
+        Some(row) => Ok(Some(Row::from_query_result(&row, "")?.received_at)),
         None => Ok(None),
     }
 }

@@ -1,0 +1,284 @@
+//! The compliance rules in the aggregator: configuration, and gathering what the domain rules need
+//! (targets, the previous period, recent history) before a report is stored.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use p06_domain::consistency::{self, ConsistencyConfig, FigureContext, Finding};
+use p06_domain::obligation::{ObligationSpec, parse_province};
+use p06_domain::report::{CatalogView, IndicatorKind, ValidReport};
+use p06_domain::schedule::{HolidayCalendar, Period};
+use p06_domain::specificity::{self, SpecificityAssessment, SpecificityConfig, SpecificityInput};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::Error;
+use crate::store::compliance::{NewFlag, series_key};
+
+/// The built-in compliance configuration (`services/aggregator/config/compliance.toml`).
+pub const DEFAULT_COMPLIANCE: &str = include_str!("../config/compliance.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ComplianceConfig {
+    #[serde(default = "default_sweep_every")]
+    pub sweep_every_secs: u64,
+    #[serde(default = "default_lookback")]
+    pub missing_lookback_days: i64,
+    #[serde(default)]
+    pub holidays: HolidayCalendar,
+    #[serde(default)]
+    pub specificity: SpecificityConfig,
+    #[serde(default)]
+    pub consistency: ConsistencyConfig,
+    #[serde(default, rename = "obligation")]
+    pub obligations: Vec<ObligationSpec>,
+}
+
+fn default_sweep_every() -> u64 {
+    60
+}
+
+fn default_lookback() -> i64 {
+    62
+}
+
+impl ComplianceConfig {
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|e| Error::Internal(format!("compliance configuration: {e}")))
+    }
+
+    /// The file at `path`, or the built-in default.
+    pub fn load(path: Option<&Path>) -> Result<Self, Error> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
+                Self::parse(&text)
+            }
+            None => Self::parse(DEFAULT_COMPLIANCE),
+        }
+    }
+}
+
+/// The outcome of the rules for one report, computed before it is stored.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub deadline: DateTime<Utc>,
+    pub specificity: SpecificityAssessment,
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates a validated report against its obligation.
+pub async fn evaluate(
+    state: &AppState,
+    report: &ValidReport,
+    obligation: &ObligationSpec,
+) -> Result<Evaluation, Error> {
+    let period = Period::new(report.period_start, report.period_end);
+    let deadline =
+        obligation
+            .deadline
+            .deadline(&period, state.time_zone, &state.compliance.holidays);
+    let catalog = &state.catalog;
+    let store = &state.store;
+
+    let required_localities: Vec<String> = catalog
+        .in_province(report.province.id)
+        .filter(|l| l.level == obligation.level)
+        .map(|l| l.code.clone())
+        .collect();
+    let observations: Vec<(String, String, f64)> = report
+        .observations
+        .iter()
+        .map(|o| (o.indicator_code.clone(), o.locality_code.clone(), o.value))
+        .collect();
+
+    // Figures below their target (the nearest target due on or after the period's end).
+    let targets = store
+        .targets_due_from(report.province.id, report.period_end)
+        .await?;
+    let mut behind: Vec<String> = report
+        .observations
+        .iter()
+        .filter(|o| {
+            targets
+                .get(&(o.indicator_code.clone(), o.locality_id))
+                .is_some_and(|t| o.value < *t)
+        })
+        .map(|o| o.indicator_code.clone())
+        .collect();
+    behind.sort();
+    behind.dedup();
+
+    // History of each figure: earlier periods' latest values, oldest first.
+    let history = store
+        .history_before(report.province.id, report.period_start, 4)
+        .await?;
+    let previous: HashMap<(String, String), f64> = history
+        .iter()
+        .filter_map(|((indicator, locality_id), values)| {
+            let code = catalog.locality_by_id(*locality_id)?.code.clone();
+            Some(((indicator.clone(), code), *values.last()?))
+        })
+        .collect();
+    let previous_exists = !previous.is_empty();
+
+    let specificity = specificity::assess(
+        &SpecificityInput {
+            required_indicators: &obligation.indicators,
+            required_localities: &required_localities,
+            observations: &observations,
+            assessment: &report.narrative.assessment,
+            obstacles: &report.narrative.obstacles,
+            proposals: &report.narrative.proposals,
+            behind_target: &behind,
+            previous: previous_exists.then_some(&previous),
+        },
+        &state.compliance.specificity,
+    );
+
+    let in_report: HashMap<(&str, i64), f64> = report
+        .observations
+        .iter()
+        .map(|o| ((o.indicator_code.as_str(), o.locality_id), o.value))
+        .collect();
+    let mut findings = Vec::new();
+    for o in &report.observations {
+        let Some(indicator) = catalog.indicator(&o.indicator_code) else {
+            continue;
+        };
+        let past = history
+            .get(&(o.indicator_code.clone(), o.locality_id))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let denominator = indicator.denominator.as_deref().and_then(|d| {
+            in_report
+                .get(&(d, o.locality_id))
+                .copied()
+                .or_else(|| {
+                    history
+                        .get(&(d.to_owned(), o.locality_id))
+                        .and_then(|h| h.last().copied())
+                })
+                .map(|v| (d, v))
+        });
+        findings.extend(consistency::check(
+            &FigureContext {
+                indicator: &o.indicator_code,
+                locality: &o.locality_code,
+                value: o.value,
+                is_stock: indicator.kind == IndicatorKind::Stock,
+                history: past,
+                denominator,
+            },
+            &state.compliance.consistency,
+        ));
+    }
+    Ok(Evaluation {
+        deadline,
+        specificity,
+        findings,
+    })
+}
+
+/// Raises a MISSING flag for every period of every obligation whose deadline has passed with no
+/// report, looking back `missing_lookback_days`. Safe to run from several replicas at once: each
+/// flag has a unique dedupe key, so exactly one insert wins; returns how many this call raised.
+pub async fn sweep_missing(state: &AppState, now: DateTime<Utc>) -> Result<usize, Error> {
+    let today = now.with_timezone(&state.time_zone).date_naive();
+    let from = today - chrono::Duration::days(state.compliance.missing_lookback_days);
+    let mut raised = 0;
+    for obligation in state.store.obligations().await? {
+        for key in &obligation.provinces {
+            let Some(province) =
+                parse_province(key).and_then(|(e, code)| state.catalog.province(e, code))
+            else {
+                continue;
+            };
+            for period in obligation.cadence.periods_ending_between(from, today) {
+                let deadline = obligation.deadline.deadline(
+                    &period,
+                    state.time_zone,
+                    &state.compliance.holidays,
+                );
+                if deadline >= now
+                    || state
+                        .store
+                        .series_reported(
+                            &obligation.agency,
+                            &obligation.code,
+                            province.id,
+                            period.start,
+                        )
+                        .await?
+                {
+                    continue;
+                }
+                let series = series_key(
+                    &obligation.agency,
+                    &obligation.code,
+                    province.id,
+                    period.start,
+                );
+                let flag = NewFlag {
+                    kind: "MISSING".into(),
+                    agency: obligation.agency.clone(),
+                    obligation: obligation.code.clone(),
+                    province_id: province.id,
+                    period_start: period.start,
+                    period_end: period.end,
+                    report_id: None,
+                    indicator_code: None,
+                    locality_id: None,
+                    message: format!(
+                        "no report for {period} by the deadline {}",
+                        deadline
+                            .with_timezone(&state.time_zone)
+                            .format("%Y-%m-%d %H:%M:%S %:z")
+                    ),
+                    details: None,
+                    dedupe_key: format!("MISSING|{series}"),
+                };
+                if state
+                    .store
+                    .raise(&flag, "missing-sweep", now)
+                    .await?
+                    .is_some()
+                {
+                    raised += 1;
+                    // A report that committed between the check and the flag resolves it at once.
+                    if state
+                        .store
+                        .series_reported(
+                            &obligation.agency,
+                            &obligation.code,
+                            province.id,
+                            period.start,
+                        )
+                        .await?
+                    {
+                        state
+                            .store
+                            .resolve(&flag.dedupe_key, "missing-sweep", "reported meanwhile", now)
+                            .await?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(raised)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_configuration_parses() {
+        let config = ComplianceConfig::parse(DEFAULT_COMPLIANCE).unwrap();
+        assert_eq!(config.obligations.len(), 4);
+        assert_eq!(config.specificity.threshold, 60);
+        assert!(config.holidays.0.contains(&"2025-01-29".parse().unwrap()));
+    }
+}

@@ -1,0 +1,625 @@
+//! Storage of the compliance rules: obligations, period locks, flags and the audit log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use p06_domain::obligation::ObligationSpec;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use super::Store;
+use crate::error::Error;
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+fn in_province(province_id: i64) -> SimpleExpr {
+    col("locality_id").in_subquery(
+        Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("locality"))
+            .and_where(col("province_id").eq(province_id))
+            .to_owned(),
+    )
+}
+
+/// A flag to raise; `dedupe_key` makes raising it idempotent across replicas.
+#[derive(Debug, Clone)]
+pub struct NewFlag {
+    pub kind: String,
+    pub agency: String,
+    pub obligation: String,
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub report_id: Option<i64>,
+    pub indicator_code: Option<String>,
+    pub locality_id: Option<i64>,
+    pub message: String,
+    pub details: Option<String>,
+    pub dedupe_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct FlagRow {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub agency: String,
+    pub obligation: String,
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub report_id: Option<i64>,
+    pub indicator_code: Option<String>,
+    pub locality_id: Option<i64>,
+    pub message: String,
+    pub raised_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+pub const FLAG_COLUMNS: &[&str] = &[
+    "id",
+    "kind",
+    "state",
+    "agency",
+    "obligation",
+    "province_id",
+    "period_start",
+    "period_end",
+    "report_id",
+    "indicator_code",
+    "locality_id",
+    "message",
+    "raised_at",
+    "resolved_at",
+];
+
+/// The key of a report series (agency, obligation, province, period) in flag dedupe keys.
+pub fn series_key(
+    agency: &str,
+    obligation: &str,
+    province_id: i64,
+    period_start: NaiveDate,
+) -> String {
+    format!("{agency}|{obligation}|{province_id}|{period_start}")
+}
+
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct LockRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub agency: Option<String>,
+    pub obligation: Option<String>,
+    pub reason: String,
+    pub locked_by: String,
+    pub locked_at: DateTime<Utc>,
+    pub unlocked_by: Option<String>,
+    pub unlocked_at: Option<DateTime<Utc>>,
+}
+
+const LOCK_COLUMNS: &[&str] = &[
+    "id",
+    "province_id",
+    "period_start",
+    "period_end",
+    "agency",
+    "obligation",
+    "reason",
+    "locked_by",
+    "locked_at",
+    "unlocked_by",
+    "unlocked_at",
+];
+
+#[derive(FromQueryResult)]
+struct SpecRow {
+    spec: String,
+}
+
+#[derive(FromQueryResult)]
+struct TargetDue {
+    indicator_code: String,
+    locality_id: i64,
+    value: f64,
+}
+
+#[derive(FromQueryResult)]
+struct HistoryRow {
+    indicator_code: String,
+    locality_id: i64,
+    value: f64,
+}
+
+/// Raises a flag unless one with the same dedupe key exists; returns its id when this call raised it.
+pub(crate) async fn raise_flag(
+    db: &impl ConnectionTrait,
+    flag: &NewFlag,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, Error> {
+    let insert = Query::insert()
+        .into_table(Alias::new("flag"))
+        .columns(
+            [
+                "kind",
+                "state",
+                "agency",
+                "obligation",
+                "province_id",
+                "period_start",
+                "period_end",
+                "report_id",
+                "indicator_code",
+                "locality_id",
+                "message",
+                "details",
+                "dedupe_key",
+                "raised_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            flag.kind.clone().into(),
+            "OPEN".into(),
+            flag.agency.clone().into(),
+            flag.obligation.clone().into(),
+            flag.province_id.into(),
+            flag.period_start.into(),
+            flag.period_end.into(),
+            flag.report_id.into(),
+            flag.indicator_code.clone().into(),
+            flag.locality_id.into(),
+            flag.message.clone().into(),
+            flag.details.clone().into(),
+            flag.dedupe_key.clone().into(),
+            now.into(),
+        ])
+        .on_conflict(
+            OnConflict::column(Alias::new("dedupe_key"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning_col(Alias::new("id"))
+        .to_owned();
+    let Some(row) = db.query_one(&insert).await? else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("", "id")?;
+    audit(
+        db,
+        actor,
+        "FLAG_RAISED",
+        &format!("flags/{id}"),
+        &format!("{} {}", flag.kind, flag.dedupe_key),
+        now,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+/// Resolves the open flag with this dedupe key, if any; returns its id.
+pub(crate) async fn resolve_flag(
+    db: &impl ConnectionTrait,
+    dedupe_key: &str,
+    actor: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, Error> {
+    let update = Query::update()
+        .table(Alias::new("flag"))
+        .value(Alias::new("state"), "RESOLVED")
+        .value(Alias::new("resolved_at"), now)
+        .and_where(col("dedupe_key").eq(dedupe_key))
+        .and_where(col("state").eq("OPEN"))
+        .returning_col(Alias::new("id"))
+        .to_owned();
+    let Some(row) = db.query_one(&update).await? else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("", "id")?;
+    audit(db, actor, "FLAG_RESOLVED", &format!("flags/{id}"), why, now).await?;
+    Ok(Some(id))
+}
+
+pub(crate) async fn audit(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    db.execute(
+        Query::insert()
+            .into_table(Alias::new("audit_log"))
+            .columns(["at", "actor", "action", "subject", "details"].map(Alias::new))
+            .values_panic([
+                now.into(),
+                actor.into(),
+                action.into(),
+                subject.into(),
+                details.into(),
+            ]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The active lock covering a report, if any.
+pub(crate) async fn active_lock(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    agency: &str,
+    obligation: &str,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+) -> Result<Option<LockRow>, Error> {
+    let select = Query::select()
+        .columns(LOCK_COLUMNS.iter().map(|c| Alias::new(*c)))
+        .from(Alias::new("period_lock"))
+        .and_where(col("province_id").eq(province_id))
+        .and_where(col("unlocked_at").is_null())
+        .and_where(col("period_start").lte(period_end))
+        .and_where(col("period_end").gte(period_start))
+        .and_where(col("agency").is_null().or(col("agency").eq(agency)))
+        .and_where(
+            col("obligation")
+                .is_null()
+                .or(col("obligation").eq(obligation)),
+        )
+        .limit(1)
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(LockRow::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}
+
+impl Store {
+    pub async fn obligation(&self, code: &str) -> Result<Option<ObligationSpec>, Error> {
+        let row = self
+            .connection()
+            .query_one(
+                Query::select()
+                    .column(Alias::new("spec"))
+                    .from(Alias::new("obligation"))
+                    .and_where(col("code").eq(code)),
+            )
+            .await?;
+        row.map(|r| parse_spec(&SpecRow::from_query_result(&r, "")?.spec))
+            .transpose()
+    }
+
+    pub async fn obligations(&self) -> Result<Vec<ObligationSpec>, Error> {
+        let rows = self
+            .connection()
+            .query_all(
+                Query::select()
+                    .column(Alias::new("spec"))
+                    .from(Alias::new("obligation"))
+                    .order_by(Alias::new("code"), Order::Asc),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| parse_spec(&SpecRow::from_query_result(r, "")?.spec))
+            .collect()
+    }
+
+    /// Creates or replaces an obligation (already checked against the catalog).
+    pub async fn upsert_obligation(
+        &self,
+        spec: &ObligationSpec,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let write = self.begin_write().await?;
+        store_obligation(&write.txn, spec, now, true).await?;
+        audit(
+            &write.txn,
+            actor,
+            "OBLIGATION_SET",
+            &format!("obligations/{}", spec.code),
+            &to_json(spec)?,
+            now,
+        )
+        .await?;
+        write.txn.commit().await?;
+        Ok(())
+    }
+
+    /// Creates the obligations that do not exist yet (configuration file at start-up).
+    pub async fn seed_obligations(
+        &self,
+        specs: &[ObligationSpec],
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let write = self.begin_write().await?;
+        for spec in specs {
+            store_obligation(&write.txn, spec, now, false).await?;
+        }
+        write.txn.commit().await?;
+        Ok(())
+    }
+
+    /// The nearest target due on or after `date`, per (indicator, locality) of a province.
+    pub async fn targets_due_from(
+        &self,
+        province_id: i64,
+        date: NaiveDate,
+    ) -> Result<HashMap<(String, i64), f64>, Error> {
+        let rows = self
+            .connection()
+            .query_all(
+                Query::select()
+                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
+                    .from(Alias::new("target"))
+                    .and_where(in_province(province_id))
+                    .and_where(col("due_date").gte(date))
+                    .order_by(Alias::new("due_date"), Order::Desc),
+            )
+            .await?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let t = TargetDue::from_query_result(&row, "")?;
+            // Descending due dates: the last one written is the nearest.
+            out.insert((t.indicator_code, t.locality_id), t.value);
+        }
+        Ok(out)
+    }
+
+    /// The latest values of a province's figures in periods ending before `before`, at most `keep`
+    /// per (indicator, locality), oldest first.
+    pub async fn history_before(
+        &self,
+        province_id: i64,
+        before: NaiveDate,
+        keep: usize,
+    ) -> Result<HashMap<(String, i64), Vec<f64>>, Error> {
+        let rows = self
+            .connection()
+            .query_all(
+                Query::select()
+                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
+                    .from(Alias::new("latest_value"))
+                    .and_where(in_province(province_id))
+                    .and_where(col("period_end").lt(before))
+                    .order_by(Alias::new("period_end"), Order::Asc),
+            )
+            .await?;
+        let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
+        for row in rows {
+            let h = HistoryRow::from_query_result(&row, "")?;
+            let series = out.entry((h.indicator_code, h.locality_id)).or_default();
+            series.push(h.value);
+            if series.len() > keep {
+                series.remove(0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Flags about one report revision.
+    pub async fn flags_of_report(&self, report_id: i64) -> Result<Vec<FlagRow>, Error> {
+        let rows = self
+            .connection()
+            .query_all(
+                Query::select()
+                    .columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c)))
+                    .from(Alias::new("flag"))
+                    .and_where(col("report_id").eq(report_id))
+                    .order_by(Alias::new("id"), Order::Asc),
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| FlagRow::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Flags of a province, newest first, optionally of one kind and/or state.
+    pub async fn flags(
+        &self,
+        province_id: i64,
+        kind: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<FlagRow>, Error> {
+        let mut select = Query::select();
+        select
+            .columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c)))
+            .from(Alias::new("flag"))
+            .and_where(col("province_id").eq(province_id))
+            .order_by(Alias::new("id"), Order::Asc);
+        if let Some(kind) = kind {
+            select.and_where(col("kind").eq(kind));
+        }
+        if let Some(state) = state {
+            select.and_where(col("state").eq(state));
+        }
+        let rows = self.connection().query_all(&select).await?;
+        Ok(rows
+            .iter()
+            .map(|r| FlagRow::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Locks a period of a province (optionally for one agency and/or obligation).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn lock_period(
+        &self,
+        province_id: i64,
+        period_start: NaiveDate,
+        period_end: NaiveDate,
+        agency: Option<&str>,
+        obligation: Option<&str>,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<LockRow, Error> {
+        let write = self.begin_write().await?;
+        let insert = Query::insert()
+            .into_table(Alias::new("period_lock"))
+            .columns(
+                [
+                    "province_id",
+                    "period_start",
+                    "period_end",
+                    "agency",
+                    "obligation",
+                    "reason",
+                    "locked_by",
+                    "locked_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                province_id.into(),
+                period_start.into(),
+                period_end.into(),
+                agency.map(str::to_owned).into(),
+                obligation.map(str::to_owned).into(),
+                reason.into(),
+                actor.into(),
+                now.into(),
+            ])
+            .returning(Query::returning().columns(LOCK_COLUMNS.iter().map(|c| Alias::new(*c))))
+            .to_owned();
+        let row = write
+            .txn
+            .query_one(&insert)
+            .await?
+            .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
+        let lock = LockRow::from_query_result(&row, "")?;
+        audit(
+            &write.txn,
+            actor,
+            "LOCK",
+            &format!("locks/{}", lock.id),
+            &format!("{period_start}..{period_end} {reason}"),
+            now,
+        )
+        .await?;
+        write.txn.commit().await?;
+        Ok(lock)
+    }
+
+    /// Lifts a lock; the lock row stays as history. `None` when no such active lock exists in the
+    /// province.
+    pub async fn unlock_period(
+        &self,
+        province_id: i64,
+        lock_id: i64,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LockRow>, Error> {
+        let write = self.begin_write().await?;
+        let update = Query::update()
+            .table(Alias::new("period_lock"))
+            .value(Alias::new("unlocked_by"), actor)
+            .value(Alias::new("unlocked_at"), now)
+            .and_where(col("id").eq(lock_id))
+            .and_where(col("province_id").eq(province_id))
+            .and_where(col("unlocked_at").is_null())
+            .returning(Query::returning().columns(LOCK_COLUMNS.iter().map(|c| Alias::new(*c))))
+            .to_owned();
+        let Some(row) = write.txn.query_one(&update).await? else {
+            return Ok(None);
+        };
+        let lock = LockRow::from_query_result(&row, "")?;
+        audit(
+            &write.txn,
+            actor,
+            "UNLOCK",
+            &format!("locks/{lock_id}"),
+            "",
+            now,
+        )
+        .await?;
+        write.txn.commit().await?;
+        Ok(Some(lock))
+    }
+
+    /// Whether any revision of a series exists.
+    pub async fn series_reported(
+        &self,
+        agency: &str,
+        obligation: &str,
+        province_id: i64,
+        period_start: NaiveDate,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .revision_count(agency, obligation, province_id, period_start)
+            .await?
+            > 0)
+    }
+
+    /// Resolves an open flag outside a report transaction.
+    pub async fn resolve(
+        &self,
+        dedupe_key: &str,
+        actor: &str,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, Error> {
+        let write = self.begin_write().await?;
+        let id = resolve_flag(&write.txn, dedupe_key, actor, why, now).await?;
+        write.txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Raises a flag outside a report transaction (the MISSING sweep).
+    pub async fn raise(
+        &self,
+        flag: &NewFlag,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, Error> {
+        let write = self.begin_write().await?;
+        let id = raise_flag(&write.txn, flag, actor, now).await?;
+        write.txn.commit().await?;
+        Ok(id)
+    }
+}
+
+async fn store_obligation(
+    db: &impl ConnectionTrait,
+    spec: &ObligationSpec,
+    now: DateTime<Utc>,
+    replace: bool,
+) -> Result<(), Error> {
+    let conflict = if replace {
+        OnConflict::column(Alias::new("code"))
+            .update_columns(["agency", "spec", "updated_at"].map(Alias::new))
+            .to_owned()
+    } else {
+        OnConflict::column(Alias::new("code"))
+            .do_nothing()
+            .to_owned()
+    };
+    db.execute(
+        Query::insert()
+            .into_table(Alias::new("obligation"))
+            .columns(["code", "agency", "spec", "updated_at"].map(Alias::new))
+            .values_panic([
+                spec.code.clone().into(),
+                spec.agency.clone().into(),
+                to_json(spec)?.into(),
+                now.into(),
+            ])
+            .on_conflict(conflict),
+    )
+    .await?;
+    Ok(())
+}
+
+fn to_json(spec: &ObligationSpec) -> Result<String, Error> {
+    serde_json::to_string(spec).map_err(|e| Error::Internal(format!("encode obligation: {e}")))
+}
+
+fn parse_spec(json: &str) -> Result<ObligationSpec, Error> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::Internal(format!("stored obligation is not valid: {e}")))
+}
