@@ -138,12 +138,17 @@ impl TestAggregator {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
+        self.count_where(table, "1 = 1").await
+    }
+
+    /// Rows of `table` matching a SQL condition (test-controlled text only).
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         use sea_orm::ConnectionTrait;
         let db = self.aggregator.state.store.connection();
         let row = db
             .query_one_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"),
             ))
             .await
             .unwrap()

@@ -83,13 +83,36 @@ impl Aggregator {
 }
 
 impl Aggregator {
+    /// Runs the MISSING sweep every `sweep_every_secs` in the background (every replica may run it;
+    /// the database makes each flag appear once).
+    pub fn spawn_missing_sweep(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(state.compliance.sweep_every_secs.max(1));
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match crate::compliance::sweep_missing(&state, state.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(raised) => tracing::info!(raised, "MISSING flags raised"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "MISSING sweep failed; retrying next round")
+                    }
+                }
+            }
+        })
+    }
+
     /// The aggregator's gRPC services, ready to be served.
     pub fn host(&self, auth: Arc<p06_auth::Authenticator>) -> p06_kit::host::ServiceHost {
         use p06_kit::host::{MAX_MESSAGE_BYTES, ServiceHost};
         use p06_proto::aggregation::catalog_service_server::CatalogServiceServer;
         use p06_proto::aggregation::ingest_service_server::IngestServiceServer;
 
-        use crate::api::{CatalogApi, IngestApi};
+        use p06_proto::aggregation::admin_service_server::AdminServiceServer;
+
+        use crate::api::{AdminApi, CatalogApi, IngestApi};
 
         ServiceHost::new(auth)
             .with_service(
@@ -100,5 +123,6 @@ impl Aggregator {
                 CatalogServiceServer::new(CatalogApi::new(self.state.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
+            .with_service(AdminServiceServer::new(AdminApi::new(self.state.clone())))
     }
 }

@@ -24,6 +24,12 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit (guarded against concurrent runs on PostgreSQL).
     Migrate,
+    /// Run the MISSING sweep once and print how many flags this process raised.
+    Sweep {
+        /// The instant to judge deadlines at (RFC 3339); default now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[tokio::main]
@@ -37,8 +43,15 @@ async fn main() -> anyhow::Result<()> {
             store.migrate().await?;
             tracing::info!("migrations applied");
         }
+        Command::Sweep { now } => {
+            let aggregator = Aggregator::build(&cli.config).await?;
+            let now = now.unwrap_or_else(chrono::Utc::now);
+            let raised = p06_aggregator::compliance::sweep_missing(&aggregator.state, now).await?;
+            println!("{raised}");
+        }
         Command::Serve => {
             let aggregator = Aggregator::build(&cli.config).await?;
+            let _sweep = aggregator.spawn_missing_sweep();
             let auth = cli.auth.authenticator().await?;
             let listener = tokio::net::TcpListener::bind(cli.config.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "aggregator listening");

@@ -47,6 +47,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ..AggregatorConfig::for_database("")
     };
     let aggregator = Aggregator::build(&config).await?;
+    let _sweep = aggregator.spawn_missing_sweep();
     let at = |port| SocketAddr::new(args.host, port);
     let aggregator_running = aggregator
         .host(auth.clone())

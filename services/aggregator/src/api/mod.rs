@@ -1,11 +1,13 @@
 //! The gRPC surface of the aggregator: thin tonic services that decode, authorize, call the domain
 //! and the store, and encode.
 
+mod admin;
 mod caller;
 mod catalog;
 mod ingest;
 mod paging;
 
+pub use admin::AdminApi;
 pub use caller::Caller;
 pub use catalog::CatalogApi;
-pub use ingest::IngestApi;
+pub use ingest::{IngestApi, flag_to_proto};
