@@ -111,16 +111,23 @@ pub enum Audience {
     Many(Vec<String>),
 }
 
-/// The claims of a P06 token.
+/// The claims of a P06 token. Times are seconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
+    /// Issuer; must equal `P06_JWT_ISSUER`.
     pub iss: String,
+    /// Audience; must be or contain `P06_JWT_AUDIENCE`.
     pub aud: Audience,
+    /// The reporting person or system.
     pub sub: String,
+    /// Expiry (required).
     pub exp: i64,
+    /// Issued at.
     pub iat: i64,
+    /// Not before (checked when present).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Token id, logged with every refusal and kept as [`Principal::token_id`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     pub agency: Agency,

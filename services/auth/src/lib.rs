@@ -1,19 +1,52 @@
 //! JWT authentication and authorization for every P06 service.
 //!
-//! Validation policy (RFC 8725):
-//! - algorithms are pinned by configuration (`P06_JWT_ALGORITHMS`); a token's `alg` must be one of
-//!   them **and** belong to the family of the key its `kid` selects, so an HS256 token "signed" with
-//!   an EC/Ed/RSA public key is refused (key confusion). HS256 is refused outright in production mode;
-//! - `iss`, `aud`, `sub` and `exp` are required and checked, `nbf` is checked when present, with a
-//!   leeway of `P06_JWT_LEEWAY_SECS` (default 30 s); `typ`, when present, must be `JWT`;
-//! - keys come from PEM files and JWKS files (several at once), are selected by `kid`, and are
-//!   reloaded when the files change (key rotation without restart). A token without `kid` is
-//!   accepted only when exactly one key is loaded;
-//! - authentication happens in a tower layer before any request body is read; failures are logged
-//!   with the token id (`jti`), never the token.
+//! # Validation policy (RFC 8725, "JWT Best Current Practices")
+//! - **Algorithms are pinned by configuration** (`P06_JWT_ALGORITHMS`, default `EdDSA,ES256`). A
+//!   token's `alg` must be one of them **and** fit the key its `kid` selects (same family, and the
+//!   key's own `alg` when a JWKS pins it), so an HS256 token "signed" with an EC/Ed/RSA public key
+//!   is refused (key confusion, §2.1/§3.1). `alg: none` does not even parse.
+//! - **HS256/384/512 only in development**: production mode refuses them, and HMAC key files, at
+//!   startup ([`AuthConfig::check`]).
+//! - **Claims**: `exp`, `iss`, `aud` and `sub` are required, `iss` and `aud` must equal the
+//!   configured issuer and audience (`aud` may be a list containing it), `nbf` is checked when
+//!   present; then the P06 claims `agency`, `province`, `edition`, `roles` (non-empty) and `iat`
+//!   must be present and well-formed (§3.9/§3.10).
+//! - **Leeway** on `exp`/`nbf`: `P06_JWT_LEEWAY_SECS`, default **30 s**, at most 300 s.
+//! - **Header**: `typ`, when present, must be `JWT` (§3.11); a `crit` header is refused; tokens over
+//!   8 KiB are refused before parsing. `jku`/`x5u`/`jwk` headers are ignored: keys come only from
+//!   local files.
+//! - **Keys** come from PEM files and JWKS files, several at once ([`keys`]), and are selected by
+//!   `kid`. An unknown `kid` is refused. **A token without `kid` is accepted only when exactly one
+//!   key is loaded** (a single-key deployment); with several keys it is refused.
+//! - **Rotation**: key files are polled (`P06_JWT_RELOAD_SECS`, default 30 s) and reloaded on
+//!   change; a failed reload keeps the previous keys ([`keys::KeyStore`]).
+//! - **Before the body**: authentication runs in a tower layer ([`AuthLayer`]) on the request
+//!   headers, before any handler or decoder sees the body. Refusals are logged with the token id
+//!   (`jti`), never with the token.
 //!
-//! Then one table ([`table`]) maps every RPC to who may call it; handlers add the data-level checks
-//! (own agency, own province).
+//! Every token problem is `UNAUTHENTICATED`; a valid token without the right is
+//! `PERMISSION_DENIED` ([`AuthError`], mapped in one place).
+//!
+//! # Authorization
+//! One table ([`table::TABLE`]) maps every RPC to who may call it (deny by default); handlers add
+//! the data-level checks with [`Principal::may_report_for`] and [`Principal::may_read_province`]
+//! (own agency, own province — named by edition and code).
+//!
+//! # Wiring a service
+//! ```ignore
+//! let auth = p06_auth::authenticator_for(p06_auth::AuthConfig::from_env()?, &data_dir)?;
+//! Server::builder()
+//!     .layer(p06_auth::AuthLayer::new(auth))
+//!     .add_service(IngestServiceServer::new(ingest))
+//!     .serve(addr).await?;
+//! // handler: let caller = request.extensions().get::<p06_auth::Principal>();
+//! // agency → aggregator: p06_auth::forward_authorization(request.metadata(), &mut outgoing);
+//! ```
+//!
+//! # Development
+//! [`DevKeys::load_or_create`] makes an Ed25519 key pair in the data directory (private key 0600)
+//! and mints tokens with [`DevKeys::mint`]; [`authenticator_for`] in development mode without
+//! `P06_JWT_KEYS` trusts that key.
 
 pub mod claims;
 pub mod config;
@@ -28,5 +61,7 @@ pub use claims::{Agency, Claims, Principal, Role};
 pub use config::{AuthConfig, Mode};
 pub use dev::{DevKeys, Grant, authenticator_for, mint_with_key};
 pub use error::AuthError;
-pub use layer::AuthLayer;
+pub use keys::KeyStore;
+pub use layer::{AuthLayer, forward_authorization};
+pub use table::{Access, access_for, authorize, authorize_path};
 pub use validate::Authenticator;

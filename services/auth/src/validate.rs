@@ -93,10 +93,10 @@ impl Authenticator {
         if !key.accepts(header.alg) {
             return Err(AuthError::AlgorithmMismatch);
         }
-        let data =
-            decode::<Claims>(token, &key.key, &self.validation(header.alg)).map_err(|e| match e
-                .kind()
-            {
+        // Decoded as JSON first, so jsonwebtoken checks the registered claims (and reports a
+        // missing one as such) before the P06 claims are read.
+        let data = decode::<serde_json::Value>(token, &key.key, &self.validation(header.alg))
+            .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
@@ -109,7 +109,8 @@ impl Authenticator {
                 }
                 _ => AuthError::Invalid(e.to_string()),
             })?;
-        let claims = data.claims;
+        let claims: Claims = serde_json::from_value(data.claims)
+            .map_err(|e| AuthError::Invalid(format!("claims: {e}")))?;
         if claims.sub.trim().is_empty() {
             return Err(AuthError::MissingClaim("sub".into()));
         }

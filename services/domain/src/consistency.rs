@@ -111,15 +111,15 @@ pub fn check(figure: &FigureContext<'_>, config: &ConsistencyConfig) -> Vec<Find
             }
         }
     }
-    if let Some((name, denominator)) = figure.denominator {
-        if v > denominator {
-            push(
-                FindingKind::AboveDenominator,
-                denominator,
-                format!("{i} in {l} is {v}, above its denominator {name} ({denominator})"),
-                format!("{i} tại {l} là {v}, vượt mẫu số {name} ({denominator})"),
-            );
-        }
+    if let Some((name, denominator)) = figure.denominator
+        && v > denominator
+    {
+        push(
+            FindingKind::AboveDenominator,
+            denominator,
+            format!("{i} in {l} is {v}, above its denominator {name} ({denominator})"),
+            format!("{i} tại {l} là {v}, vượt mẫu số {name} ({denominator})"),
+        );
     }
     findings
 }

@@ -24,7 +24,12 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthArgs {
     /// Directory holding the development key pair (`p06 up` creates it).
-    #[arg(long = "auth-data-dir", env = "P06_DATA_DIR", default_value = ".p06")]
+    #[arg(
+        id = "auth_data_dir",
+        long = "auth-data-dir",
+        env = "P06_DATA_DIR",
+        default_value = ".p06"
+    )]
     pub data_dir: std::path::PathBuf,
 }
 
@@ -230,4 +235,13 @@ where
         .serve(listener, shutdown_signal())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_agency_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        super::AgencyArgs::command().debug_assert();
+    }
 }

@@ -22,6 +22,8 @@ pub struct TestKey {
     pub alg: Algorithm,
     pub encoding: EncodingKey,
     pub public_pem: String,
+    /// The public JWK parameters, for keys `Jwk::from_encoding_key` cannot derive (Ed25519).
+    pub jwk: Option<serde_json::Value>,
 }
 
 impl TestKey {
@@ -35,6 +37,11 @@ impl TestKey {
                 .verifying_key()
                 .to_public_key_pem(LineEnding::LF)
                 .unwrap(),
+            jwk: Some(serde_json::json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+            })),
         }
     }
 
@@ -45,6 +52,7 @@ impl TestKey {
             alg: Algorithm::ES256,
             encoding: EncodingKey::from_ec_pem(private.as_bytes()).unwrap(),
             public_pem: key.public_key().to_public_key_pem(LineEnding::LF).unwrap(),
+            jwk: None,
         }
     }
 
@@ -60,6 +68,7 @@ impl TestKey {
                 public_pem: rsa::RsaPublicKey::from(&key)
                     .to_public_key_pem(LineEnding::LF)
                     .unwrap(),
+                jwk: None,
             }
         })
     }
@@ -73,9 +82,15 @@ impl TestKey {
 
     /// A JWKS entry for this key.
     pub fn jwk(&self, kid: &str) -> serde_json::Value {
-        let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&self.encoding, self.alg).unwrap();
-        jwk.common.key_id = Some(kid.into());
-        serde_json::to_value(jwk).unwrap()
+        let mut jwk = match &self.jwk {
+            Some(jwk) => jwk.clone(),
+            None => serde_json::to_value(
+                jsonwebtoken::jwk::Jwk::from_encoding_key(&self.encoding, self.alg).unwrap(),
+            )
+            .unwrap(),
+        };
+        jwk["kid"] = kid.into();
+        jwk
     }
 }
 
