@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "p06/aggregation/v1/ingest.proto",
     "p06/aggregation/v1/catalog.proto",
     "p06/aggregation/v1/admin.proto",
+    "p06/aggregation/v1/taskforce.proto",
     "p06/police/v1/police.proto",
     "p06/health/v1/health.proto",
     "p06/justice/v1/justice.proto",

@@ -112,7 +112,9 @@ impl Aggregator {
 
         use p06_proto::aggregation::admin_service_server::AdminServiceServer;
 
-        use crate::api::{AdminApi, CatalogApi, IngestApi};
+        use p06_proto::aggregation::task_force_service_server::TaskForceServiceServer;
+
+        use crate::api::{AdminApi, CatalogApi, IngestApi, TaskForceApi};
 
         ServiceHost::new(auth)
             .with_service(
@@ -124,5 +126,8 @@ impl Aggregator {
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .with_service(AdminServiceServer::new(AdminApi::new(self.state.clone())))
+            .with_service(TaskForceServiceServer::new(TaskForceApi::new(
+                self.state.clone(),
+            )))
     }
 }

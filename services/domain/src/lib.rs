@@ -8,5 +8,6 @@ pub mod consistency;
 pub mod locality;
 pub mod obligation;
 pub mod report;
+pub mod rollup;
 pub mod schedule;
 pub mod specificity;

@@ -6,8 +6,10 @@ mod caller;
 mod catalog;
 mod ingest;
 mod paging;
+mod taskforce;
 
 pub use admin::AdminApi;
 pub use caller::Caller;
 pub use catalog::CatalogApi;
 pub use ingest::{IngestApi, flag_to_proto};
+pub use taskforce::TaskForceApi;

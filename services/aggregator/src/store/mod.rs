@@ -6,6 +6,7 @@
 
 mod catalog;
 pub mod compliance;
+pub mod queries;
 mod reports;
 mod targets;
 
