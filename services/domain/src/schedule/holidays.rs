@@ -16,6 +16,12 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct HolidayCalendar(pub BTreeSet<NaiveDate>);
 
+/// `(year, month, day)`.
+pub type Ymd = (i32, u32, u32);
+
+/// A named run of days off, both ends inclusive.
+pub type HolidaySpan = (&'static str, Ymd, Ymd);
+
 /// Vietnam's public holidays 2024–2026 as inclusive `(name, first day, last day)` spans, in
 /// `(year, month, day)` form.
 ///
@@ -26,7 +32,7 @@ pub struct HolidayCalendar(pub BTreeSet<NaiveDate>);
 /// left out rather than guessed: in 2026, Hùng Kings' Day (10/3 lunar, expected Sun 26 April, with
 /// a compensatory Monday) and the day adjacent to 2 September. Add them through configuration once
 /// announced.
-pub const VIETNAM_PUBLIC_HOLIDAYS_2024_2026: &[(&str, (i32, u32, u32), (i32, u32, u32))] = &[
+pub const VIETNAM_PUBLIC_HOLIDAYS_2024_2026: &[HolidaySpan] = &[
     ("Tết Dương lịch 2024", (2024, 1, 1), (2024, 1, 1)),
     ("Tết Giáp Thìn", (2024, 2, 8), (2024, 2, 14)),
     ("Giỗ Tổ Hùng Vương 2024", (2024, 4, 18), (2024, 4, 18)),

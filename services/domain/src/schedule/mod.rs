@@ -43,4 +43,4 @@ pub use deadline::{
     parse_time_zone, timeliness,
 };
 pub use error::ScheduleError;
-pub use holidays::{HolidayCalendar, VIETNAM_PUBLIC_HOLIDAYS_2024_2026};
+pub use holidays::{HolidayCalendar, HolidaySpan, VIETNAM_PUBLIC_HOLIDAYS_2024_2026, Ymd};
