@@ -1,7 +1,11 @@
 //! `p06`: runs the whole system for development (`p06 up`), mints development tokens, probes health.
 
+mod client;
 mod demo;
+mod import;
+mod output;
 mod probe;
+mod query;
 mod token;
 mod up;
 
@@ -26,6 +30,29 @@ enum Command {
     Token(token::TokenArgs),
     /// Check a service's gRPC health; exits 0 when it is SERVING (for container health checks).
     Probe(probe::ProbeArgs),
+    /// Consolidated status of a province, district or commune: value, target, %, completeness.
+    Status(query::StatusArgs),
+    /// One row per locality: value, target, %, rank, change.
+    Progress(query::ProgressArgs),
+    /// Per district: how many communes are below a percent of target ("Kông Chro 5/14").
+    Districts(query::DistrictsArgs),
+    /// Who reported on time, late, not at all, or vaguely.
+    Compliance(query::ComplianceArgs),
+    /// Open and resolved flags; --watch streams new ones.
+    Flags(query::FlagsArgs),
+    /// Targets (chỉ tiêu).
+    Targets {
+        #[command(subcommand)]
+        command: TargetsCommand,
+    },
+    /// Submit an agency's CSV (one row per locality, the agency's own columns) as one report.
+    Submit(import::SubmitArgs),
+}
+
+#[derive(Subcommand)]
+enum TargetsCommand {
+    /// Import targets from CSV: indicator_code,locality_code,due_date,value.
+    Import(import::TargetsImportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,6 +65,15 @@ fn main() -> anyhow::Result<()> {
             Command::Up(args) => up::run(args).await,
             Command::Token(args) => token::run(args),
             Command::Probe(args) => probe::run(args).await,
+            Command::Status(args) => query::status(args).await,
+            Command::Progress(args) => query::progress(args).await,
+            Command::Districts(args) => query::districts(args).await,
+            Command::Compliance(args) => query::compliance(args).await,
+            Command::Flags(args) => query::flags(args).await,
+            Command::Targets {
+                command: TargetsCommand::Import(args),
+            } => import::targets_import(args).await,
+            Command::Submit(args) => import::submit(args).await,
         }
     })
 }
