@@ -13,6 +13,7 @@ use p06_proto::aggregation::{
 use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
+use tracing::Instrument as _;
 
 /// How an agency service reaches the aggregator.
 #[derive(Debug, Clone)]
@@ -73,7 +74,15 @@ impl AggregatorClient {
                     .metadata_mut()
                     .insert("authorization", token.clone());
             }
-            match self.client.clone().submit_report(request).await {
+            let span = p06_telemetry::client_span("/p06.aggregation.v1.IngestService/SubmitReport");
+            p06_telemetry::inject_context(&span, request.metadata_mut());
+            match self
+                .client
+                .clone()
+                .submit_report(request)
+                .instrument(span)
+                .await
+            {
                 Ok(response) => return Ok(response.into_inner()),
                 Err(status) if retryable(status.code()) && attempt < self.config.attempts => {
                     tracing::warn!(attempt, code = ?status.code(), "aggregator call failed; retrying");

@@ -107,6 +107,7 @@ impl ServiceHost {
             .add_service(reflection_v1alpha);
         Server::builder()
             .tcp_nodelay(true)
+            .layer(p06_telemetry::GrpcServerTraceLayer)
             .layer(AuthLayer::new(self.auth))
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)

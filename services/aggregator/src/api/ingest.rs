@@ -13,6 +13,7 @@ use p06_proto::aggregation::{
 };
 use p06_proto::common::{self, LocalityRef};
 use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
 
 use super::Caller;
 use crate::app::AppState;
@@ -35,7 +36,17 @@ impl IngestApi {
 impl IngestService for IngestApi {
     #[tracing::instrument(
         skip_all,
-        fields(agency, province, obligation, report, revision, observations)
+        fields(
+            agency,
+            province,
+            obligation,
+            period,
+            report,
+            revision,
+            observations,
+            timeliness,
+            specificity_score
+        )
     )]
     async fn submit_report(
         &self,
@@ -58,10 +69,18 @@ impl IngestService for IngestApi {
         caller.require_province(&province.edition, &province.code)?;
 
         let draft = draft_from_proto(req);
-        let valid = report::validate(draft, &self.state.catalog, self.state.today())
-            .map_err(Error::from)?;
+        let valid = tracing::info_span!("validate").in_scope(|| {
+            report::validate(draft, &self.state.catalog, self.state.today()).map_err(Error::from)
+        })?;
+        span.record(
+            "period",
+            format!("{}..{}", valid.period_start, valid.period_end),
+        );
         let obligation = self.obligation_of(&valid).await?;
-        let evaluation = compliance::evaluate(&self.state, &valid, &obligation).await?;
+        let evaluation = compliance::evaluate(&self.state, &valid, &obligation)
+            .instrument(tracing::info_span!("compliance.evaluate"))
+            .await?;
+        span.record("specificity_score", evaluation.specificity.score);
         let payload_sha256 = report::payload_sha256(&valid);
         let stored = self
             .state
@@ -73,9 +92,22 @@ impl IngestService for IngestApi {
                 submitted_by: caller.subject(),
                 evaluation: &evaluation,
             })
+            .instrument(tracing::info_span!(
+                "store.insert_report",
+                observations = valid.observations.len(),
+                statements = tracing::field::Empty,
+            ))
             .await?;
         span.record("report", stored.receipt.id);
         span.record("revision", stored.receipt.revision);
+        span.record(
+            "timeliness",
+            stored
+                .receipt
+                .timeliness
+                .as_deref()
+                .unwrap_or("NOT_EVALUATED"),
+        );
         Ok(Response::new(self.receipt(&stored).await?))
     }
 

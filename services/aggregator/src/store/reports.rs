@@ -328,6 +328,16 @@ impl Store {
             ))
         })?;
         write.txn.commit().await?;
+        // Statements of this transaction, from its plan: look-ups (idempotency, lock, revision,
+        // receipt), the report row, two batches per 1,000 observations (rows and read model), the
+        // superseded revision's first receive time and read-model rows, the idempotency record, and
+        // one per flag raised.
+        let batches = report.observations.len().div_ceil(OBSERVATION_BATCH);
+        let flags = new.evaluation.findings.len() + usize::from(new.evaluation.specificity.vague);
+        tracing::Span::current().record(
+            "statements",
+            6 + 2 * batches + 2 * usize::from(previous.is_some()) + flags,
+        );
         Ok(Stored {
             receipt,
             replayed: false,
