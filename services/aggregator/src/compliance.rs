@@ -45,7 +45,15 @@ fn default_lookback() -> i64 {
 
 impl ComplianceConfig {
     pub fn parse(text: &str) -> Result<Self, Error> {
-        toml::from_str(text).map_err(|e| Error::Internal(format!("compliance configuration: {e}")))
+        let config: Self = toml::from_str(text)
+            .map_err(|e| Error::Internal(format!("compliance configuration: {e}")))?;
+        config.specificity.validate().map_err(|e| {
+            Error::Internal(format!("compliance configuration, [specificity]: {e}"))
+        })?;
+        config.consistency.validate().map_err(|e| {
+            Error::Internal(format!("compliance configuration, [consistency]: {e}"))
+        })?;
+        Ok(config)
     }
 
     /// The file at `path`, or the built-in default.

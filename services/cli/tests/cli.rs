@@ -152,3 +152,89 @@ async fn server_refusals_print_the_field_violations_and_exit_non_zero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PermissionDenied"));
 }
+
+/// `p06 up` (the README's run command) starts everything with demo data, serves, and stops cleanly
+/// on Ctrl-C (SIGINT).
+#[cfg(unix)]
+#[test]
+fn p06_up_serves_the_demo_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let data = tempfile::tempdir().unwrap();
+    /// Kills `p06 up` if the test fails half-way, so nothing outlives it.
+    struct Up(std::process::Child);
+    impl Drop for Up {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+        }
+    }
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_p06"))
+        .args(["up", "--data-dir"])
+        .arg(data.path())
+        .args([
+            "--aggregator-port",
+            "0",
+            "--police-port",
+            "0",
+            "--health-port",
+            "0",
+            "--justice-port",
+            "0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start p06 up");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Up(child);
+    let mut seen = Vec::new();
+    // Everything up to the last endpoint line ("  database …").
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let last = line.trim_start().starts_with("database");
+        seen.push(line);
+        if last {
+            break;
+        }
+    }
+    let output = seen.join("\n");
+    assert!(
+        output.contains("218 communes, targets, 12 weekly reports"),
+        "{output}"
+    );
+    let aggregator = seen
+        .iter()
+        .find(|l| l.trim_start().starts_with("aggregator"))
+        .expect("endpoints printed");
+    let addr = aggregator
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let probe = Command::new(env!("CARGO_BIN_EXE_p06"))
+        .args(["probe", &addr])
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert!(data.path().join("p06.sqlite").exists() && data.path().join("p06-dev.pem").exists());
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(
+        child.0.wait().unwrap().success(),
+        "p06 up exits 0 after Ctrl-C"
+    );
+    assert!(rest.iter().any(|l| l == "stopped"), "{rest:?}");
+}
