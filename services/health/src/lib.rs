@@ -5,7 +5,7 @@
 //! aggregator with the caller's token; returns the aggregator's receipt. Holds no state of its own.
 
 use p06_domain::report::FieldViolation;
-use p06_kit::agency::{Envelope, ReportMapper};
+use p06_kit::agency::{Envelope, ReportMapper, forward};
 use p06_kit::forward::AggregatorClient;
 use p06_proto::aggregation::{Observation, Receipt};
 use p06_proto::health::{
@@ -95,9 +95,7 @@ impl HealthReportingService for HealthApi {
     ) -> Result<Response<Receipt>, Status> {
         let (metadata, _, req) = request.into_parts();
         tracing::Span::current().record("localities", req.localities.len());
-        let observations = observations(&req.localities).map_err(|v| {
-            p06_kit::status::invalid_argument("the health report violates its invariants", &v)
-        })?;
+        let observations = observations(&req.localities);
         let envelope = Envelope {
             agency: "health",
             request_id: req.request_id,
@@ -106,10 +104,7 @@ impl HealthReportingService for HealthApi {
             period: req.period,
             narrative: req.narrative,
         };
-        let receipt = self
-            .aggregator
-            .submit(&metadata, envelope.into_request(observations))
-            .await?;
+        let receipt = forward(&self.aggregator, &metadata, envelope, observations).await?;
         Ok(Response::new(receipt))
     }
 }

@@ -3,7 +3,11 @@
 //! aggregator.
 
 use p06_domain::report::FieldViolation;
-use p06_proto::aggregation::{Observation, SubmitReportRequest};
+use p06_proto::aggregation::{Observation, Receipt, SubmitReportRequest};
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+use crate::forward::AggregatorClient;
 use p06_proto::common::{LocalityRef, Narrative, Period};
 
 /// Collects the observations and the invariant violations of one agency report.
@@ -141,6 +145,25 @@ impl Envelope {
             narrative: self.narrative,
         }
     }
+}
+
+/// Forwards an agency's report to the aggregator on behalf of the caller whose request metadata is
+/// `incoming`, or refuses it with every invariant violation (nothing reaches the aggregator then).
+pub async fn forward(
+    aggregator: &AggregatorClient,
+    incoming: &MetadataMap,
+    envelope: Envelope,
+    observations: Result<Vec<Observation>, Vec<FieldViolation>>,
+) -> Result<Receipt, Status> {
+    let observations = observations.map_err(|v| {
+        crate::status::invalid_argument(
+            format!("the {} report violates its invariants", envelope.agency),
+            &v,
+        )
+    })?;
+    aggregator
+        .submit(incoming, envelope.into_request(observations))
+        .await
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! aggregator with the caller's token; returns the aggregator's receipt. Holds no state of its own.
 
 use p06_domain::report::FieldViolation;
-use p06_kit::agency::{Envelope, ReportMapper};
+use p06_kit::agency::{Envelope, ReportMapper, forward};
 use p06_kit::forward::AggregatorClient;
 use p06_proto::aggregation::{Observation, Receipt};
 use p06_proto::police::{
@@ -118,9 +118,7 @@ impl PoliceReportingService for PoliceApi {
     ) -> Result<Response<Receipt>, Status> {
         let (metadata, _, req) = request.into_parts();
         tracing::Span::current().record("localities", req.localities.len());
-        let observations = observations(&req.localities).map_err(|v| {
-            p06_kit::status::invalid_argument("the identity report violates its invariants", &v)
-        })?;
+        let observations = observations(&req.localities);
         let envelope = Envelope {
             agency: "police",
             request_id: req.request_id,
@@ -129,10 +127,7 @@ impl PoliceReportingService for PoliceApi {
             period: req.period,
             narrative: req.narrative,
         };
-        let receipt = self
-            .aggregator
-            .submit(&metadata, envelope.into_request(observations))
-            .await?;
+        let receipt = forward(&self.aggregator, &metadata, envelope, observations).await?;
         Ok(Response::new(receipt))
     }
 }

@@ -57,14 +57,6 @@ fn parse_edition(field: &str, edition: &str) -> Result<Edition, Error> {
     })
 }
 
-fn level_to_proto(level: Level) -> LocalityLevel {
-    match level {
-        Level::Province => LocalityLevel::Province,
-        Level::District => LocalityLevel::District,
-        Level::Commune => LocalityLevel::Commune,
-    }
-}
-
 fn level_from_proto(level: LocalityLevel) -> Option<Level> {
     match level {
         LocalityLevel::Unspecified => None,
@@ -76,20 +68,7 @@ fn level_from_proto(level: LocalityLevel) -> Option<Level> {
 
 impl CatalogApi {
     fn locality_to_proto(&self, l: &Locality) -> pb::Locality {
-        let catalog = &self.state.catalog;
-        let code_of = |id: Option<i64>| {
-            id.and_then(|id| catalog.locality_by_id(id))
-                .map(|p| p.code.clone())
-                .unwrap_or_default()
-        };
-        pb::Locality {
-            edition: l.edition.to_string(),
-            code: l.code.clone(),
-            name: l.name.clone(),
-            level: level_to_proto(l.level) as i32,
-            parent_code: code_of(l.parent_id),
-            province_code: code_of(Some(l.province_id)),
-        }
+        super::locality_to_proto(&self.state.catalog, l)
     }
 }
 

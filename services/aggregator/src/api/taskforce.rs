@@ -222,24 +222,7 @@ impl TaskForceApi {
     }
 
     fn locality_to_proto(&self, l: &Locality) -> pb::Locality {
-        let catalog = &self.state.catalog;
-        let code_of = |id: Option<i64>| {
-            id.and_then(|id| catalog.locality_by_id(id))
-                .map(|p| p.code.clone())
-                .unwrap_or_default()
-        };
-        pb::Locality {
-            edition: l.edition.to_string(),
-            code: l.code.clone(),
-            name: l.name.clone(),
-            level: match l.level {
-                Level::Province => LocalityLevel::Province,
-                Level::District => LocalityLevel::District,
-                Level::Commune => LocalityLevel::Commune,
-            } as i32,
-            parent_code: code_of(l.parent_id),
-            province_code: code_of(Some(l.province_id)),
-        }
+        super::locality_to_proto(&self.state.catalog, l)
     }
 }
 
