@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod consistency;
+pub mod contribution;
 pub mod locality;
 pub mod obligation;
 pub mod report;
