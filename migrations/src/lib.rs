@@ -12,6 +12,7 @@ mod m20250101_000002_reports;
 mod m20250101_000003_seed_localities;
 mod m20250101_000004_seed_indicators;
 mod m20250101_000005_locks_and_audit;
+pub mod m20250101_000006_rollups;
 pub mod seed;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000003_seed_localities::Migration),
             Box::new(m20250101_000004_seed_indicators::Migration),
             Box::new(m20250101_000005_locks_and_audit::Migration),
+            Box::new(m20250101_000006_rollups::Migration),
         ]
     }
 }

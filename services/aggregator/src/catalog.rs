@@ -78,6 +78,26 @@ impl Catalog {
             .map(|&i| &self.localities[i])
     }
 
+    /// Whether a locality has units below it (only those keep roll-ups of their own).
+    pub fn has_children(&self, id: i64) -> bool {
+        self.children.get(&id).is_some_and(|c| !c.is_empty())
+    }
+
+    /// The localities above `id`, nearest first, then the country of its edition.
+    pub fn ancestors(&self, id: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut current = self.locality_by_id(id);
+        let edition = current.map(|l| l.edition);
+        while let Some(parent) = current.and_then(|l| l.parent_id) {
+            out.push(parent);
+            current = self.locality_by_id(parent);
+        }
+        if let Some(edition) = edition {
+            out.push(edition.country_id());
+        }
+        out
+    }
+
     /// Every locality below `id`, at any depth, ordered by code.
     pub fn descendants(&self, id: i64) -> Vec<&Locality> {
         let mut out = Vec::new();

@@ -6,6 +6,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The code that names the whole country (every province of an edition) in queries and in the
+/// `province` claim of a national task-force token.
+pub const COUNTRY_CODE: &str = "VN";
+
 /// An edition of the administrative-unit list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Edition {
@@ -19,6 +23,16 @@ pub enum Edition {
 
 impl Edition {
     pub const ALL: [Edition; 3] = [Edition::E2023, Edition::E2024, Edition::E2025];
+
+    /// The id under which the whole country's roll-ups of this edition are kept: negative, so it
+    /// never collides with a locality id.
+    pub fn country_id(self) -> i64 {
+        match self {
+            Edition::E2023 => -2023,
+            Edition::E2024 => -2024,
+            Edition::E2025 => -2025,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -91,6 +91,7 @@ impl IngestService for IngestApi {
                 received_at,
                 submitted_by: caller.subject(),
                 evaluation: &evaluation,
+                catalog: &self.state.catalog,
             })
             .instrument(tracing::info_span!(
                 "store.insert_report",

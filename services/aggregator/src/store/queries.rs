@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::Store;
 use crate::error::Error;
@@ -34,25 +34,8 @@ pub struct RevisionFacts {
 }
 
 impl Store {
-    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
-        let backend = self.backend();
-        // Write `?` placeholders; PostgreSQL wants $1, $2, …
-        let sql = if backend == DbBackend::Postgres {
-            let mut out = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        } else {
-            sql.to_owned()
-        };
-        Statement::from_sql_and_values(backend, sql, values)
+    pub(crate) fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
+        super::statement(self.backend(), sql, values)
     }
 
     async fn figures(&self, sql: &str, values: Vec<Value>) -> Result<Vec<FigureRow>, Error> {

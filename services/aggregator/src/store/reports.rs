@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::report::ValidReport;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
 use super::compliance::{NewFlag, active_lock, raise_flag, resolve_flag, series_key};
+use super::rollups::{RevisionChange, apply_revision, lock_province};
 use super::{Store, retry_conflicts};
+use crate::catalog::Catalog;
 use crate::compliance::Evaluation;
 use crate::error::Error;
 
@@ -21,6 +23,8 @@ pub struct NewReport<'a> {
     pub submitted_by: &'a str,
     /// The compliance rules' verdict on the report.
     pub evaluation: &'a Evaluation,
+    /// Localities and indicators, for the roll-ups.
+    pub catalog: &'a Catalog,
 }
 
 /// The stored facts a receipt is made of.
@@ -104,7 +108,8 @@ fn col(name: &str) -> Expr {
 
 impl Store {
     /// Stores a report as the next revision of its series, in one transaction: the report row, its
-    /// observations in multi-row batches, the latest-value read model and the idempotency record.
+    /// observations in multi-row batches, the latest-value read model, the roll-ups above its
+    /// localities and the idempotency record.
     ///
     /// A request id seen before with the same payload returns the stored receipt and writes nothing;
     /// with another payload it fails with `AlreadyExists`.
@@ -117,6 +122,7 @@ impl Store {
         let scope = format!("report:{}:{}", report.agency, report.province.id);
         let write = self.begin_write().await?;
         let txn = &write.txn;
+        lock_province(txn, report.province.id).await?;
 
         if let Some(seen) = idempotency_record(txn, &scope, &report.request_id).await? {
             if seen.payload_sha256 != new.payload_sha256 {
@@ -251,52 +257,22 @@ impl Store {
             txn.execute(&insert).await?;
         }
 
-        // The superseded revision's figures leave the read model; the new revision's enter it.
-        if let Some(previous) = &previous {
-            let delete = Query::delete()
-                .from_table(Alias::new("latest_value"))
-                .and_where(col("report_id").eq(previous.id))
-                .to_owned();
-            txn.execute(&delete).await?;
-        }
-        for chunk in report.observations.chunks(OBSERVATION_BATCH) {
-            let mut upsert = Query::insert();
-            upsert
-                .into_table(Alias::new("latest_value"))
-                .columns(
-                    [
-                        "indicator_code",
-                        "locality_id",
-                        "period_end",
-                        "period_start",
-                        "value",
-                        "report_id",
-                        "received_at",
-                    ]
-                    .map(Alias::new),
-                )
-                .on_conflict(
-                    OnConflict::columns(
-                        ["indicator_code", "locality_id", "period_end"].map(Alias::new),
-                    )
-                    .update_columns(
-                        ["period_start", "value", "report_id", "received_at"].map(Alias::new),
-                    )
-                    .to_owned(),
-                );
-            for o in chunk {
-                upsert.values_panic([
-                    o.indicator_code.clone().into(),
-                    o.locality_id.into(),
-                    report.period_end.into(),
-                    report.period_start.into(),
-                    o.value.into(),
-                    report_id.into(),
-                    new.received_at.into(),
-                ]);
-            }
-            txn.execute(&upsert).await?;
-        }
+        // The superseded revision's figures leave the read model, the new revision's enter it, and
+        // every roll-up above them moves by the difference.
+        let read_model = apply_revision(
+            txn,
+            new.catalog,
+            &RevisionChange {
+                province_id: report.province.id,
+                period_start: report.period_start,
+                period_end: report.period_end,
+                report_id,
+                received_at: new.received_at,
+                observations: &report.observations,
+                superseded: previous.as_ref().map(|p| p.id),
+            },
+        )
+        .await?;
 
         raise_report_flags(txn, new, report_id, revision, lateness).await?;
 
@@ -328,15 +304,14 @@ impl Store {
             ))
         })?;
         write.txn.commit().await?;
-        // Statements of this transaction, from its plan: look-ups (idempotency, lock, revision,
-        // receipt), the report row, two batches per 1,000 observations (rows and read model), the
-        // superseded revision's first receive time and read-model rows, the idempotency record, and
-        // one per flag raised.
+        // Statements of this transaction: look-ups (lock, idempotency, period lock, revision,
+        // receipt), the report row, the observation batches, the read model and roll-ups, the
+        // superseded revision's first receive time, the idempotency record, one per flag raised.
         let batches = report.observations.len().div_ceil(OBSERVATION_BATCH);
         let flags = new.evaluation.findings.len() + usize::from(new.evaluation.specificity.vague);
         tracing::Span::current().record(
             "statements",
-            6 + 2 * batches + 2 * usize::from(previous.is_some()) + flags,
+            7 + batches + read_model + usize::from(previous.is_some()) + flags,
         );
         Ok(Stored {
             receipt,

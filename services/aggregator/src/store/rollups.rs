@@ -1,0 +1,646 @@
+//! Keeping the read model and the roll-ups current inside a report's transaction.
+//!
+//! A saved revision changes some units' figures at one date (its period end). Only those units'
+//! contributions (`p06_domain::contribution`) change, and only from that date on; so the
+//! transaction reads the affected figures in force at or after that date, computes each unit's
+//! contribution before and after, and adds the difference to the roll-ups of every locality above
+//! the unit and of the country. Deltas are additive, so concurrent reports of different provinces
+//! commute; reports of one province are serialised (SQLite: the writer lock; PostgreSQL: an
+//! advisory lock per province) because their contributions read each other's figures.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use p06_domain::contribution::{
+    Changes, Contribution, DeltaKey, Entry, Span, UnitFigures, changes,
+};
+use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
+
+use super::{placeholders, statement};
+use crate::catalog::Catalog;
+use crate::error::Error;
+
+/// "Open-ended" in date key columns (`valid_until`, span `until`, stock `period_start`).
+pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a date"),
+};
+
+/// Rows per multi-row statement (at most 7 parameters each: below every backend's limit).
+const BATCH: usize = 1_000;
+
+/// Key of advisory locks serialising one province's writes on PostgreSQL (with the province id).
+const PROVINCE_LOCK_CLASS: i32 = 0x5006;
+
+/// One revision's effect on the read model.
+pub struct RevisionChange<'a> {
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub report_id: i64,
+    pub received_at: DateTime<Utc>,
+    pub observations: &'a [ValidObservation],
+    /// The revision this one supersedes: its figures leave the read model.
+    pub superseded: Option<i64>,
+}
+
+type Key = (String, i64);
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct FigureRow {
+    indicator_code: String,
+    locality_id: i64,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    value: f64,
+    report_id: i64,
+    valid_until: NaiveDate,
+}
+
+impl FigureRow {
+    fn entry(&self) -> Entry {
+        Entry {
+            period_start: self.period_start,
+            as_of: self.period_end,
+            value: self.value,
+            report_id: self.report_id,
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct KeyRow {
+    indicator_code: String,
+    locality_id: i64,
+}
+
+#[derive(FromQueryResult)]
+struct NodeRow {
+    indicator_code: String,
+    locality_id: i64,
+    superseded_from: NaiveDate,
+}
+
+/// Serialises writers of one province on PostgreSQL until the transaction ends.
+pub(crate) async fn lock_province(
+    txn: &DatabaseTransaction,
+    province_id: i64,
+) -> Result<(), Error> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let key = province_id as i32;
+        txn.execute_raw(statement(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(?, ?)",
+            vec![PROVINCE_LOCK_CLASS.into(), key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+fn list(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn values<T: Into<Value> + Clone>(items: &[T]) -> Vec<Value> {
+    items.iter().cloned().map(Into::into).collect()
+}
+
+/// Applies a revision to `latest_value` and the roll-ups; returns the statements it ran.
+pub(crate) async fn apply_revision(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    change: &RevisionChange<'_>,
+) -> Result<usize, Error> {
+    let backend = txn.get_database_backend();
+    let date = change.period_end;
+    let mut statements = 0;
+
+    let new: HashMap<Key, f64> = change
+        .observations
+        .iter()
+        .map(|o| ((o.indicator_code.clone(), o.locality_id), o.value))
+        .collect();
+    let mut dropped: Vec<Key> = Vec::new();
+    if let Some(previous) = change.superseded {
+        let rows = txn
+            .query_all_raw(statement(
+                backend,
+                "SELECT indicator_code, locality_id FROM latest_value WHERE report_id = ?",
+                vec![previous.into()],
+            ))
+            .await?;
+        statements += 1;
+        for row in rows {
+            let k = KeyRow::from_query_result(&row, "")?;
+            let key = (k.indicator_code, k.locality_id);
+            if !new.contains_key(&key) {
+                dropped.push(key);
+            }
+        }
+    }
+
+    // Indicators whose figures change, and the channels whose contributions may: those and every
+    // indicator paired with one of them as its denominator.
+    let touched: BTreeSet<&str> = new
+        .keys()
+        .chain(&dropped)
+        .map(|(i, _)| i.as_str())
+        .collect();
+    let mut channels: BTreeSet<&str> = touched.clone();
+    for indicator in catalog.indicators() {
+        if indicator
+            .denominator
+            .as_deref()
+            .is_some_and(|d| touched.contains(d))
+        {
+            channels.insert(&indicator.code);
+        }
+    }
+    let denominator_of = |code: &str| catalog.indicator(code).and_then(|i| i.denominator.clone());
+    let mut series_codes: BTreeSet<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    series_codes.extend(channels.iter().filter_map(|c| denominator_of(c)));
+
+    let units: BTreeSet<i64> = new.keys().chain(&dropped).map(|(_, u)| *u).collect();
+    let mut above: BTreeSet<i64> = BTreeSet::new();
+    for u in &units {
+        above.extend(catalog.ancestors(*u).into_iter().filter(|a| *a > 0));
+    }
+
+    // First dates of figures below each unit, before this revision.
+    let node_units: Vec<i64> = units.iter().chain(&above).copied().collect();
+    let channel_list: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    let mut node_before: HashMap<Key, NaiveDate> = HashMap::new();
+    for chunk in node_units.chunks(BATCH) {
+        let mut params = values(chunk);
+        params.extend(values(&channel_list));
+        let rows = txn
+            .query_all_raw(statement(
+                backend,
+                &format!(
+                    "SELECT indicator_code, locality_id, superseded_from FROM rollup_node \
+                     WHERE locality_id IN ({}) AND indicator_code IN ({})",
+                    list(chunk.len()),
+                    list(channel_list.len())
+                ),
+                params,
+            ))
+            .await?;
+        statements += 1;
+        for row in rows {
+            let n = NodeRow::from_query_result(&row, "")?;
+            node_before.insert((n.indicator_code, n.locality_id), n.superseded_from);
+        }
+    }
+    // … and after it.
+    let mut node_after = node_before.clone();
+    for a in &above {
+        for indicator in &touched {
+            let below = |keys: &mut dyn Iterator<Item = &Key>| {
+                keys.filter(|(i, u)| i == indicator && *u != *a)
+                    .any(|(_, u)| catalog.ancestors(*u).contains(a))
+            };
+            let new_below = below(&mut new.keys());
+            let dropped_below = below(&mut dropped.iter());
+            let key = ((*indicator).to_owned(), *a);
+            let mut first = node_before.get(&key).copied();
+            if dropped_below {
+                first = first_figure_below(txn, catalog, indicator, *a, change).await?;
+                statements += 1;
+            }
+            if new_below {
+                first = Some(first.map_or(date, |f| f.min(date)));
+            }
+            match first {
+                Some(f) => node_after.insert(key, f),
+                None => node_after.remove(&key),
+            };
+        }
+    }
+    let moved: Vec<Key> = node_after
+        .iter()
+        .filter(|(k, v)| node_before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .chain(
+            node_before
+                .keys()
+                .filter(|k| !node_after.contains_key(*k))
+                .cloned(),
+        )
+        .collect();
+
+    // Figures in force at or after the date (and the one a revision at the date supersedes).
+    let mut readers: BTreeSet<i64> = units.clone();
+    readers.extend(moved.iter().map(|(_, u)| *u));
+    let reader_list: Vec<i64> = readers.into_iter().collect();
+    let code_list: Vec<String> = series_codes.into_iter().collect();
+    let mut rows: Vec<FigureRow> = Vec::new();
+    for chunk in reader_list.chunks(BATCH) {
+        let mut params = values(chunk);
+        params.extend(values(&code_list));
+        params.push(date.into());
+        let found = txn
+            .query_all_raw(statement(
+                backend,
+                &format!(
+                    "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
+                     FROM latest_value WHERE locality_id IN ({}) AND indicator_code IN ({}) AND valid_until >= ?",
+                    list(chunk.len()),
+                    list(code_list.len())
+                ),
+                params,
+            ))
+            .await?;
+        statements += 1;
+        for row in found {
+            rows.push(FigureRow::from_query_result(&row, "")?);
+        }
+    }
+    let mut before: HashMap<Key, Vec<Entry>> = HashMap::new();
+    let mut stored_until: HashMap<(Key, NaiveDate), NaiveDate> = HashMap::new();
+    for row in &rows {
+        let key = (row.indicator_code.clone(), row.locality_id);
+        stored_until.insert((key.clone(), row.period_end), row.valid_until);
+        before.entry(key).or_default().push(row.entry());
+    }
+    for series in before.values_mut() {
+        series.sort_by_key(|e| e.as_of);
+    }
+    let mut after = before.clone();
+    for (key, value) in &new {
+        let series = after.entry(key.clone()).or_default();
+        series.retain(|e| e.as_of != date);
+        series.push(Entry {
+            period_start: change.period_start,
+            as_of: date,
+            value: *value,
+            report_id: change.report_id,
+        });
+        series.sort_by_key(|e| e.as_of);
+    }
+    for key in &dropped {
+        if let Some(series) = after.get_mut(key) {
+            series.retain(|e| e.as_of != date);
+        }
+    }
+
+    // Contributions before and after, summed into every roll-up above each unit.
+    let empty: Vec<Entry> = Vec::new();
+    let moved_set: HashSet<&Key> = moved.iter().collect();
+    let mut rollups: BTreeMap<(i64, String), Changes> = BTreeMap::new();
+    for unit in &reader_list {
+        for channel in &channels {
+            let key = ((*channel).to_owned(), *unit);
+            let denominator = denominator_of(channel);
+            let den_key = denominator.clone().map(|d| (d, *unit));
+            let changed = new.contains_key(&key)
+                || dropped.contains(&key)
+                || moved_set.contains(&key)
+                || den_key
+                    .as_ref()
+                    .is_some_and(|k| new.contains_key(k) || dropped.contains(k));
+            if !changed {
+                continue;
+            }
+            let flow = catalog
+                .indicator(channel)
+                .is_some_and(|i| i.kind == IndicatorKind::Flow);
+            let figures = |series: &HashMap<Key, Vec<Entry>>, nodes: &HashMap<Key, NaiveDate>| {
+                let own = series.get(&key).unwrap_or(&empty).clone();
+                let den = den_key
+                    .as_ref()
+                    .and_then(|k| series.get(k))
+                    .unwrap_or(&empty)
+                    .clone();
+                (own, den, nodes.get(&key).copied())
+            };
+            let (own_b, den_b, cut_b) = figures(&before, &node_before);
+            let (own_a, den_a, cut_a) = figures(&after, &node_after);
+            let contribution = |own: &[Entry], den: &[Entry], cut| {
+                Contribution::of(
+                    &UnitFigures {
+                        flow,
+                        own,
+                        superseded_from: cut,
+                        denominator: denominator.as_ref().map(|_| den),
+                    },
+                    date,
+                )
+            };
+            let diff = changes(
+                &contribution(&own_b, &den_b, cut_b),
+                &contribution(&own_a, &den_a, cut_a),
+            );
+            if diff.is_empty() {
+                continue;
+            }
+            let mut targets = catalog.ancestors(*unit);
+            if catalog.has_children(*unit) {
+                targets.push(*unit);
+            }
+            for target in targets {
+                rollups
+                    .entry((target, (*channel).to_owned()))
+                    .or_default()
+                    .merge(&diff);
+            }
+        }
+    }
+
+    statements +=
+        write_latest_values(txn, change, &new, &dropped, &before, &after, &stored_until).await?;
+    statements += add_rollups(txn, &rollups).await?;
+    statements += write_nodes(txn, &moved, &node_after).await?;
+    Ok(statements)
+}
+
+/// The first period end of a figure of `indicator` below `unit`, leaving out the superseded
+/// revision's figures at the change's date.
+async fn first_figure_below(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    indicator: &str,
+    unit: i64,
+    change: &RevisionChange<'_>,
+) -> Result<Option<NaiveDate>, Error> {
+    #[derive(FromQueryResult)]
+    struct First {
+        first: Option<NaiveDate>,
+    }
+    let below: Vec<i64> = catalog.descendants(unit).iter().map(|l| l.id).collect();
+    if below.is_empty() {
+        return Ok(None);
+    }
+    let mut params: Vec<Value> = vec![indicator.into()];
+    params.extend(values(&below));
+    params.push(change.superseded.unwrap_or(0).into());
+    let row = txn
+        .query_one_raw(statement(
+            txn.get_database_backend(),
+            &format!(
+                "SELECT MIN(period_end) AS first FROM latest_value \
+                 WHERE indicator_code = ? AND locality_id IN ({}) AND report_id <> ?",
+                list(below.len())
+            ),
+            params,
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => First::from_query_result(&row, "")?.first,
+        None => None,
+    })
+}
+
+/// The next period end after `as_of` in a series, or [`OPEN_END`].
+fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
+    series
+        .iter()
+        .find(|e| e.as_of > as_of)
+        .map_or(OPEN_END, |e| e.as_of)
+}
+
+async fn write_latest_values(
+    txn: &DatabaseTransaction,
+    change: &RevisionChange<'_>,
+    new: &HashMap<Key, f64>,
+    dropped: &[Key],
+    before: &HashMap<Key, Vec<Entry>>,
+    after: &HashMap<Key, Vec<Entry>>,
+    stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
+) -> Result<usize, Error> {
+    let backend = txn.get_database_backend();
+    let date = change.period_end;
+    let mut statements = 0;
+    if let Some(previous) = change.superseded {
+        txn.execute_raw(statement(
+            backend,
+            "DELETE FROM latest_value WHERE report_id = ?",
+            vec![previous.into()],
+        ))
+        .await?;
+        statements += 1;
+    }
+    let mut rows: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    for chunk in rows.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
+        for (key, value) in chunk {
+            let (indicator, locality) = key;
+            let until = next_after(after.get(*key).map_or(&[], |s| s), date);
+            params.extend([
+                indicator.clone().into(),
+                (*locality).into(),
+                date.into(),
+                change.period_start.into(),
+                (*value).into(),
+                change.report_id.into(),
+                change.received_at.into(),
+                change.province_id.into(),
+                until.into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
+                 report_id, received_at, province_id, valid_until) VALUES {} \
+                 ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
+                 period_start = excluded.period_start, value = excluded.value, report_id = excluded.report_id, \
+                 received_at = excluded.received_at, valid_until = excluded.valid_until",
+                placeholders(chunk.len(), 9)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
+
+    // The figure before the date now ends where its successor in the new series starts.
+    let mut fixes: BTreeMap<(NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
+    for key in new.keys().chain(dropped) {
+        let Some(series) = after.get(key) else {
+            continue;
+        };
+        let Some(previous) = series.iter().rev().find(|e| e.as_of < date) else {
+            continue;
+        };
+        let until = next_after(series, previous.as_of);
+        let stored = stored_until.get(&(key.clone(), previous.as_of)).copied();
+        if stored != Some(until) && before.contains_key(key) {
+            fixes.entry((until, previous.as_of)).or_default().push(key);
+        }
+    }
+    for ((until, period_end), keys) in fixes {
+        for chunk in keys.chunks(BATCH) {
+            let mut params: Vec<Value> = vec![until.into(), period_end.into()];
+            for (indicator, locality) in chunk {
+                params.push(indicator.clone().into());
+                params.push((*locality).into());
+            }
+            txn.execute_raw(statement(
+                backend,
+                &format!(
+                    "UPDATE latest_value SET valid_until = ? WHERE period_end = ? \
+                     AND (indicator_code, locality_id) IN (VALUES {})",
+                    placeholders(chunk.len(), 2)
+                ),
+                params,
+            ))
+            .await?;
+            statements += 1;
+        }
+    }
+    Ok(statements)
+}
+
+/// Adds roll-up changes: value deltas and span counts, in key order (so concurrent writers of the
+/// country's rows take their row locks in one order), then removes spans that reached zero.
+pub(crate) async fn add_rollups(
+    txn: &DatabaseTransaction,
+    rollups: &BTreeMap<(i64, String), Changes>,
+) -> Result<usize, Error> {
+    let backend = txn.get_database_backend();
+    let mut statements = 0;
+    let mut deltas: Vec<(i64, &str, &DeltaKey, [f64; 3])> = Vec::new();
+    let mut spans: Vec<(i64, &str, &Span, i64)> = Vec::new();
+    for ((locality, indicator), change) in rollups {
+        for (key, a) in &change.deltas {
+            deltas.push((
+                *locality,
+                indicator,
+                key,
+                [a.value, a.paired_value, a.paired_denominator],
+            ));
+        }
+        for (span, n) in &change.spans {
+            spans.push((*locality, indicator, span, *n));
+        }
+    }
+    deltas.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    spans.sort_by(|a, b| {
+        (a.0, a.1, a.2.until.unwrap_or(OPEN_END), a.2.report_id).cmp(&(
+            b.0,
+            b.1,
+            b.2.until.unwrap_or(OPEN_END),
+            b.2.report_id,
+        ))
+    });
+    for chunk in deltas.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+        for (locality, indicator, key, [v, pv, pd]) in chunk {
+            params.extend([
+                (*locality).into(),
+                (*indicator).into(),
+                key.as_of.into(),
+                key.period_start.unwrap_or(OPEN_END).into(),
+                (*v).into(),
+                (*pv).into(),
+                (*pd).into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO rollup_value (locality_id, indicator_code, as_of, period_start, value, \
+                 paired_value, paired_denominator) VALUES {} \
+                 ON CONFLICT (locality_id, indicator_code, as_of, period_start) DO UPDATE SET \
+                 value = rollup_value.value + excluded.value, \
+                 paired_value = rollup_value.paired_value + excluded.paired_value, \
+                 paired_denominator = rollup_value.paired_denominator + excluded.paired_denominator",
+                placeholders(chunk.len(), 7)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
+    for chunk in spans.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        for (locality, indicator, span, n) in chunk {
+            params.extend([
+                (*locality).into(),
+                (*indicator).into(),
+                span.until.unwrap_or(OPEN_END).into(),
+                span.report_id.into(),
+                span.as_of.into(),
+                (*n).into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO rollup_span (locality_id, indicator_code, until, report_id, as_of, units) \
+                 VALUES {} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
+                 units = rollup_span.units + excluded.units",
+                placeholders(chunk.len(), 6)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
+    let ended: Vec<&(i64, &str, &Span, i64)> = spans.iter().filter(|s| s.3 < 0).collect();
+    for chunk in ended.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (locality, indicator, span, _) in chunk {
+            params.extend([
+                (*locality).into(),
+                (*indicator).into(),
+                span.until.unwrap_or(OPEN_END).into(),
+                span.report_id.into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "DELETE FROM rollup_span WHERE units = 0 AND \
+                 (locality_id, indicator_code, until, report_id) IN (VALUES {})",
+                placeholders(chunk.len(), 4)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
+    Ok(statements)
+}
+
+/// Stores the first dates below units that moved.
+async fn write_nodes(
+    txn: &DatabaseTransaction,
+    moved: &[Key],
+    after: &HashMap<Key, NaiveDate>,
+) -> Result<usize, Error> {
+    let backend = txn.get_database_backend();
+    let mut statements = 0;
+    let (set, gone): (Vec<&Key>, Vec<&Key>) = moved.iter().partition(|k| after.contains_key(*k));
+    for chunk in set.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for key in chunk {
+            params.extend([key.1.into(), key.0.clone().into(), after[*key].into()]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) VALUES {} \
+                 ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
+                 superseded_from = excluded.superseded_from",
+                placeholders(chunk.len(), 3)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
+    for key in gone {
+        txn.execute_raw(statement(
+            backend,
+            "DELETE FROM rollup_node WHERE locality_id = ? AND indicator_code = ?",
+            vec![key.1.into(), key.0.clone().into()],
+        ))
+        .await?;
+        statements += 1;
+    }
+    Ok(statements)
+}
