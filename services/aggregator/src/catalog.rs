@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use p06_domain::locality::{Edition, Level, Locality};
+use p06_domain::locality::{COUNTRY_CODE, Edition, Level, Locality};
 use p06_domain::report::{CatalogView, Indicator};
 
 /// A crosswalk row between a 2024 and a 2025 locality.
@@ -23,6 +23,9 @@ pub struct Catalog {
     by_id: HashMap<i64, usize>,
     by_code: HashMap<(Edition, String), usize>,
     children: HashMap<i64, Vec<usize>>,
+    /// One pseudo-locality per edition for the whole country (id [`Edition::country_id`]); its
+    /// children are the edition's provinces. Not listed, not reportable: task-force queries only.
+    countries: HashMap<i64, Locality>,
     indicators: Vec<Indicator>,
     indicator_by_code: HashMap<String, usize>,
     mappings: Vec<Mapping>,
@@ -44,14 +47,29 @@ impl Catalog {
         for (i, l) in localities.iter().enumerate() {
             catalog.by_id.insert(l.id, i);
             catalog.by_code.insert((l.edition, l.code.clone()), i);
-            if let Some(parent) = l.parent_id {
-                catalog.children.entry(parent).or_default().push(i);
-            }
+            let parent = l.parent_id.unwrap_or(l.edition.country_id());
+            catalog.children.entry(parent).or_default().push(i);
         }
         catalog.indicator_by_code = indicators
             .iter()
             .enumerate()
             .map(|(i, ind)| (ind.code.clone(), i))
+            .collect();
+        catalog.countries = Edition::ALL
+            .into_iter()
+            .map(|edition| {
+                let id = edition.country_id();
+                let country = Locality {
+                    id,
+                    edition,
+                    code: COUNTRY_CODE.to_owned(),
+                    name: "Việt Nam".to_owned(),
+                    level: Level::Province,
+                    parent_id: None,
+                    province_id: id,
+                };
+                (id, country)
+            })
             .collect();
         catalog.localities = localities;
         catalog.indicators = indicators;
@@ -60,7 +78,15 @@ impl Catalog {
     }
 
     pub fn locality_by_id(&self, id: i64) -> Option<&Locality> {
-        self.by_id.get(&id).map(|&i| &self.localities[i])
+        match self.by_id.get(&id) {
+            Some(&i) => Some(&self.localities[i]),
+            None => self.countries.get(&id),
+        }
+    }
+
+    /// The whole country of an edition, as the root of its provinces.
+    pub fn country(&self, edition: Edition) -> &Locality {
+        &self.countries[&edition.country_id()]
     }
 
     /// A province of an edition by code.
@@ -86,6 +112,9 @@ impl Catalog {
     /// The localities above `id`, nearest first, then the country of its edition.
     pub fn ancestors(&self, id: i64) -> Vec<i64> {
         let mut out = Vec::new();
+        if id < 0 {
+            return out;
+        }
         let mut current = self.locality_by_id(id);
         let edition = current.map(|l| l.edition);
         while let Some(parent) = current.and_then(|l| l.parent_id) {

@@ -59,7 +59,7 @@ fn parse_edition(field: &str, edition: &str) -> Result<Edition, Error> {
 
 fn level_from_proto(level: LocalityLevel) -> Option<Level> {
     match level {
-        LocalityLevel::Unspecified => None,
+        LocalityLevel::Unspecified | LocalityLevel::Country => None,
         LocalityLevel::Province => Some(Level::Province),
         LocalityLevel::District => Some(Level::District),
         LocalityLevel::Commune => Some(Level::Commune),
@@ -111,8 +111,10 @@ impl CatalogService for CatalogApi {
             })?;
             catalog.descendants(parent.id)
         };
+        // The country is no listed locality: a COUNTRY filter matches nothing.
         let matching: Vec<&Locality> = matching
             .into_iter()
+            .filter(|_| level != LocalityLevel::Country)
             .filter(|l| level_from_proto(level).is_none_or(|lv| lv == l.level))
             .collect();
         let (page, next_page_token) =
@@ -280,6 +282,7 @@ impl CatalogService for CatalogApi {
             .state
             .store
             .upsert_targets(
+                &self.state.catalog,
                 token_province.id,
                 req.request_id.trim(),
                 &hex::encode(hasher.finalize()),

@@ -31,11 +31,12 @@ pub(crate) fn locality_to_proto(catalog: &Catalog, l: &Locality) -> pb::Locality
         code: l.code.clone(),
         name: l.name.clone(),
         level: match l.level {
+            _ if l.id < 0 => LocalityLevel::Country,
             Level::Province => LocalityLevel::Province,
             Level::District => LocalityLevel::District,
             Level::Commune => LocalityLevel::Commune,
         } as i32,
         parent_code: code_of(l.parent_id),
-        province_code: code_of(Some(l.province_id)),
+        province_code: code_of(Some(l.province_id).filter(|id| *id > 0)),
     }
 }

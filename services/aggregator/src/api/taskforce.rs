@@ -1,15 +1,16 @@
 //! `p06.aggregation.v1.TaskForceService`: consolidated status, progress, children summaries, the
 //! compliance board and flags, computed on demand from stored counts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::store::queries::{FigureRow, RollupTotal};
 use chrono::{Datelike, Duration, NaiveDate};
-use p06_domain::locality::{Level, Locality};
+use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::obligation::parse_province;
 use p06_domain::report::{CatalogView, Indicator, IndicatorKind};
-use p06_domain::rollup::{self, Figure, Tree};
+use p06_domain::rollup::{self, Figure};
 use p06_domain::specificity::SpecificityReason;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration};
 use p06_proto::aggregation::{
@@ -25,7 +26,6 @@ use tonic::{Request, Response, Status};
 
 use super::{Caller, flag_to_proto, paging};
 use crate::app::AppState;
-use crate::catalog::Catalog;
 use crate::error::Error;
 
 pub struct TaskForceApi {
@@ -38,23 +38,29 @@ impl TaskForceApi {
     }
 }
 
-impl Tree for Catalog {
-    fn children(&self, id: i64) -> Vec<i64> {
-        Catalog::children(self, id).map(|l| l.id).collect()
-    }
-}
-
-/// Every figure of a province as of a date: stocks at their latest period, flows summed.
+/// What the task-force views read as of one date: the own figures of a province's localities
+/// (stocks in force, flows summed over the flow period), the maintained totals of the localities
+/// with units below them, and targets.
+#[derive(Default)]
 struct Snapshot {
     figures: HashMap<String, HashMap<i64, Figure>>,
     reports: HashMap<String, HashMap<i64, HashSet<i64>>>,
+    totals: HashMap<(i64, String), RollupTotal>,
+    /// Own targets, by (indicator, locality).
     targets: HashMap<(String, i64), f64>,
+    /// Sums of the communes' targets below a locality, by (locality, indicator).
+    target_sums: HashMap<(i64, String), (f64, i64)>,
 }
 
-impl Snapshot {
-    fn of(&self, indicator: &str) -> HashMap<i64, Figure> {
-        self.figures.get(indicator).cloned().unwrap_or_default()
-    }
+/// A locality's figure for one indicator: its own (a unit with nothing below it) or the
+/// maintained roll-up of the units below it.
+struct Measure {
+    value: f64,
+    paired_value: f64,
+    paired_denominator: f64,
+    oldest_as_of: Option<NaiveDate>,
+    units: i64,
+    reports: usize,
 }
 
 impl TaskForceApi {
@@ -65,18 +71,25 @@ impl TaskForceApi {
         field: &str,
     ) -> Result<&Locality, Error> {
         let r = r.cloned().unwrap_or_default();
-        let edition = r
+        let edition: p06_domain::locality::Edition = r
             .edition
             .parse()
             .map_err(|_| Error::invalid_field(&format!("{field}.edition"), "unknown edition"))?;
         let catalog = &self.state.catalog;
+        if r.code == COUNTRY_CODE {
+            caller.require_province(edition.as_str(), COUNTRY_CODE)?;
+            return Ok(catalog.country(edition));
+        }
         let locality = catalog.locality(edition, &r.code).ok_or_else(|| {
             Error::invalid_field(&format!("{field}.code"), "no such locality in this edition")
         })?;
         let province = catalog
             .locality_by_id(locality.province_id)
             .ok_or_else(|| Error::Internal("locality without province".into()))?;
-        caller.require_province(province.edition.as_str(), &province.code)?;
+        // The national task force reads every province of its edition.
+        if !caller.owns_province(province.edition.as_str(), COUNTRY_CODE) {
+            caller.require_province(province.edition.as_str(), &province.code)?;
+        }
         Ok(locality)
     }
 
@@ -90,49 +103,51 @@ impl TaskForceApi {
         date_from_proto(date).unwrap_or_else(|| self.state.today())
     }
 
+    /// Loads what the views of `scope` need as of `as_of`: for a province-level scope its
+    /// localities' own figures and targets; for the country only maintained totals. `totals_for`
+    /// names the localities whose maintained totals are read (those without units below them
+    /// are skipped: their own figure is their total).
     async fn snapshot(
         &self,
-        province_id: i64,
+        scope: &Locality,
         as_of: NaiveDate,
         flow_from: Option<NaiveDate>,
+        totals_for: &[&Locality],
     ) -> Result<Snapshot, Error> {
         let store = &self.state.store;
         let catalog = &self.state.catalog;
-        let mut figures: HashMap<String, HashMap<i64, Figure>> = HashMap::new();
-        let mut reports: HashMap<String, HashMap<i64, HashSet<i64>>> = HashMap::new();
+        let from = flow_from
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of));
+        let rolled: Vec<i64> = totals_for
+            .iter()
+            .filter(|l| catalog.has_children(l.id))
+            .map(|l| l.id)
+            .collect();
+        let flows: Vec<String> = catalog
+            .indicators()
+            .iter()
+            .filter(|i| i.kind == IndicatorKind::Flow)
+            .map(|i| i.code.clone())
+            .collect();
+        let mut snapshot = Snapshot {
+            totals: store.rollup_totals(&rolled, as_of, from, &flows).await?,
+            target_sums: store.target_totals(&rolled, as_of).await?,
+            ..Snapshot::default()
+        };
+        if scope.id < 0 {
+            let provinces: Vec<i64> = catalog.children(scope.id).map(|l| l.id).collect();
+            snapshot.targets = store.own_targets_due_from(&provinces, as_of).await?;
+            return Ok(snapshot);
+        }
+        let province_id = scope.province_id;
         let is_flow = |code: &str| {
             catalog
                 .indicator(code)
                 .is_some_and(|i| i.kind == IndicatorKind::Flow)
         };
-        for row in store.latest_figures(province_id, as_of).await? {
-            if is_flow(&row.indicator_code) {
-                continue;
-            }
-            figures
-                .entry(row.indicator_code.clone())
-                .or_default()
-                .insert(
-                    row.locality_id,
-                    Figure {
-                        value: row.value,
-                        as_of: row.period_end,
-                    },
-                );
-            reports
-                .entry(row.indicator_code)
-                .or_default()
-                .entry(row.locality_id)
-                .or_default()
-                .insert(row.report_id);
-        }
-        let from = flow_from
-            .unwrap_or_else(|| NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of));
-        for row in store.figures_within(province_id, from, as_of).await? {
-            if !is_flow(&row.indicator_code) {
-                continue;
-            }
-            let figure = figures
+        let mut add = |row: FigureRow, sum: bool| {
+            let figure = snapshot
+                .figures
                 .entry(row.indicator_code.clone())
                 .or_default()
                 .entry(row.locality_id)
@@ -140,26 +155,74 @@ impl TaskForceApi {
                     value: 0.0,
                     as_of: row.period_end,
                 });
-            figure.value += row.value;
+            figure.value = if sum {
+                figure.value + row.value
+            } else {
+                row.value
+            };
             figure.as_of = figure.as_of.max(row.period_end);
-            reports
+            snapshot
+                .reports
                 .entry(row.indicator_code)
                 .or_default()
                 .entry(row.locality_id)
                 .or_default()
                 .insert(row.report_id);
+        };
+        for row in store.figures_in_force(province_id, as_of).await? {
+            if !is_flow(&row.indicator_code) {
+                add(row, false);
+            }
         }
-        let targets = store.targets_due_from(province_id, as_of).await?;
-        Ok(Snapshot {
-            figures,
-            reports,
-            targets,
+        for row in store.figures_within(province_id, from, as_of).await? {
+            if is_flow(&row.indicator_code) {
+                add(row, true);
+            }
+        }
+        snapshot.targets = store.targets_due_from(province_id, as_of).await?;
+        Ok(snapshot)
+    }
+
+    /// A locality's figure: the maintained roll-up when units lie below it, else its own.
+    fn measure(&self, snapshot: &Snapshot, indicator: &Indicator, l: &Locality) -> Option<Measure> {
+        if self.state.catalog.has_children(l.id) {
+            let t = snapshot.totals.get(&(l.id, indicator.code.clone()))?;
+            return (t.units > 0).then(|| Measure {
+                value: t.amounts.value,
+                paired_value: t.amounts.paired_value,
+                paired_denominator: t.amounts.paired_denominator,
+                oldest_as_of: t.oldest_as_of,
+                units: t.units,
+                reports: t.reports as usize,
+            });
+        }
+        let own = snapshot.figures.get(&indicator.code)?.get(&l.id)?;
+        let denominator = indicator
+            .denominator
+            .as_ref()
+            .and_then(|d| snapshot.figures.get(d)?.get(&l.id));
+        Some(Measure {
+            value: own.value,
+            paired_value: denominator.map_or(0.0, |_| own.value),
+            paired_denominator: denominator.map_or(0.0, |d| d.value),
+            oldest_as_of: Some(own.as_of),
+            units: 1,
+            reports: snapshot
+                .reports
+                .get(&indicator.code)
+                .and_then(|r| r.get(&l.id))
+                .map_or(0, HashSet::len),
         })
     }
 
-    /// The finest-level localities at or below `root` (communes, or `root` itself at the bottom).
+    /// The finest-level localities at or below `root` (communes, or `root` itself at the
+    /// bottom); for the country, its provinces.
     fn finest_below<'a>(&'a self, root: &'a Locality) -> Vec<&'a Locality> {
-        let below = self.state.catalog.descendants(root.id);
+        let catalog = &self.state.catalog;
+        if root.id < 0 {
+            return catalog.children(root.id).collect();
+        }
+        let below = catalog.descendants(root.id);
         let finest = below.iter().map(|l| l.level).max();
         match finest {
             Some(level) => below.into_iter().filter(|l| l.level == level).collect(),
@@ -167,17 +230,15 @@ impl TaskForceApi {
         }
     }
 
-    /// A locality's target: its own, else the sum of the targets of the finest localities below it.
+    /// A locality's target: its own, else the sum of the targets of the communes below it.
     fn target(&self, snapshot: &Snapshot, indicator: &str, locality: &Locality) -> Option<f64> {
         if let Some(t) = snapshot.targets.get(&(indicator.to_owned(), locality.id)) {
             return Some(*t);
         }
-        let sum: Vec<f64> = self
-            .finest_below(locality)
-            .iter()
-            .filter_map(|l| snapshot.targets.get(&(indicator.to_owned(), l.id)).copied())
-            .collect();
-        (!sum.is_empty()).then(|| sum.iter().sum())
+        snapshot
+            .target_sums
+            .get(&(locality.id, indicator.to_owned()))
+            .map(|(sum, _)| *sum)
     }
 
     fn progress(
@@ -187,37 +248,27 @@ impl TaskForceApi {
         indicator: &Indicator,
         locality: &Locality,
     ) -> LocalityProgress {
-        let figures = snapshot.of(&indicator.code);
-        let denominators = indicator
-            .denominator
-            .as_deref()
-            .map(|d| snapshot.of(d))
-            .unwrap_or_default();
-        let rolled = rollup::roll_up(&self.state.catalog, locality.id, &figures, &denominators);
+        let measure = self.measure(snapshot, indicator, locality);
         let target = self.target(snapshot, &indicator.code, locality);
-        let value = rolled.as_ref().map(|r| r.value);
+        let value = measure.as_ref().map(|m| m.value);
         let change = earlier.and_then(|e| {
-            let before = rollup::roll_up(
-                &self.state.catalog,
-                locality.id,
-                &e.of(&indicator.code),
-                &HashMap::new(),
-            )?;
+            let before = self.measure(e, indicator, locality)?;
             Some(value? - before.value)
         });
+        let paired = measure
+            .as_ref()
+            .filter(|m| m.paired_denominator > 0.0)
+            .map(|m| (m.paired_value, m.paired_denominator));
         LocalityProgress {
             locality: Some(self.locality_to_proto(locality)),
             value,
             target,
             percent_of_target: value.zip(target).and_then(|(v, t)| rollup::percent(v, t)),
-            denominator_value: rolled
-                .as_ref()
-                .filter(|r| r.paired_denominator > 0.0)
-                .map(|r| r.paired_denominator),
-            percent_of_denominator: rolled.as_ref().and_then(|r| r.denominator_percent()),
+            denominator_value: paired.map(|(_, d)| d),
+            percent_of_denominator: paired.and_then(|(v, d)| rollup::percent(v, d)),
             change,
             rank: 0,
-            as_of: rolled.and_then(|r| r.oldest_as_of).map(date_to_proto),
+            as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
         }
     }
 
@@ -252,42 +303,67 @@ impl TaskForceService for TaskForceApi {
         let locality = self.locality(&caller, req.locality.as_ref(), "locality")?;
         let as_of = self.as_of(req.as_of.as_ref());
         let flow_from = date_from_proto(req.flow_from.as_ref());
-        let snapshot = self
-            .snapshot(locality.province_id, as_of, flow_from)
-            .await?;
+        let catalog = &self.state.catalog;
+        let finest = self.finest_below(locality);
+        // Units that report at the bottom of the tree: what "expected" counts.
+        let expected = if locality.id < 0 {
+            catalog
+                .descendants(locality.id)
+                .iter()
+                .filter(|l| !catalog.has_children(l.id))
+                .count()
+        } else {
+            finest.len()
+        };
+        let mut rolled: Vec<&Locality> = vec![locality];
+        if locality.id < 0 {
+            rolled.extend(finest.iter().copied());
+        }
+        let snapshot = self.snapshot(locality, as_of, flow_from, &rolled).await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(self.snapshot(locality.province_id, date, flow_from).await?),
+            Some(date) => Some(
+                self.snapshot(locality, date, flow_from, &[locality])
+                    .await?,
+            ),
             None => None,
         };
         let lowest_count = match req.lowest_count {
             0 => 5,
             n => n.clamp(1, 50) as usize,
         };
-        let catalog = &self.state.catalog;
         let codes: Vec<String> = if req.indicator_codes.is_empty() {
-            let mut with_data: Vec<String> = snapshot.figures.keys().cloned().collect();
-            with_data.sort();
-            with_data
+            let mut with_data: BTreeSet<String> = snapshot.figures.keys().cloned().collect();
+            with_data.extend(
+                snapshot
+                    .totals
+                    .iter()
+                    .filter(|((id, _), t)| *id == locality.id && t.units > 0)
+                    .map(|((_, code), _)| code.clone()),
+            );
+            with_data.into_iter().collect()
         } else {
             for code in &req.indicator_codes {
                 self.indicator(code)?;
             }
             req.indicator_codes.clone()
         };
-        let finest = self.finest_below(locality);
         let mut indicators = Vec::with_capacity(codes.len());
         for code in &codes {
             let indicator = self.indicator(code)?;
             let totals = self.progress(&snapshot, earlier.as_ref(), indicator, locality);
-            let figures = snapshot.of(code);
+            let measure = self.measure(&snapshot, indicator, locality);
             let mut rows: Vec<LocalityProgress> = finest
                 .iter()
                 .map(|l| self.progress(&snapshot, None, indicator, l))
                 .collect();
-            let reporting = finest
-                .iter()
-                .filter(|l| figures.contains_key(&l.id))
-                .count();
+            let reporting = if locality.id < 0 || catalog.has_children(locality.id) {
+                measure
+                    .as_ref()
+                    .map_or(0, |m| m.units as usize)
+                    .min(expected)
+            } else {
+                usize::from(measure.is_some())
+            };
             let with_target: Vec<&LocalityProgress> =
                 rows.iter().filter(|r| r.target.is_some()).collect();
             let meeting = with_target
@@ -300,13 +376,6 @@ impl TaskForceService for TaskForceApi {
                 rows.into_iter().filter(|r| r.rank > 0).collect();
             lowest.sort_by_key(|r| r.rank);
             lowest.truncate(lowest_count);
-            let contributing = rollup::contributing_units(catalog, locality.id, &figures);
-            let reports: HashSet<i64> = contributing
-                .iter()
-                .filter_map(|id| snapshot.reports.get(code)?.get(id))
-                .flatten()
-                .copied()
-                .collect();
             indicators.push(IndicatorStatus {
                 indicator_code: code.clone(),
                 name_vi: indicator.name_vi.clone(),
@@ -321,16 +390,16 @@ impl TaskForceService for TaskForceApi {
                 localities_meeting_target: meeting as i32,
                 localities_with_target: with_target as i32,
                 localities_reporting: reporting as i32,
-                localities_expected: finest.len() as i32,
-                localities_without_data: (finest.len() - reporting) as i32,
+                localities_expected: expected as i32,
+                localities_without_data: (expected - reporting) as i32,
                 lowest,
                 oldest_as_of: totals.as_of,
-                locality_completeness: if finest.is_empty() {
+                locality_completeness: if expected == 0 {
                     0.0
                 } else {
-                    reporting as f64 / finest.len() as f64
+                    reporting as f64 / expected as f64
                 },
-                reports_included: reports.len() as i32,
+                reports_included: measure.map_or(0, |m| m.reports) as i32,
             });
         }
         Ok(Response::new(ConsolidatedStatus {
@@ -354,17 +423,23 @@ impl TaskForceService for TaskForceApi {
             _ => Level::Commune,
         };
         let as_of = self.as_of(req.as_of.as_ref());
-        let snapshot = self.snapshot(parent.province_id, as_of, None).await?;
+        let catalog = &self.state.catalog;
+        let listed: Vec<&Locality> = if parent.id < 0 {
+            catalog.children(parent.id).collect()
+        } else {
+            catalog
+                .descendants(parent.id)
+                .into_iter()
+                .filter(|l| l.level == level)
+                .collect()
+        };
+        let snapshot = self.snapshot(parent, as_of, None, &listed).await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(self.snapshot(parent.province_id, date, None).await?),
+            Some(date) => Some(self.snapshot(parent, date, None, &listed).await?),
             None => None,
         };
-        let mut rows: Vec<LocalityProgress> = self
-            .state
-            .catalog
-            .descendants(parent.id)
+        let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
-            .filter(|l| l.level == level)
             .map(|l| self.progress(&snapshot, earlier.as_ref(), indicator, l))
             .collect();
         rank(&mut rows);
@@ -419,11 +494,18 @@ impl TaskForceService for TaskForceApi {
             )
             .into());
         }
-        let snapshot = self
-            .snapshot(parent.province_id, self.as_of(req.as_of.as_ref()), None)
-            .await?;
         let mut children: Vec<&Locality> = self.state.catalog.children(parent.id).collect();
         children.sort_by(|a, b| a.code.cmp(&b.code));
+        if parent.id < 0 {
+            return Err(Error::invalid_field(
+                "parent.code",
+                "summaries of the whole country: use ListLocalityProgress with level PROVINCE",
+            )
+            .into());
+        }
+        let snapshot = self
+            .snapshot(parent, self.as_of(req.as_of.as_ref()), None, &children)
+            .await?;
         let mut out = Vec::with_capacity(children.len());
         for child in children {
             let finest = self.finest_below(child);
@@ -455,6 +537,9 @@ impl TaskForceService for TaskForceApi {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
         let province = self.locality(&caller, req.province.as_ref(), "province")?;
+        if province.id < 0 {
+            return Err(Error::invalid_field("province.code", "name one province").into());
+        }
         let to = self.as_of(req.to.as_ref());
         let from = date_from_proto(req.from.as_ref()).unwrap_or(to - Duration::days(30));
         if to < from {
@@ -577,6 +662,9 @@ impl TaskForceService for TaskForceApi {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
         let province = self.locality(&caller, req.province.as_ref(), "province")?;
+        if province.id < 0 {
+            return Err(Error::invalid_field("province.code", "name one province").into());
+        }
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let rows = self
             .state
@@ -613,6 +701,9 @@ impl TaskForceService for TaskForceApi {
         let province_id = self
             .locality(&caller, req.province.as_ref(), "province")?
             .id;
+        if province_id < 0 {
+            return Err(Error::invalid_field("province.code", "name one province").into());
+        }
         let state = self.state.clone();
         let kind = (!req.kind.is_empty()).then_some(req.kind);
         let (tx, rx) = tokio::sync::mpsc::channel(64);

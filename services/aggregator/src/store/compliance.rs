@@ -345,6 +345,35 @@ impl Store {
         Ok(())
     }
 
+    /// The nearest own target due on or after `date` of each of `localities`, by (indicator,
+    /// locality).
+    pub async fn own_targets_due_from(
+        &self,
+        localities: &[i64],
+        date: NaiveDate,
+    ) -> Result<HashMap<(String, i64), f64>, Error> {
+        let mut out = HashMap::new();
+        if localities.is_empty() {
+            return Ok(out);
+        }
+        let rows = self
+            .connection()
+            .query_all(
+                Query::select()
+                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
+                    .from(Alias::new("target"))
+                    .and_where(col("locality_id").is_in(localities.iter().copied()))
+                    .and_where(col("due_date").gte(date))
+                    .order_by(Alias::new("due_date"), Order::Desc),
+            )
+            .await?;
+        for row in rows {
+            let t = TargetDue::from_query_result(&row, "")?;
+            out.insert((t.indicator_code, t.locality_id), t.value);
+        }
+        Ok(out)
+    }
+
     /// The nearest target due on or after `date`, per (indicator, locality) of a province.
     pub async fn targets_due_from(
         &self,

@@ -49,25 +49,6 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Each (indicator, locality) of a province: the figure of the latest period ending on or
-    /// before `as_of` (the stock rule).
-    pub async fn latest_figures(
-        &self,
-        province_id: i64,
-        as_of: NaiveDate,
-    ) -> Result<Vec<FigureRow>, Error> {
-        self.figures(
-            "SELECT lv.indicator_code, lv.locality_id, lv.value, lv.period_start, lv.period_end, lv.report_id \
-             FROM latest_value lv \
-             JOIN (SELECT indicator_code, locality_id, MAX(period_end) AS pe FROM latest_value \
-                   WHERE period_end <= ? AND locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
-                   GROUP BY indicator_code, locality_id) m \
-               ON lv.indicator_code = m.indicator_code AND lv.locality_id = m.locality_id AND lv.period_end = m.pe",
-            vec![as_of.into(), province_id.into()],
-        )
-        .await
-    }
-
     /// Every figure of a province in periods inside `[from, to]` (the flow rule sums them).
     pub async fn figures_within(
         &self,
@@ -110,3 +91,189 @@ impl Store {
 
 /// Figures grouped by indicator, then locality.
 pub type FigureIndex = HashMap<String, HashMap<i64, FigureRow>>;
+
+/// A maintained roll-up total of one locality and indicator.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollupTotal {
+    pub amounts: p06_domain::contribution::Amounts,
+    /// Units whose figure is in force (0: no data).
+    pub units: i64,
+    pub reports: i64,
+    pub oldest_as_of: Option<NaiveDate>,
+}
+
+#[derive(FromQueryResult)]
+struct AmountRow {
+    locality_id: i64,
+    indicator_code: String,
+    value: f64,
+    paired_value: f64,
+    paired_denominator: f64,
+}
+
+#[derive(FromQueryResult)]
+struct SpanRow {
+    locality_id: i64,
+    indicator_code: String,
+    units: i64,
+    reports: i64,
+    oldest: NaiveDate,
+}
+
+#[derive(FromQueryResult)]
+struct ReportCountRow {
+    locality_id: i64,
+    indicator_code: String,
+    reports: i64,
+}
+
+#[derive(FromQueryResult)]
+struct TargetSumRow {
+    locality_id: i64,
+    indicator_code: String,
+    value: f64,
+    units: i64,
+}
+
+impl Store {
+    /// Maintained totals of localities with units below them (or of a country id) as of `as_of`:
+    /// stocks at each unit's latest figure, flows summed over periods starting on or after
+    /// `flow_from` (`flows` names the flow indicators, whose reports are those of every period
+    /// summed). Keyed by (locality id, indicator code); absent = no unit has data.
+    pub async fn rollup_totals(
+        &self,
+        localities: &[i64],
+        as_of: NaiveDate,
+        flow_from: NaiveDate,
+        flows: &[String],
+    ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
+        let mut out: HashMap<(i64, String), RollupTotal> = HashMap::new();
+        if localities.is_empty() {
+            return Ok(out);
+        }
+        let ids = vec!["?"; localities.len()].join(", ");
+        let mut params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
+        params.extend([as_of.into(), as_of.into()]);
+        let db = self.connection();
+        let spans = db
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT locality_id, indicator_code, CAST(SUM(units) AS BIGINT) AS units, \
+                            COUNT(DISTINCT report_id) AS reports, MIN(as_of) AS oldest \
+                     FROM rollup_span WHERE locality_id IN ({ids}) AND until > ? AND as_of <= ? \
+                       AND units > 0 \
+                     GROUP BY locality_id, indicator_code"
+                ),
+                params.clone(),
+            ))
+            .await?;
+        for row in spans {
+            let s = SpanRow::from_query_result(&row, "")?;
+            out.insert(
+                (s.locality_id, s.indicator_code),
+                RollupTotal {
+                    units: s.units,
+                    reports: s.reports,
+                    oldest_as_of: Some(s.oldest),
+                    ..RollupTotal::default()
+                },
+            );
+        }
+        // A flow sums every period since `flow_from`: its reports are all of theirs.
+        if !flows.is_empty() {
+            let mut flow_params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
+            flow_params.extend(flows.iter().map(|c| c.clone().into()));
+            flow_params.extend([as_of.into(), flow_from.into()]);
+            let rows = db
+                .query_all_raw(self.statement(
+                    &format!(
+                        "SELECT locality_id, indicator_code, COUNT(DISTINCT report_id) AS reports \
+                         FROM rollup_span WHERE locality_id IN ({ids}) AND indicator_code IN ({}) \
+                           AND as_of <= ? AND as_of >= ? AND units > 0 \
+                         GROUP BY locality_id, indicator_code",
+                        vec!["?"; flows.len()].join(", ")
+                    ),
+                    flow_params,
+                ))
+                .await?;
+            for row in rows {
+                let r = ReportCountRow::from_query_result(&row, "")?;
+                if let Some(total) = out.get_mut(&(r.locality_id, r.indicator_code)) {
+                    total.reports = r.reports;
+                }
+            }
+        }
+        params.truncate(localities.len());
+        params.extend([as_of.into(), flow_from.into()]);
+        let amounts = db
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT locality_id, indicator_code, SUM(value) AS value, \
+                            SUM(paired_value) AS paired_value, SUM(paired_denominator) AS paired_denominator \
+                     FROM rollup_value WHERE locality_id IN ({ids}) AND as_of <= ? AND period_start >= ? \
+                     GROUP BY locality_id, indicator_code"
+                ),
+                params,
+            ))
+            .await?;
+        for row in amounts {
+            let a = AmountRow::from_query_result(&row, "")?;
+            if let Some(total) = out.get_mut(&(a.locality_id, a.indicator_code)) {
+                total.amounts = p06_domain::contribution::Amounts {
+                    value: a.value,
+                    paired_value: a.paired_value,
+                    paired_denominator: a.paired_denominator,
+                };
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each (indicator, locality) of a province: the figure in force on `as_of` (the stock rule).
+    pub async fn figures_in_force(
+        &self,
+        province_id: i64,
+        as_of: NaiveDate,
+    ) -> Result<Vec<FigureRow>, Error> {
+        self.figures(
+            "SELECT indicator_code, locality_id, value, period_start, period_end, report_id \
+             FROM latest_value WHERE province_id = ? AND valid_until > ? AND period_end <= ?",
+            vec![province_id.into(), as_of.into(), as_of.into()],
+        )
+        .await
+    }
+
+    /// Sums of the communes' targets due on or after `date` below each locality (or country id),
+    /// with how many communes have one; keyed by (locality id, indicator code).
+    pub async fn target_totals(
+        &self,
+        localities: &[i64],
+        date: NaiveDate,
+    ) -> Result<HashMap<(i64, String), (f64, i64)>, Error> {
+        let mut out = HashMap::new();
+        if localities.is_empty() {
+            return Ok(out);
+        }
+        let ids = vec!["?"; localities.len()].join(", ");
+        let mut params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
+        params.push(date.into());
+        let rows = self
+            .connection()
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT locality_id, indicator_code, SUM(value) AS value, CAST(SUM(units) AS BIGINT) AS units \
+                     FROM target_rollup WHERE locality_id IN ({ids}) AND due_date >= ? \
+                     GROUP BY locality_id, indicator_code"
+                ),
+                params,
+            ))
+            .await?;
+        for row in rows {
+            let t = TargetSumRow::from_query_result(&row, "")?;
+            if t.units > 0 {
+                out.insert((t.locality_id, t.indicator_code), (t.value, t.units));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -644,3 +644,132 @@ async fn write_nodes(
     }
     Ok(statements)
 }
+
+#[derive(FromQueryResult)]
+struct TargetRow {
+    indicator_code: String,
+    locality_id: i64,
+    due_date: NaiveDate,
+    value: f64,
+}
+
+#[derive(FromQueryResult)]
+struct TargetRollupRow {
+    indicator_code: String,
+    due_date: NaiveDate,
+    value: f64,
+    units: i64,
+}
+
+/// Recomputes a province's target roll-ups from its targets (after they changed) and moves the
+/// country's by the difference.
+///
+/// A commune's target as of D is its nearest target due on or after D; as deltas filed by due
+/// date, that is `v_last` (and one unit) at the last due date and `v_k − v_{k+1}` at each earlier
+/// one, so summing the deltas due on or after D gives the sum of the communes' targets and the
+/// number of communes with one.
+pub(crate) async fn rebuild_target_rollups(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    province_id: i64,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    let Some(province) = catalog.locality_by_id(province_id) else {
+        return Err(Error::Internal(format!("unknown province {province_id}")));
+    };
+    let country = province.edition.country_id();
+    let rows = txn
+        .query_all_raw(statement(
+            backend,
+            "SELECT indicator_code, locality_id, due_date, value FROM target \
+             WHERE locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
+             ORDER BY indicator_code, locality_id, due_date",
+            vec![province_id.into()],
+        ))
+        .await?;
+    let mut per_unit: BTreeMap<(String, i64), Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for row in rows {
+        let t = TargetRow::from_query_result(&row, "")?;
+        if !catalog.has_children(t.locality_id) {
+            per_unit
+                .entry((t.indicator_code, t.locality_id))
+                .or_default()
+                .push((t.due_date, t.value));
+        }
+    }
+    let mut sums: BTreeMap<(i64, String, NaiveDate), (f64, i64)> = BTreeMap::new();
+    for ((indicator, unit), targets) in &per_unit {
+        for (k, (due, value)) in targets.iter().enumerate() {
+            let (delta, units) = match targets.get(k + 1) {
+                Some((_, next)) => (value - next, 0),
+                None => (*value, 1),
+            };
+            for above in catalog.ancestors(*unit) {
+                let entry = sums.entry((above, indicator.clone(), *due)).or_default();
+                entry.0 += delta;
+                entry.1 += units;
+            }
+        }
+    }
+    // The province's old rows are its share of the country's.
+    let old = txn
+        .query_all_raw(statement(
+            backend,
+            "SELECT indicator_code, due_date, value, units FROM target_rollup WHERE locality_id = ?",
+            vec![province_id.into()],
+        ))
+        .await?;
+    for row in old {
+        let t = TargetRollupRow::from_query_result(&row, "")?;
+        let entry = sums
+            .entry((country, t.indicator_code, t.due_date))
+            .or_default();
+        entry.0 -= t.value;
+        entry.1 -= t.units;
+    }
+    let mut ids: Vec<i64> = catalog
+        .in_province(province_id)
+        .filter(|l| catalog.has_children(l.id))
+        .map(|l| l.id)
+        .collect();
+    ids.sort();
+    for chunk in ids.chunks(BATCH) {
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "DELETE FROM target_rollup WHERE locality_id IN ({})",
+                list(chunk.len())
+            ),
+            values(chunk),
+        ))
+        .await?;
+    }
+    let rows: Vec<_> = sums
+        .into_iter()
+        .filter(|(_, (v, n))| *v != 0.0 || *n != 0)
+        .collect();
+    for chunk in rows.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for ((locality, indicator, due), (value, units)) in chunk {
+            params.extend([
+                (*locality).into(),
+                indicator.clone().into(),
+                (*due).into(),
+                (*value).into(),
+                (*units).into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO target_rollup (locality_id, indicator_code, due_date, value, units) \
+                 VALUES {} ON CONFLICT (locality_id, indicator_code, due_date) DO UPDATE SET \
+                 value = target_rollup.value + excluded.value, units = target_rollup.units + excluded.units",
+                placeholders(chunk.len(), 5)
+            ),
+            params,
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -1,5 +1,8 @@
 //! Targets (chỉ tiêu) per indicator, locality and due date.
 
+use super::rollups::{lock_province, rebuild_target_rollups};
+use crate::catalog::Catalog;
+
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -66,6 +69,7 @@ impl Store {
     /// Creates or replaces targets of one province in one transaction, idempotent by request id.
     pub async fn upsert_targets(
         &self,
+        catalog: &Catalog,
         province_id: i64,
         request_id: &str,
         payload_sha256: &str,
@@ -76,6 +80,7 @@ impl Store {
             let scope = format!("targets:{province_id}");
             let write = self.begin_write().await?;
             let txn = &write.txn;
+            lock_province(txn, province_id).await?;
             let seen = txn
                 .query_one(
                     Query::select()
@@ -156,6 +161,7 @@ impl Store {
                 }
                 txn.execute(&upsert).await?;
             }
+            rebuild_target_rollups(txn, catalog, province_id).await?;
             txn.execute(
                 Query::insert()
                     .into_table(Alias::new("idempotency_key"))
