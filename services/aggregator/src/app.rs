@@ -53,6 +53,10 @@ impl Aggregator {
                 "the catalog is empty: run `p06-aggregator migrate` first".into(),
             ));
         }
+        let rebuilt = store.build_missing_rollups(&catalog).await?;
+        if rebuilt > 0 {
+            tracing::info!(provinces = rebuilt, "roll-ups built from stored figures");
+        }
         let compliance = ComplianceConfig::load(config.compliance_file.as_deref())?;
         for spec in &compliance.obligations {
             spec.check(&catalog).map_err(|violations| {

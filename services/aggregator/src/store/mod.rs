@@ -4,6 +4,7 @@
 //! in-process mutex (one aggregator process owns a SQLite file). On PostgreSQL concurrent writers
 //! are coordinated by unique keys and, where something must happen once, advisory locks.
 
+mod bulk;
 mod catalog;
 pub mod compliance;
 pub mod queries;
@@ -21,6 +22,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use bulk::BulkReport;
 pub use reports::{NewReport, ReportHeader, Stored, StoredReceipt, StoredReport};
 pub use targets::{TargetRow, TargetUpsert, UpsertCounts};
 

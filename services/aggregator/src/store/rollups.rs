@@ -773,3 +773,225 @@ pub(crate) async fn rebuild_target_rollups(
     }
     Ok(())
 }
+
+#[derive(FromQueryResult)]
+struct ValueRow {
+    indicator_code: String,
+    as_of: NaiveDate,
+    period_start: NaiveDate,
+    value: f64,
+    paired_value: f64,
+    paired_denominator: f64,
+}
+
+#[derive(FromQueryResult)]
+struct StoredSpanRow {
+    indicator_code: String,
+    until: NaiveDate,
+    report_id: i64,
+    as_of: NaiveDate,
+    units: i64,
+}
+
+/// Recomputes a province's `valid_until` ranges, first-figure nodes and roll-ups from its figures
+/// in `latest_value`, and moves the country's roll-ups by the difference. Used after bulk loads
+/// and to build the roll-ups of figures stored before they existed; ordinary reports maintain
+/// them incrementally ([`apply_revision`]) with the same rules.
+pub(crate) async fn rebuild_province(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    province_id: i64,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    let Some(province) = catalog.locality_by_id(province_id) else {
+        return Err(Error::Internal(format!("unknown province {province_id}")));
+    };
+    let country = province.edition.country_id();
+    let rows = txn
+        .query_all_raw(statement(
+            backend,
+            "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
+             FROM latest_value WHERE locality_id IN (SELECT id FROM locality WHERE province_id = ?)",
+            vec![province_id.into()],
+        ))
+        .await?;
+    let mut series: HashMap<Key, Vec<Entry>> = HashMap::new();
+    let mut stored_until: HashMap<(Key, NaiveDate), NaiveDate> = HashMap::new();
+    for row in rows {
+        let f = FigureRow::from_query_result(&row, "")?;
+        let key = (f.indicator_code.clone(), f.locality_id);
+        stored_until.insert((key.clone(), f.period_end), f.valid_until);
+        series.entry(key).or_default().push(f.entry());
+    }
+    for s in series.values_mut() {
+        s.sort_by_key(|e| e.as_of);
+    }
+
+    // In-force ranges.
+    let mut fixes: BTreeMap<(NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
+    for (key, s) in &series {
+        for e in s {
+            let until = next_after(s, e.as_of);
+            if stored_until.get(&(key.clone(), e.as_of)) != Some(&until) {
+                fixes.entry((until, e.as_of)).or_default().push(key);
+            }
+        }
+    }
+    for ((until, period_end), keys) in fixes {
+        for chunk in keys.chunks(BATCH) {
+            let mut params: Vec<Value> = vec![until.into(), province_id.into(), period_end.into()];
+            for (indicator, locality) in chunk {
+                params.push(indicator.clone().into());
+                params.push((*locality).into());
+            }
+            txn.execute_raw(statement(
+                backend,
+                &format!(
+                    "UPDATE latest_value SET valid_until = ?, province_id = ? WHERE period_end = ? \
+                     AND (indicator_code, locality_id) IN (VALUES {})",
+                    placeholders(chunk.len(), 2)
+                ),
+                params,
+            ))
+            .await?;
+        }
+    }
+
+    // First figures below every unit.
+    let mut nodes: HashMap<Key, NaiveDate> = HashMap::new();
+    for ((indicator, unit), s) in &series {
+        let Some(first) = s.first().map(|e| e.as_of) else {
+            continue;
+        };
+        for above in catalog.ancestors(*unit).into_iter().filter(|a| *a > 0) {
+            nodes
+                .entry((indicator.clone(), above))
+                .and_modify(|f| *f = (*f).min(first))
+                .or_insert(first);
+        }
+    }
+
+    // Contributions of every unit and channel, from the beginning.
+    let mut rollups: BTreeMap<(i64, String), Changes> = BTreeMap::new();
+    let empty: Vec<Entry> = Vec::new();
+    let start = NaiveDate::MIN;
+    for ((indicator, unit), own) in &series {
+        let Some(definition) = catalog.indicator(indicator) else {
+            continue;
+        };
+        let denominator = definition.denominator.as_ref();
+        let den = denominator
+            .and_then(|d| series.get(&(d.clone(), *unit)))
+            .unwrap_or(&empty);
+        let contribution = Contribution::of(
+            &UnitFigures {
+                flow: definition.kind == IndicatorKind::Flow,
+                own,
+                superseded_from: nodes.get(&(indicator.clone(), *unit)).copied(),
+                denominator: denominator.map(|_| den.as_slice()),
+            },
+            start,
+        );
+        let diff = changes(&Contribution::default(), &contribution);
+        let mut targets: Vec<i64> = catalog
+            .ancestors(*unit)
+            .into_iter()
+            .filter(|a| *a > 0)
+            .collect();
+        if catalog.has_children(*unit) {
+            targets.push(*unit);
+        }
+        for target in targets {
+            rollups
+                .entry((target, indicator.clone()))
+                .or_default()
+                .merge(&diff);
+        }
+    }
+
+    // The country moves by (new − old) of the province's own roll-up.
+    let mut country_changes: BTreeMap<(i64, String), Changes> = BTreeMap::new();
+    for ((locality, indicator), change) in &rollups {
+        if *locality == province_id {
+            country_changes
+                .entry((country, indicator.clone()))
+                .or_default()
+                .merge(change);
+        }
+    }
+    let old_values = txn
+        .query_all_raw(statement(
+            backend,
+            "SELECT indicator_code, as_of, period_start, value, paired_value, paired_denominator \
+             FROM rollup_value WHERE locality_id = ?",
+            vec![province_id.into()],
+        ))
+        .await?;
+    for row in old_values {
+        let v = ValueRow::from_query_result(&row, "")?;
+        let mut undo = Changes::default();
+        undo.deltas.insert(
+            DeltaKey {
+                as_of: v.as_of,
+                period_start: (v.period_start != OPEN_END).then_some(v.period_start),
+            },
+            p06_domain::contribution::Amounts {
+                value: -v.value,
+                paired_value: -v.paired_value,
+                paired_denominator: -v.paired_denominator,
+            },
+        );
+        country_changes
+            .entry((country, v.indicator_code))
+            .or_default()
+            .merge(&undo);
+    }
+    let old_spans = txn
+        .query_all_raw(statement(
+            backend,
+            "SELECT indicator_code, until, report_id, as_of, units FROM rollup_span WHERE locality_id = ?",
+            vec![province_id.into()],
+        ))
+        .await?;
+    for row in old_spans {
+        let s = StoredSpanRow::from_query_result(&row, "")?;
+        let mut undo = Changes::default();
+        undo.spans.insert(
+            Span {
+                report_id: s.report_id,
+                as_of: s.as_of,
+                until: (s.until != OPEN_END).then_some(s.until),
+            },
+            -s.units,
+        );
+        country_changes
+            .entry((country, s.indicator_code))
+            .or_default()
+            .merge(&undo);
+    }
+
+    let mut ids: Vec<i64> = catalog
+        .in_province(province_id)
+        .filter(|l| catalog.has_children(l.id))
+        .map(|l| l.id)
+        .collect();
+    ids.sort();
+    for table in ["rollup_value", "rollup_span", "rollup_node"] {
+        for chunk in ids.chunks(BATCH) {
+            txn.execute_raw(statement(
+                backend,
+                &format!(
+                    "DELETE FROM {table} WHERE locality_id IN ({})",
+                    list(chunk.len())
+                ),
+                values(chunk),
+            ))
+            .await?;
+        }
+    }
+    rollups.extend(country_changes);
+    add_rollups(txn, &rollups).await?;
+    let moved: Vec<Key> = nodes.keys().cloned().collect();
+    write_nodes(txn, &moved, &nodes).await?;
+    Ok(())
+}

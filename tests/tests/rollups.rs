@@ -1,0 +1,290 @@
+//! Maintained roll-ups: what ingest keeps incrementally equals a rebuild from the stored figures,
+//! through revisions that drop communes, backfills and district-level reports of the same
+//! indicator; and the country's view (national task force) is the sum of its provinces.
+
+use chrono::{DateTime, Utc};
+use p06_aggregator::store::BulkReport;
+use p06_auth::{Agency, Role};
+use p06_domain::locality::{Edition, Level, Locality};
+use p06_domain::report::CatalogView;
+use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
+use p06_proto::aggregation::{
+    ConsolidatedStatus, GetConsolidatedStatusRequest, LocalityLevel, SubmitReportRequest,
+};
+use p06_proto::common::LocalityRef;
+use p06_tests::fixtures::*;
+use p06_tests::services::{TestAggregator, authed};
+use tonic::Code;
+
+const KON_TUM: &str = "62";
+
+fn communes(t: &TestAggregator, province: &str) -> Vec<Locality> {
+    let catalog = &t.aggregator.state.catalog;
+    let p = catalog.province(Edition::E2024, province).unwrap();
+    let mut all: Vec<Locality> = catalog
+        .in_province(p.id)
+        .filter(|l| l.level == Level::Commune)
+        .cloned()
+        .collect();
+    all.sort_by(|a, b| a.code.cmp(&b.code));
+    all
+}
+
+fn weekly(request: &str, week: (&str, &str), rows: Vec<(&str, &str, f64)>) -> SubmitReportRequest {
+    let mut r = police_report(
+        request,
+        rows.into_iter().map(|(i, l, v)| obs(i, l, v)).collect(),
+    );
+    r.period = period(week.0, week.1);
+    r
+}
+
+/// Every maintained total of a province's localities with units below them, and of the country,
+/// evaluated at several dates.
+async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
+    let state = &t.aggregator.state;
+    let catalog = &state.catalog;
+    let p = catalog.province(Edition::E2024, province).unwrap();
+    let mut ids: Vec<i64> = catalog
+        .in_province(p.id)
+        .filter(|l| catalog.has_children(l.id))
+        .map(|l| l.id)
+        .collect();
+    ids.push(Edition::E2024.country_id());
+    ids.sort();
+    let flows = vec!["civil_registration.online".to_owned()];
+    let mut out = Vec::new();
+    for day in [
+        "2025-02-20",
+        "2025-03-01",
+        "2025-03-09",
+        "2025-03-16",
+        "2025-03-20",
+        "2025-04-30",
+    ] {
+        let rows = state
+            .store
+            .rollup_totals(&ids, date(day), date("2025-01-01"), &flows)
+            .await
+            .unwrap();
+        let mut rows: Vec<String> = rows
+            .into_iter()
+            .filter(|(_, t)| t.units > 0)
+            .map(|((id, code), t)| format!("{day} {id} {code} {t:?}"))
+            .collect();
+        rows.sort();
+        out.extend(rows);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incremental_roll_ups_equal_a_rebuild_and_the_country_sums_its_provinces() {
+    let t = TestAggregator::start().await;
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let gia_lai = communes(&t, GIA_LAI);
+    let mut ingest = t.ingest().await;
+    let police = t.keys.reporter(Agency::Police);
+    let week = ("2025-03-10", "2025-03-16");
+    let later = ("2025-03-17", "2025-03-23");
+    let earlier = ("2025-03-03", "2025-03-09");
+
+    // Week of 10 March: every commune, with residents.
+    t.clock.set(at("2025-03-18T03:00:00Z"));
+    let rows: Vec<(&str, &str, f64)> = gia_lai
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            [
+                ("vneid.l2.activated", c.code.as_str(), 100.0 + i as f64),
+                ("residents.permanent", c.code.as_str(), 5_000.0 + i as f64),
+            ]
+        })
+        .collect();
+    ingest
+        .submit_report(authed(weekly("w1", week, rows), &police))
+        .await
+        .unwrap();
+    // A revision of that week that drops every third commune and raises the rest.
+    let rows: Vec<(&str, &str, f64)> = gia_lai
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 0)
+        .map(|(i, c)| ("vneid.l2.activated", c.code.as_str(), 150.0 + i as f64))
+        .collect();
+    ingest
+        .submit_report(authed(weekly("w1-rev", week, rows), &police))
+        .await
+        .unwrap();
+    // The next week for half the communes; then a backfill of the week before the first.
+    t.clock.set(at("2025-03-25T03:00:00Z"));
+    let rows: Vec<(&str, &str, f64)> = gia_lai
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(i, c)| ("vneid.l2.activated", c.code.as_str(), 200.0 + i as f64))
+        .collect();
+    ingest
+        .submit_report(authed(weekly("w2", later, rows), &police))
+        .await
+        .unwrap();
+    let rows: Vec<(&str, &str, f64)> = gia_lai
+        .iter()
+        .take(40)
+        .map(|c| ("vneid.l2.activated", c.code.as_str(), 50.0))
+        .collect();
+    ingest
+        .submit_report(authed(weekly("w0", earlier, rows), &police))
+        .await
+        .unwrap();
+    // The monthly district-level regime report of the same indicator (15 Feb – 14 Mar): its
+    // figures count only before the communes' first figures.
+    let districts: Vec<Locality> = {
+        let catalog = &t.aggregator.state.catalog;
+        let p = catalog.province(Edition::E2024, GIA_LAI).unwrap();
+        catalog
+            .in_province(p.id)
+            .filter(|l| l.level == Level::District)
+            .cloned()
+            .collect()
+    };
+    let mut monthly = police_report(
+        "m1",
+        districts
+            .iter()
+            .map(|d| obs("vneid.l2.activated", &d.code, 1_000.0))
+            .collect(),
+    );
+    monthly.obligation = "police-monthly-regime".into();
+    monthly.period = period("2025-02-15", "2025-03-14");
+    ingest
+        .submit_report(authed(monthly, &police))
+        .await
+        .unwrap();
+
+    let kept = totals(&t, GIA_LAI).await;
+    assert!(kept.len() > 50, "roll-ups exist: {}", kept.len());
+    let store = &t.aggregator.state.store;
+    let catalog = &t.aggregator.state.catalog;
+    let gia_lai_id = catalog.province(Edition::E2024, GIA_LAI).unwrap().id;
+    store.rebuild_rollups(catalog, gia_lai_id).await.unwrap();
+    let rebuilt = totals(&t, GIA_LAI).await;
+    assert_eq!(kept, rebuilt, "incremental roll-ups equal a rebuild");
+
+    // A district with communes reporting from 9 March on: its own figure (as of 14 March) is
+    // replaced by theirs from 9 March, so as of 1 March nothing, as of 16 March the communes.
+    let dak_doa = catalog.locality(Edition::E2024, DAK_DOA).unwrap();
+    let totals_of = |day: &'static str| async move {
+        store
+            .rollup_totals(&[dak_doa.id], date(day), date("2025-01-01"), &[])
+            .await
+            .unwrap()
+            .remove(&(dak_doa.id, "vneid.l2.activated".to_owned()))
+    };
+    assert!(totals_of("2025-03-01").await.is_none());
+
+    // Kon Tum loaded in bulk: the country is the sum of the two provinces.
+    let kon_tum = communes(&t, KON_TUM);
+    let kon_tum_id = catalog.province(Edition::E2024, KON_TUM).unwrap().id;
+    let bulk: Vec<BulkReport> = [week, later]
+        .iter()
+        .enumerate()
+        .map(|(w, (start, end))| BulkReport {
+            agency: "police".into(),
+            obligation: "police-weekly-identity".into(),
+            province_id: kon_tum_id,
+            period_start: date(start),
+            period_end: date(end),
+            received_at: at("2025-03-25T03:00:00Z"),
+            observations: kon_tum
+                .iter()
+                .flat_map(|c| {
+                    [
+                        ("vneid.l2.activated".to_owned(), c.id, 10.0 * (w + 1) as f64),
+                        ("residents.permanent".to_owned(), c.id, 1_000.0),
+                    ]
+                })
+                .collect(),
+        })
+        .collect();
+    let stored = store.bulk_import(catalog, kon_tum_id, &bulk).await.unwrap();
+    assert_eq!(stored, 4 * kon_tum.len() as u64);
+    store.rebuild_rollups(catalog, kon_tum_id).await.unwrap();
+
+    let national = t.keys.token(Agency::Taskforce, "VN", Role::TaskforceViewer);
+    let mut client = TaskForceServiceClient::new(t.channel().await);
+    let status = |code: &str, token: &str| {
+        let request = authed(
+            GetConsolidatedStatusRequest {
+                locality: Some(LocalityRef {
+                    edition: EDITION.into(),
+                    code: code.into(),
+                }),
+                as_of: Some(p06_kit::convert::date_to_proto(date("2025-03-30"))),
+                indicator_codes: vec!["vneid.l2.activated".into()],
+                ..Default::default()
+            },
+            token,
+        );
+        let mut client = client.clone();
+        async move { client.get_consolidated_status(request).await }
+    };
+    let value = |s: &ConsolidatedStatus| s.indicators[0].value.unwrap();
+    let country = status("VN", &national).await.unwrap().into_inner();
+    let gl = status(GIA_LAI, &national).await.unwrap().into_inner();
+    let kt = status(KON_TUM, &national).await.unwrap().into_inner();
+    assert_eq!(value(&country), value(&gl) + value(&kt));
+    assert_eq!(
+        country.locality.as_ref().unwrap().level,
+        LocalityLevel::Country as i32
+    );
+    // Kon Tum as of 30 March: its second week, 20 per commune.
+    assert_eq!(value(&kt), 20.0 * kon_tum.len() as f64);
+    // Gia Lai: each commune's latest figure on or before 30 March, computed here from the input.
+    let expected_gl: f64 = gia_lai
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            if i % 2 == 0 {
+                200.0 + i as f64
+            } else if i % 3 != 0 {
+                150.0 + i as f64
+            } else if i < 40 {
+                50.0
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    assert_eq!(value(&gl), expected_gl);
+    let activated = &country.indicators[0];
+    assert_eq!(
+        activated.localities_expected as usize,
+        catalog
+            .descendants(Edition::E2024.country_id())
+            .iter()
+            .filter(|l| !catalog.has_children(l.id))
+            .count()
+    );
+    assert_eq!(
+        activated.localities_reporting,
+        gl.indicators[0].localities_reporting + kt.indicators[0].localities_reporting
+    );
+
+    // A province's task force cannot read the country.
+    let denied = status("VN", &t.keys.viewer()).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    client
+        .get_consolidated_status(authed(
+            GetConsolidatedStatusRequest {
+                locality: Some(LocalityRef {
+                    edition: EDITION.into(),
+                    code: KON_TUM.into(),
+                }),
+                ..Default::default()
+            },
+            &t.keys.viewer(),
+        ))
+        .await
+        .expect_err("Gia Lai's token reads no other province");
+}
