@@ -69,6 +69,9 @@ impl ComplianceConfig {
     }
 }
 
+/// Earlier periods of a figure the consistency rules look at.
+const HISTORY_PERIODS: usize = 4;
+
 /// The outcome of the rules for one report, computed before it is stored.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
@@ -119,9 +122,30 @@ pub async fn evaluate(
     behind.sort();
     behind.dedup();
 
-    // History of each figure: earlier periods' latest values, oldest first.
+    // History of each figure and its denominator: the latest values of the last periods (at most
+    // `HISTORY_PERIODS`, looking back as many period lengths and one more), oldest first.
+    let mut codes: Vec<String> = report
+        .observations
+        .iter()
+        .flat_map(|o| {
+            let denominator = catalog
+                .indicator(&o.indicator_code)
+                .and_then(|i| i.denominator.clone());
+            std::iter::once(o.indicator_code.clone()).chain(denominator)
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let length = (report.period_end - report.period_start).num_days() + 1;
+    let since = report.period_start - chrono::Duration::days(length * (HISTORY_PERIODS as i64 + 1));
     let history = store
-        .history_before(report.province.id, report.period_start, 4)
+        .history_before(
+            report.province.id,
+            &codes,
+            since,
+            report.period_start,
+            HISTORY_PERIODS,
+        )
         .await?;
     let previous: HashMap<(String, String), f64> = history
         .iter()

@@ -400,26 +400,36 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest values of a province's figures in periods ending before `before`, at most `keep`
-    /// per (indicator, locality), oldest first.
+    /// The latest values of a province's figures of `indicators` in periods ending before
+    /// `before` and after `since`, at most `keep` per (indicator, locality), oldest first.
+    ///
+    /// Reads one index range (figures in force after `since`), not the province's whole history.
     pub async fn history_before(
         &self,
         province_id: i64,
+        indicators: &[String],
+        since: NaiveDate,
         before: NaiveDate,
         keep: usize,
     ) -> Result<HashMap<(String, i64), Vec<f64>>, Error> {
+        let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
+        if indicators.is_empty() {
+            return Ok(out);
+        }
         let rows = self
             .connection()
             .query_all(
                 Query::select()
                     .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
                     .from(Alias::new("latest_value"))
-                    .and_where(in_province(province_id))
+                    .and_where(col("province_id").eq(province_id))
+                    .and_where(col("valid_until").gt(since))
+                    .and_where(col("period_end").gt(since))
                     .and_where(col("period_end").lt(before))
+                    .and_where(col("indicator_code").is_in(indicators.iter().cloned()))
                     .order_by(Alias::new("period_end"), Order::Asc),
             )
             .await?;
-        let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
         for row in rows {
             let h = HistoryRow::from_query_result(&row, "")?;
             let series = out.entry((h.indicator_code, h.locality_id)).or_default();
