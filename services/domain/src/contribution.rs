@@ -449,9 +449,7 @@ mod tests {
         let mut rng = Rng(seed);
         let mut world = World::default();
         let mut deltas: HashMap<i64, Changes> = HashMap::new();
-        let mut report_id = 0;
-        for _ in 0..60 {
-            report_id += 1;
+        for report_id in 1..=60 {
             // Mostly communes, sometimes districts or the province; dates 0..10 weeks.
             let unit = UNITS[rng.below(UNITS.len() as u64) as usize];
             let week = rng.below(10) as i64;

@@ -187,7 +187,7 @@ impl TaskForceApi {
     fn measure(&self, snapshot: &Snapshot, indicator: &Indicator, l: &Locality) -> Option<Measure> {
         if self.state.catalog.has_children(l.id) {
             let t = snapshot.totals.get(&(l.id, indicator.code.clone()))?;
-            return (t.units > 0).then(|| Measure {
+            return (t.units > 0).then_some(Measure {
                 value: t.amounts.value,
                 paired_value: t.amounts.paired_value,
                 paired_denominator: t.amounts.paired_denominator,
