@@ -174,10 +174,11 @@ impl TaskForceApi {
                 add(row, false);
             }
         }
-        for row in store.figures_within(province_id, from, as_of).await? {
-            if is_flow(&row.indicator_code) {
-                add(row, true);
-            }
+        for row in store
+            .figures_within(province_id, &flows, from, as_of)
+            .await?
+        {
+            add(row, true);
         }
         snapshot.targets = store.targets_due_from(province_id, as_of).await?;
         Ok(snapshot)

@@ -49,18 +49,29 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Every figure of a province in periods inside `[from, to]` (the flow rule sums them).
+    /// Every figure of `indicators` (the flows) of a province in periods inside `[from, to]`
+    /// (the flow rule sums them). Keyed lookups on the primary key (indicator, locality, period).
     pub async fn figures_within(
         &self,
         province_id: i64,
+        indicators: &[String],
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<FigureRow>, Error> {
+        if indicators.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params: Vec<Value> = indicators.iter().map(|c| c.clone().into()).collect();
+        params.extend([province_id.into(), from.into(), to.into(), from.into()]);
         self.figures(
-            "SELECT indicator_code, locality_id, value, period_start, period_end, report_id FROM latest_value \
-             WHERE period_start >= ? AND period_end <= ? \
-               AND locality_id IN (SELECT id FROM locality WHERE province_id = ?)",
-            vec![from.into(), to.into(), province_id.into()],
+            &format!(
+                "SELECT indicator_code, locality_id, value, period_start, period_end, report_id FROM latest_value \
+                 WHERE indicator_code IN ({}) \
+                   AND locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
+                   AND period_end >= ? AND period_end <= ? AND period_start >= ?",
+                vec!["?"; indicators.len()].join(", ")
+            ),
+            params,
         )
         .await
     }
