@@ -10,11 +10,11 @@ use p06_auth::{AuthLayer, Authenticator};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 /// Largest gRPC message a P06 service accepts or sends (a 50,000-observation report is ≈ 2 MB).
@@ -105,12 +105,17 @@ impl ServiceHost {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
+        // `Server::tcp_nodelay` applies only to listeners tonic binds itself; with our own
+        // listener `TcpIncoming` sets TCP_NODELAY, else multi-segment responses wait ~40 ms for
+        // delayed ACKs (measured by the benchmark: 44 ms vs 2 ms for a 40 KB response).
         Server::builder()
-            .tcp_nodelay(true)
             .layer(p06_telemetry::GrpcServerTraceLayer)
             .layer(AuthLayer::new(self.auth))
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await
     }
 

@@ -6,6 +6,8 @@
 //! observation and the read model, then rebuilds the roll-ups of each province it touched with
 //! the same rules the ingest path maintains them by.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
@@ -50,6 +52,25 @@ impl Store {
         let txn = &write.txn;
         lock_province(txn, province_id).await?;
         let backend = txn.get_database_backend();
+        // Each figure is in force until the next period end of its series in this load (the
+        // rebuild below corrects the few that meet figures stored before).
+        let mut ends: HashMap<(&str, i64), Vec<NaiveDate>> = HashMap::new();
+        for report in reports {
+            for (indicator, locality, _) in &report.observations {
+                ends.entry((indicator.as_str(), *locality))
+                    .or_default()
+                    .push(report.period_end);
+            }
+        }
+        for dates in ends.values_mut() {
+            dates.sort();
+            dates.dedup();
+        }
+        let until = |indicator: &str, locality: i64, end: NaiveDate| {
+            ends.get(&(indicator, locality))
+                .and_then(|d| d.iter().find(|d| **d > end).copied())
+                .unwrap_or(OPEN_END)
+        };
         let mut stored = 0u64;
         for report in reports {
             #[derive(FromQueryResult)]
@@ -111,10 +132,9 @@ impl Store {
                         report_id.into(),
                         report.received_at.into(),
                         province_id.into(),
-                        OPEN_END.into(),
+                        until(indicator, *locality, report.period_end).into(),
                     ]);
                 }
-                // Ranges are fixed by the rebuild below.
                 txn.execute_raw(statement(
                     backend,
                     &format!(
