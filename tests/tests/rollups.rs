@@ -53,6 +53,11 @@ async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
     ids.push(Edition::E2024.country_id());
     ids.sort();
     let flows = vec!["civil_registration.online".to_owned()];
+    let codes: Vec<String> = catalog
+        .indicators()
+        .iter()
+        .map(|i| i.code.clone())
+        .collect();
     let mut out = Vec::new();
     for day in [
         "2025-02-20",
@@ -64,7 +69,7 @@ async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
     ] {
         let rows = state
             .store
-            .rollup_totals(&ids, date(day), date("2025-01-01"), &flows)
+            .rollup_totals(&ids, &codes, date(day), date("2025-01-01"), &flows)
             .await
             .unwrap();
         let mut rows: Vec<String> = rows
@@ -176,7 +181,13 @@ async fn incremental_roll_ups_equal_a_rebuild_and_the_country_sums_its_provinces
     let dak_doa = catalog.locality(Edition::E2024, DAK_DOA).unwrap();
     let totals_of = |day: &'static str| async move {
         store
-            .rollup_totals(&[dak_doa.id], date(day), date("2025-01-01"), &[])
+            .rollup_totals(
+                &[dak_doa.id],
+                &["vneid.l2.activated".to_owned()],
+                date(day),
+                date("2025-01-01"),
+                &[],
+            )
             .await
             .unwrap()
             .remove(&(dak_doa.id, "vneid.l2.activated".to_owned()))

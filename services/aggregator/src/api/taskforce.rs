@@ -106,13 +106,14 @@ impl TaskForceApi {
     /// Loads what the views of `scope` need as of `as_of`: for a province-level scope its
     /// localities' own figures and targets; for the country only maintained totals. `totals_for`
     /// names the localities whose maintained totals are read (those without units below them
-    /// are skipped: their own figure is their total).
+    /// are skipped: their own figure is their total), of `indicators` (default all).
     async fn snapshot(
         &self,
         scope: &Locality,
         as_of: NaiveDate,
         flow_from: Option<NaiveDate>,
         totals_for: &[&Locality],
+        indicators: Option<&[String]>,
     ) -> Result<Snapshot, Error> {
         let store = &self.state.store;
         let catalog = &self.state.catalog;
@@ -129,8 +130,18 @@ impl TaskForceApi {
             .filter(|i| i.kind == IndicatorKind::Flow)
             .map(|i| i.code.clone())
             .collect();
+        let codes: Vec<String> = match indicators {
+            Some(codes) => codes.to_vec(),
+            None => catalog
+                .indicators()
+                .iter()
+                .map(|i| i.code.clone())
+                .collect(),
+        };
         let mut snapshot = Snapshot {
-            totals: store.rollup_totals(&rolled, as_of, from, &flows).await?,
+            totals: store
+                .rollup_totals(&rolled, &codes, as_of, from, &flows)
+                .await?,
             target_sums: store.target_totals(&rolled, as_of).await?,
             ..Snapshot::default()
         };
@@ -320,10 +331,13 @@ impl TaskForceService for TaskForceApi {
         if locality.id < 0 {
             rolled.extend(finest.iter().copied());
         }
-        let snapshot = self.snapshot(locality, as_of, flow_from, &rolled).await?;
+        let requested = (!req.indicator_codes.is_empty()).then_some(req.indicator_codes.as_slice());
+        let snapshot = self
+            .snapshot(locality, as_of, flow_from, &rolled, requested)
+            .await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
             Some(date) => Some(
-                self.snapshot(locality, date, flow_from, &[locality])
+                self.snapshot(locality, date, flow_from, &[locality], requested)
                     .await?,
             ),
             None => None,
@@ -434,9 +448,15 @@ impl TaskForceService for TaskForceApi {
                 .filter(|l| l.level == level)
                 .collect()
         };
-        let snapshot = self.snapshot(parent, as_of, None, &listed).await?;
+        let only = [indicator.code.clone()];
+        let snapshot = self
+            .snapshot(parent, as_of, None, &listed, Some(&only))
+            .await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(self.snapshot(parent, date, None, &listed).await?),
+            Some(date) => Some(
+                self.snapshot(parent, date, None, &listed, Some(&only))
+                    .await?,
+            ),
             None => None,
         };
         let mut rows: Vec<LocalityProgress> = listed
@@ -505,7 +525,13 @@ impl TaskForceService for TaskForceApi {
             .into());
         }
         let snapshot = self
-            .snapshot(parent, self.as_of(req.as_of.as_ref()), None, &children)
+            .snapshot(
+                parent,
+                self.as_of(req.as_of.as_ref()),
+                None,
+                &children,
+                Some(&[indicator.code.clone()]),
+            )
             .await?;
         let mut out = Vec::with_capacity(children.len());
         for child in children {

@@ -154,16 +154,24 @@ impl Store {
     pub async fn rollup_totals(
         &self,
         localities: &[i64],
+        indicators: &[String],
         as_of: NaiveDate,
         flow_from: NaiveDate,
         flows: &[String],
     ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
         let mut out: HashMap<(i64, String), RollupTotal> = HashMap::new();
-        if localities.is_empty() {
+        if localities.is_empty() || indicators.is_empty() {
             return Ok(out);
         }
-        let ids = vec!["?"; localities.len()].join(", ");
+        // Naming the indicators lets both backends seek (locality, indicator, until > D) in the
+        // span key instead of reading every span of a locality.
+        let ids = format!(
+            "{}) AND indicator_code IN ({}",
+            vec!["?"; localities.len()].join(", "),
+            vec!["?"; indicators.len()].join(", ")
+        );
         let mut params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
+        params.extend(indicators.iter().map(|c| c.clone().into()));
         params.extend([as_of.into(), as_of.into()]);
         let db = self.connection();
         let spans = db
@@ -191,9 +199,11 @@ impl Store {
             );
         }
         // A flow sums every period since `flow_from`: its reports are all of theirs.
+        let flows: Vec<&String> = flows.iter().filter(|f| indicators.contains(f)).collect();
         if !flows.is_empty() {
+            let ids = vec!["?"; localities.len()].join(", ");
             let mut flow_params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
-            flow_params.extend(flows.iter().map(|c| c.clone().into()));
+            flow_params.extend(flows.iter().map(|c| (*c).clone().into()));
             flow_params.extend([as_of.into(), flow_from.into()]);
             let rows = db
                 .query_all_raw(self.statement(
@@ -214,7 +224,7 @@ impl Store {
                 }
             }
         }
-        params.truncate(localities.len());
+        params.truncate(localities.len() + indicators.len());
         params.extend([as_of.into(), flow_from.into()]);
         let amounts = db
             .query_all_raw(self.statement(
