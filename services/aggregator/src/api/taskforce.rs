@@ -448,13 +448,13 @@ impl TaskForceService for TaskForceApi {
                 .filter(|l| l.level == level)
                 .collect()
         };
-        let only = [indicator.code.clone()];
+        let only = std::slice::from_ref(&indicator.code);
         let snapshot = self
-            .snapshot(parent, as_of, None, &listed, Some(&only))
+            .snapshot(parent, as_of, None, &listed, Some(only))
             .await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
             Some(date) => Some(
-                self.snapshot(parent, date, None, &listed, Some(&only))
+                self.snapshot(parent, date, None, &listed, Some(only))
                     .await?,
             ),
             None => None,
@@ -530,7 +530,7 @@ impl TaskForceService for TaskForceApi {
                 self.as_of(req.as_of.as_ref()),
                 None,
                 &children,
-                Some(&[indicator.code.clone()]),
+                Some(std::slice::from_ref(&indicator.code)),
             )
             .await?;
         let mut out = Vec::with_capacity(children.len());
