@@ -138,10 +138,14 @@ pub async fn evaluate(
     codes.dedup();
     let length = (report.period_end - report.period_start).num_days() + 1;
     let since = report.period_start - chrono::Duration::days(length * (HISTORY_PERIODS as i64 + 1));
+    let mut localities: Vec<i64> = report.observations.iter().map(|o| o.locality_id).collect();
+    localities.sort();
+    localities.dedup();
     let history = store
         .history_before(
             report.province.id,
             &codes,
+            &localities,
             since,
             report.period_start,
             HISTORY_PERIODS,

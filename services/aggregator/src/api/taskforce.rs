@@ -1,11 +1,11 @@
 //! `p06.aggregation.v1.TaskForceService`: consolidated status, progress, children summaries, the
 //! compliance board and flags, computed on demand from stored counts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::store::queries::{FigureRow, RollupTotal};
+use crate::store::queries::RollupTotal;
 use chrono::{Datelike, Duration, NaiveDate};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::obligation::parse_province;
@@ -44,7 +44,8 @@ impl TaskForceApi {
 #[derive(Default)]
 struct Snapshot {
     figures: HashMap<String, HashMap<i64, Figure>>,
-    reports: HashMap<String, HashMap<i64, HashSet<i64>>>,
+    /// Reports behind each own figure, by indicator and locality.
+    reports: HashMap<String, HashMap<i64, usize>>,
     totals: HashMap<(i64, String), RollupTotal>,
     /// Own targets, by (indicator, locality).
     targets: HashMap<(String, i64), f64>,
@@ -156,40 +157,38 @@ impl TaskForceApi {
                 .indicator(code)
                 .is_some_and(|i| i.kind == IndicatorKind::Flow)
         };
-        let mut add = |row: FigureRow, sum: bool| {
-            let figure = snapshot
+        let mut add = |indicator: String, locality: i64, value: f64, as_of: NaiveDate, reports| {
+            snapshot
                 .figures
-                .entry(row.indicator_code.clone())
+                .entry(indicator.clone())
                 .or_default()
-                .entry(row.locality_id)
-                .or_insert(Figure {
-                    value: 0.0,
-                    as_of: row.period_end,
-                });
-            figure.value = if sum {
-                figure.value + row.value
-            } else {
-                row.value
-            };
-            figure.as_of = figure.as_of.max(row.period_end);
+                .insert(locality, Figure { value, as_of });
             snapshot
                 .reports
-                .entry(row.indicator_code)
+                .entry(indicator)
                 .or_default()
-                .entry(row.locality_id)
-                .or_default()
-                .insert(row.report_id);
+                .insert(locality, reports);
         };
         for row in store.figures_in_force(province_id, as_of).await? {
             if !is_flow(&row.indicator_code) {
-                add(row, false);
+                add(
+                    row.indicator_code,
+                    row.locality_id,
+                    row.value,
+                    row.period_end,
+                    1,
+                );
             }
         }
-        for row in store
-            .figures_within(province_id, &flows, from, as_of)
-            .await?
-        {
-            add(row, true);
+        for row in store.flow_sums(province_id, &flows, from, as_of).await? {
+            let reports = row.reports as usize;
+            add(
+                row.indicator_code,
+                row.locality_id,
+                row.value,
+                row.period_end,
+                reports,
+            );
         }
         snapshot.targets = store.targets_due_from(province_id, as_of).await?;
         Ok(snapshot)
@@ -223,7 +222,8 @@ impl TaskForceApi {
                 .reports
                 .get(&indicator.code)
                 .and_then(|r| r.get(&l.id))
-                .map_or(0, HashSet::len),
+                .copied()
+                .unwrap_or(0),
         })
     }
 

@@ -400,20 +400,22 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest values of a province's figures of `indicators` in periods ending before
-    /// `before` and after `since`, at most `keep` per (indicator, locality), oldest first.
+    /// The latest values of the figures of `indicators` × `localities` of a province in periods
+    /// ending before `before` and after `since`, at most `keep` per (indicator, locality), oldest
+    /// first.
     ///
     /// Reads one index range (figures in force after `since`), not the province's whole history.
     pub async fn history_before(
         &self,
         province_id: i64,
         indicators: &[String],
+        localities: &[i64],
         since: NaiveDate,
         before: NaiveDate,
         keep: usize,
     ) -> Result<HashMap<(String, i64), Vec<f64>>, Error> {
         let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
-        if indicators.is_empty() {
+        if indicators.is_empty() || localities.is_empty() {
             return Ok(out);
         }
         let rows = self
@@ -427,6 +429,7 @@ impl Store {
                     .and_where(col("period_end").gt(since))
                     .and_where(col("period_end").lt(before))
                     .and_where(col("indicator_code").is_in(indicators.iter().cloned()))
+                    .and_where(col("locality_id").is_in(localities.iter().copied()))
                     .order_by(Alias::new("period_end"), Order::Asc),
             )
             .await?;

@@ -19,6 +19,16 @@ pub struct FigureRow {
     pub report_id: i64,
 }
 
+/// A flow's periods summed for one locality.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct FlowSum {
+    pub indicator_code: String,
+    pub locality_id: i64,
+    pub value: f64,
+    pub period_end: NaiveDate,
+    pub reports: i64,
+}
+
 /// A revision's compliance facts, for the compliance board.
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
 pub struct RevisionFacts {
@@ -49,31 +59,40 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Every figure of `indicators` (the flows) of a province in periods inside `[from, to]`
-    /// (the flow rule sums them). Keyed lookups on the primary key (indicator, locality, period).
-    pub async fn figures_within(
+    /// Each (flow indicator, locality) of a province: the sum of its periods inside
+    /// `[from, to]` (the flow rule), the last period's end and how many reports they come from.
+    /// Summed by the database over primary-key ranges (indicator, locality, period).
+    pub async fn flow_sums(
         &self,
         province_id: i64,
         indicators: &[String],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<FigureRow>, Error> {
+    ) -> Result<Vec<FlowSum>, Error> {
         if indicators.is_empty() {
             return Ok(Vec::new());
         }
         let mut params: Vec<Value> = indicators.iter().map(|c| c.clone().into()).collect();
         params.extend([province_id.into(), from.into(), to.into(), from.into()]);
-        self.figures(
-            &format!(
-                "SELECT indicator_code, locality_id, value, period_start, period_end, report_id FROM latest_value \
-                 WHERE indicator_code IN ({}) \
-                   AND locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
-                   AND period_end >= ? AND period_end <= ? AND period_start >= ?",
-                vec!["?"; indicators.len()].join(", ")
-            ),
-            params,
-        )
-        .await
+        let rows = self
+            .connection()
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT indicator_code, locality_id, SUM(value) AS value, MAX(period_end) AS period_end, \
+                            COUNT(DISTINCT report_id) AS reports FROM latest_value \
+                     WHERE indicator_code IN ({}) \
+                       AND locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
+                       AND period_end >= ? AND period_end <= ? AND period_start >= ? \
+                     GROUP BY indicator_code, locality_id",
+                    vec!["?"; indicators.len()].join(", ")
+                ),
+                params,
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| FlowSum::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?)
     }
 
     /// Every revision of a province's reports for periods ending in `[from, to]`, oldest first.
