@@ -167,63 +167,55 @@ impl Store {
     /// province's value roll-ups when figures exist but none does, and target roll-ups likewise.
     /// Runs at start-up; returns how many provinces it rebuilt (0 once built).
     pub async fn build_missing_rollups(&self, catalog: &Catalog) -> Result<usize, Error> {
-        #[derive(FromQueryResult)]
-        struct Province {
-            province_id: i64,
-        }
-        let db = self.connection();
-        let has_rollups = db
-            .query_one_raw(statement(
-                self.backend(),
-                "SELECT 1 AS one FROM rollup_span LIMIT 1",
-                vec![],
-            ))
-            .await?
-            .is_some();
-        let has_target_rollups = db
-            .query_one_raw(statement(
-                self.backend(),
-                "SELECT 1 AS one FROM target_rollup LIMIT 1",
-                vec![],
-            ))
-            .await?
-            .is_some();
         let mut built = 0;
-        if !has_target_rollups {
-            let provinces = db
-                .query_all_raw(statement(
-                    self.backend(),
-                    "SELECT DISTINCT l.province_id FROM target t JOIN locality l ON l.id = t.locality_id",
-                    vec![],
-                ))
-                .await?;
-            for row in provinces {
-                let p = Province::from_query_result(&row, "")?;
+        if self.is_empty("target_rollup").await? {
+            for province_id in self.provinces_with_rows_in("target").await? {
                 let write = self.begin_write().await?;
-                lock_province(&write.txn, p.province_id).await?;
-                rebuild_target_rollups(&write.txn, catalog, p.province_id).await?;
+                lock_province(&write.txn, province_id).await?;
+                rebuild_target_rollups(&write.txn, catalog, province_id).await?;
                 write.txn.commit().await?;
                 built += 1;
             }
         }
-        if has_rollups {
-            return Ok(built);
+        if self.is_empty("rollup_span").await? {
+            for province_id in self.provinces_with_rows_in("latest_value").await? {
+                self.rebuild_rollups(catalog, province_id).await?;
+                built += 1;
+            }
         }
-        let provinces = db
-            .query_all_raw(statement(
+        Ok(built)
+    }
+
+    async fn is_empty(&self, table: &str) -> Result<bool, Error> {
+        let row = self
+            .connection()
+            .query_one_raw(statement(
                 self.backend(),
-                "SELECT DISTINCT l.province_id FROM latest_value v JOIN locality l ON l.id = v.locality_id",
+                &format!("SELECT 1 AS one FROM {table} LIMIT 1"),
                 vec![],
             ))
             .await?;
-        for row in provinces {
-            let p = Province::from_query_result(&row, "")?;
-            let write = self.begin_write().await?;
-            lock_province(&write.txn, p.province_id).await?;
-            rebuild_province(&write.txn, catalog, p.province_id).await?;
-            write.txn.commit().await?;
-            built += 1;
+        Ok(row.is_none())
+    }
+
+    /// Provinces of the localities `table` has rows for.
+    async fn provinces_with_rows_in(&self, table: &str) -> Result<Vec<i64>, Error> {
+        #[derive(FromQueryResult)]
+        struct Province {
+            province_id: i64,
         }
-        Ok(built)
+        let rows = self
+            .connection()
+            .query_all_raw(statement(
+                self.backend(),
+                &format!(
+                    "SELECT DISTINCT l.province_id FROM {table} t JOIN locality l ON l.id = t.locality_id"
+                ),
+                vec![],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| Ok(Province::from_query_result(r, "")?.province_id))
+            .collect()
     }
 }

@@ -195,21 +195,28 @@ pub(crate) async fn apply_revision(
     }
     // … and after it.
     let mut node_after = node_before.clone();
+    // (indicator, locality) pairs with a figure of this revision, or a dropped one, below them.
+    let below = |keys: &mut dyn Iterator<Item = &Key>| -> HashSet<Key> {
+        keys.flat_map(|(i, u)| {
+            catalog
+                .ancestors(*u)
+                .into_iter()
+                .filter(|a| *a > 0)
+                .map(move |a| (i.clone(), a))
+        })
+        .collect()
+    };
+    let new_below = below(&mut new.keys());
+    let dropped_below = below(&mut dropped.iter());
     for a in &above {
         for indicator in &touched {
-            let below = |keys: &mut dyn Iterator<Item = &Key>| {
-                keys.filter(|(i, u)| i == indicator && *u != *a)
-                    .any(|(_, u)| catalog.ancestors(*u).contains(a))
-            };
-            let new_below = below(&mut new.keys());
-            let dropped_below = below(&mut dropped.iter());
             let key = ((*indicator).to_owned(), *a);
             let mut first = node_before.get(&key).copied();
-            if dropped_below {
+            if dropped_below.contains(&key) {
                 first = first_figure_below(txn, catalog, indicator, *a, change).await?;
                 statements += 1;
             }
-            if new_below {
+            if new_below.contains(&key) {
                 first = Some(first.map_or(date, |f| f.min(date)));
             }
             match first {
@@ -645,6 +652,43 @@ async fn write_nodes(
     Ok(statements)
 }
 
+/// The country id of a province's edition.
+fn country_of(catalog: &Catalog, province_id: i64) -> Result<i64, Error> {
+    catalog
+        .locality_by_id(province_id)
+        .map(|p| p.edition.country_id())
+        .ok_or_else(|| Error::Internal(format!("unknown province {province_id}")))
+}
+
+/// Deletes the rows of `tables` kept for a province's localities with units below them.
+async fn delete_province_rows(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    province_id: i64,
+    tables: &[&str],
+) -> Result<(), Error> {
+    let mut ids: Vec<i64> = catalog
+        .in_province(province_id)
+        .filter(|l| catalog.has_children(l.id))
+        .map(|l| l.id)
+        .collect();
+    ids.sort();
+    for table in tables {
+        for chunk in ids.chunks(BATCH) {
+            txn.execute_raw(statement(
+                txn.get_database_backend(),
+                &format!(
+                    "DELETE FROM {table} WHERE locality_id IN ({})",
+                    list(chunk.len())
+                ),
+                values(chunk),
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(FromQueryResult)]
 struct TargetRow {
     indicator_code: String,
@@ -674,10 +718,7 @@ pub(crate) async fn rebuild_target_rollups(
     province_id: i64,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    let Some(province) = catalog.locality_by_id(province_id) else {
-        return Err(Error::Internal(format!("unknown province {province_id}")));
-    };
-    let country = province.edition.country_id();
+    let country = country_of(catalog, province_id)?;
     let rows = txn
         .query_all_raw(statement(
             backend,
@@ -727,23 +768,7 @@ pub(crate) async fn rebuild_target_rollups(
         entry.0 -= t.value;
         entry.1 -= t.units;
     }
-    let mut ids: Vec<i64> = catalog
-        .in_province(province_id)
-        .filter(|l| catalog.has_children(l.id))
-        .map(|l| l.id)
-        .collect();
-    ids.sort();
-    for chunk in ids.chunks(BATCH) {
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "DELETE FROM target_rollup WHERE locality_id IN ({})",
-                list(chunk.len())
-            ),
-            values(chunk),
-        ))
-        .await?;
-    }
+    delete_province_rows(txn, catalog, province_id, &["target_rollup"]).await?;
     let rows: Vec<_> = sums
         .into_iter()
         .filter(|(_, (v, n))| *v != 0.0 || *n != 0)
@@ -803,10 +828,7 @@ pub(crate) async fn rebuild_province(
     province_id: i64,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    let Some(province) = catalog.locality_by_id(province_id) else {
-        return Err(Error::Internal(format!("unknown province {province_id}")));
-    };
-    let country = province.edition.country_id();
+    let country = country_of(catalog, province_id)?;
     let rows = txn
         .query_all_raw(statement(
             backend,
@@ -970,25 +992,13 @@ pub(crate) async fn rebuild_province(
             .merge(&undo);
     }
 
-    let mut ids: Vec<i64> = catalog
-        .in_province(province_id)
-        .filter(|l| catalog.has_children(l.id))
-        .map(|l| l.id)
-        .collect();
-    ids.sort();
-    for table in ["rollup_value", "rollup_span", "rollup_node"] {
-        for chunk in ids.chunks(BATCH) {
-            txn.execute_raw(statement(
-                backend,
-                &format!(
-                    "DELETE FROM {table} WHERE locality_id IN ({})",
-                    list(chunk.len())
-                ),
-                values(chunk),
-            ))
-            .await?;
-        }
-    }
+    delete_province_rows(
+        txn,
+        catalog,
+        province_id,
+        &["rollup_value", "rollup_span", "rollup_node"],
+    )
+    .await?;
     rollups.extend(country_changes);
     add_rollups(txn, &rollups).await?;
     let moved: Vec<Key> = nodes.keys().cloned().collect();
