@@ -352,26 +352,11 @@ impl Store {
         localities: &[i64],
         date: NaiveDate,
     ) -> Result<HashMap<(String, i64), f64>, Error> {
-        let mut out = HashMap::new();
         if localities.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
-        let rows = self
-            .connection()
-            .query_all(
-                Query::select()
-                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
-                    .from(Alias::new("target"))
-                    .and_where(col("locality_id").is_in(localities.iter().copied()))
-                    .and_where(col("due_date").gte(date))
-                    .order_by(Alias::new("due_date"), Order::Desc),
-            )
-            .await?;
-        for row in rows {
-            let t = TargetDue::from_query_result(&row, "")?;
-            out.insert((t.indicator_code, t.locality_id), t.value);
-        }
-        Ok(out)
+        self.nearest_targets(col("locality_id").is_in(localities.iter().copied()), date)
+            .await
     }
 
     /// The nearest target due on or after `date`, per (indicator, locality) of a province.
@@ -380,13 +365,22 @@ impl Store {
         province_id: i64,
         date: NaiveDate,
     ) -> Result<HashMap<(String, i64), f64>, Error> {
+        self.nearest_targets(in_province(province_id), date).await
+    }
+
+    /// The nearest target due on or after `date` of the targets matching `which`.
+    async fn nearest_targets(
+        &self,
+        which: SimpleExpr,
+        date: NaiveDate,
+    ) -> Result<HashMap<(String, i64), f64>, Error> {
         let rows = self
             .connection()
             .query_all(
                 Query::select()
                     .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
                     .from(Alias::new("target"))
-                    .and_where(in_province(province_id))
+                    .and_where(which)
                     .and_where(col("due_date").gte(date))
                     .order_by(Alias::new("due_date"), Order::Desc),
             )
