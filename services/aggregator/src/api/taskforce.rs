@@ -169,7 +169,25 @@ impl TaskForceApi {
                 .or_default()
                 .insert(locality, reports);
         };
-        for row in store.figures_in_force(province_id, as_of).await? {
+        // The indicators asked for and their denominators (a paired figure needs both); all
+        // when none were named.
+        let wanted: Option<Vec<String>> = indicators.map(|_| {
+            let mut wanted: BTreeSet<String> = codes.iter().cloned().collect();
+            wanted.extend(
+                codes
+                    .iter()
+                    .filter_map(|c| catalog.indicator(c)?.denominator.clone()),
+            );
+            wanted.into_iter().collect()
+        });
+        let flows: Vec<String> = match &wanted {
+            Some(wanted) => flows.into_iter().filter(|f| wanted.contains(f)).collect(),
+            None => flows,
+        };
+        for row in store
+            .figures_in_force(province_id, as_of, wanted.as_deref())
+            .await?
+        {
             if !is_flow(&row.indicator_code) {
                 add(
                     row.indicator_code,

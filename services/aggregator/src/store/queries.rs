@@ -269,18 +269,30 @@ impl Store {
         Ok(out)
     }
 
-    /// Each (indicator, locality) of a province: the figure in force on `as_of` (the stock rule).
+    /// Each (indicator, locality) of a province: the figure in force on `as_of` (the stock rule),
+    /// of `only` those indicators when given (default all).
     pub async fn figures_in_force(
         &self,
         province_id: i64,
         as_of: NaiveDate,
+        only: Option<&[String]>,
     ) -> Result<Vec<FigureRow>, Error> {
-        self.figures(
+        let mut sql = String::from(
             "SELECT indicator_code, locality_id, value, period_start, period_end, report_id \
              FROM latest_value WHERE province_id = ? AND valid_until > ? AND period_end <= ?",
-            vec![province_id.into(), as_of.into(), as_of.into()],
-        )
-        .await
+        );
+        let mut params: Vec<Value> = vec![province_id.into(), as_of.into(), as_of.into()];
+        if let Some(codes) = only {
+            if codes.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(
+                " AND indicator_code IN ({})",
+                vec!["?"; codes.len()].join(", ")
+            ));
+            params.extend(codes.iter().map(|c| c.clone().into()));
+        }
+        self.figures(&sql, params).await
     }
 
     /// Sums of the communes' targets due on or after `date` below each locality (or country id),
