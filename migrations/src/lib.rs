@@ -13,6 +13,7 @@ mod m20250101_000003_seed_localities;
 mod m20250101_000004_seed_indicators;
 mod m20250101_000005_locks_and_audit;
 pub mod m20250101_000006_rollups;
+mod m20250101_000007_read_versions;
 pub mod seed;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000004_seed_indicators::Migration),
             Box::new(m20250101_000005_locks_and_audit::Migration),
             Box::new(m20250101_000006_rollups::Migration),
+            Box::new(m20250101_000007_read_versions::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use crate::catalog::Catalog;
 use crate::compliance::ComplianceConfig;
 use crate::config::AggregatorConfig;
 use crate::error::Error;
+use crate::read_cache::ReadCache;
 use crate::store::Store;
 
 /// What every request handler shares.
@@ -18,6 +19,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub time_zone: chrono_tz::Tz,
     pub compliance: ComplianceConfig,
+    pub read_cache: ReadCache,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl Aggregator {
                 clock,
                 time_zone: config.time_zone,
                 compliance,
+                read_cache: ReadCache::new(config.read_cache_figures),
             }),
         })
     }

@@ -25,7 +25,15 @@ pub struct AggregatorConfig {
     /// Time zone of the provinces' reporting calendar.
     #[arg(long, env = "P06_TIME_ZONE", default_value = "Asia/Ho_Chi_Minh")]
     pub time_zone: chrono_tz::Tz,
+    /// Most per-commune figures (and targets) the task-force views keep cached in memory, about
+    /// 40 bytes each; 0 disables the cache. The default holds four as-of dates of a national data
+    /// set (63 provinces × 20 indicators).
+    #[arg(long, env = "P06_READ_CACHE_FIGURES", default_value_t = DEFAULT_READ_CACHE_FIGURES)]
+    pub read_cache_figures: usize,
 }
+
+/// Default of `--read-cache-figures`.
+pub const DEFAULT_READ_CACHE_FIGURES: usize = 1_000_000;
 
 impl AggregatorConfig {
     /// The database URL in effect.
@@ -48,6 +56,7 @@ impl AggregatorConfig {
             auto_migrate: true,
             compliance_file: None,
             time_zone: chrono_tz::Asia::Ho_Chi_Minh,
+            read_cache_figures: DEFAULT_READ_CACHE_FIGURES,
         }
     }
 }

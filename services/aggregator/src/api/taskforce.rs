@@ -10,7 +10,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::obligation::parse_province;
 use p06_domain::report::{CatalogView, Indicator, IndicatorKind};
-use p06_domain::rollup::{self, Figure};
+use p06_domain::rollup;
 use p06_domain::specificity::SpecificityReason;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration};
 use p06_proto::aggregation::{
@@ -27,6 +27,7 @@ use tonic::{Request, Response, Status};
 use super::{Caller, flag_to_proto, paging};
 use crate::app::AppState;
 use crate::error::Error;
+use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets};
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
@@ -43,12 +44,11 @@ impl TaskForceApi {
 /// with units below them, and targets.
 #[derive(Default)]
 struct Snapshot {
-    figures: HashMap<String, HashMap<i64, Figure>>,
-    /// Reports behind each own figure, by indicator and locality.
-    reports: HashMap<String, HashMap<i64, usize>>,
+    /// Own figures by indicator (indicators without any are absent).
+    figures: HashMap<String, Arc<IndicatorFigures>>,
     totals: HashMap<(i64, String), RollupTotal>,
     /// Own targets, by (indicator, locality).
-    targets: HashMap<(String, i64), f64>,
+    targets: Arc<Targets>,
     /// Sums of the communes' targets below a locality, by (locality, indicator).
     target_sums: HashMap<(i64, String), (f64, i64)>,
 }
@@ -148,67 +148,86 @@ impl TaskForceApi {
         };
         if scope.id < 0 {
             let provinces: Vec<i64> = catalog.children(scope.id).map(|l| l.id).collect();
-            snapshot.targets = store.own_targets_due_from(&provinces, as_of).await?;
+            snapshot.targets = Arc::new(store.own_targets_due_from(&provinces, as_of).await?);
             return Ok(snapshot);
         }
         let province_id = scope.province_id;
-        let is_flow = |code: &str| {
-            catalog
-                .indicator(code)
-                .is_some_and(|i| i.kind == IndicatorKind::Flow)
-        };
-        let mut add = |indicator: String, locality: i64, value: f64, as_of: NaiveDate, reports| {
-            snapshot
-                .figures
-                .entry(indicator.clone())
-                .or_default()
-                .insert(locality, Figure { value, as_of });
-            snapshot
-                .reports
-                .entry(indicator)
-                .or_default()
-                .insert(locality, reports);
-        };
-        // The indicators asked for and their denominators (a paired figure needs both); all
-        // when none were named.
-        let wanted: Option<Vec<String>> = indicators.map(|_| {
-            let mut wanted: BTreeSet<String> = codes.iter().cloned().collect();
-            wanted.extend(
-                codes
-                    .iter()
-                    .filter_map(|c| catalog.indicator(c)?.denominator.clone()),
-            );
-            wanted.into_iter().collect()
-        });
-        let flows: Vec<String> = match &wanted {
-            Some(wanted) => flows.into_iter().filter(|f| wanted.contains(f)).collect(),
-            None => flows,
-        };
-        for row in store
-            .figures_in_force(province_id, as_of, wanted.as_deref())
-            .await?
-        {
-            if !is_flow(&row.indicator_code) {
-                add(
-                    row.indicator_code,
+        // The indicators asked for and their denominators (a paired figure needs both).
+        let mut wanted: BTreeSet<String> = codes.iter().cloned().collect();
+        wanted.extend(
+            codes
+                .iter()
+                .filter_map(|c| catalog.indicator(c)?.denominator.clone()),
+        );
+        let cache = &self.state.read_cache;
+        let version = store.province_version(province_id).await?;
+        let (mut stocks, mut flows) = (Vec::new(), Vec::new());
+        for code in wanted {
+            let flow = catalog
+                .indicator(&code)
+                .is_some_and(|i| i.kind == IndicatorKind::Flow);
+            let key = FigureKey {
+                indicator: code,
+                as_of,
+                flow_from: flow.then_some(from),
+            };
+            match cache.figures(province_id, version, &key) {
+                Some(figures) => {
+                    if !figures.is_empty() {
+                        snapshot.figures.insert(key.indicator, figures);
+                    }
+                }
+                None if flow => flows.push(key),
+                None => stocks.push(key),
+            }
+        }
+        let mut read: HashMap<String, IndicatorFigures> = HashMap::new();
+        if !stocks.is_empty() {
+            let codes: Vec<String> = stocks.iter().map(|k| k.indicator.clone()).collect();
+            for row in store
+                .figures_in_force(province_id, as_of, Some(&codes))
+                .await?
+            {
+                read.entry(row.indicator_code).or_default().insert(
                     row.locality_id,
-                    row.value,
-                    row.period_end,
-                    1,
+                    OwnFigure {
+                        value: row.value,
+                        as_of: row.period_end,
+                        reports: 1,
+                    },
                 );
             }
         }
-        for row in store.flow_sums(province_id, &flows, from, as_of).await? {
-            let reports = row.reports as usize;
-            add(
-                row.indicator_code,
-                row.locality_id,
-                row.value,
-                row.period_end,
-                reports,
-            );
+        if !flows.is_empty() {
+            let codes: Vec<String> = flows.iter().map(|k| k.indicator.clone()).collect();
+            for row in store.flow_sums(province_id, &codes, from, as_of).await? {
+                read.entry(row.indicator_code).or_default().insert(
+                    row.locality_id,
+                    OwnFigure {
+                        value: row.value,
+                        as_of: row.period_end,
+                        reports: row.reports as u32,
+                    },
+                );
+            }
         }
-        snapshot.targets = store.targets_due_from(province_id, as_of).await?;
+        for key in stocks.into_iter().chain(flows) {
+            let figures = Arc::new(read.remove(&key.indicator).unwrap_or_default());
+            if !figures.is_empty() {
+                snapshot
+                    .figures
+                    .insert(key.indicator.clone(), figures.clone());
+            }
+            cache.put_figures(province_id, version, key, figures);
+        }
+        snapshot.targets = match cache.targets(province_id, version, as_of) {
+            Some(targets) => targets,
+            None => {
+                let targets = Arc::new(store.targets_due_from(province_id, as_of).await?);
+                cache.put_targets(province_id, version, as_of, targets.clone());
+                targets
+            }
+        };
         Ok(snapshot)
     }
 
@@ -236,12 +255,7 @@ impl TaskForceApi {
             paired_denominator: denominator.map_or(0.0, |d| d.value),
             oldest_as_of: Some(own.as_of),
             units: 1,
-            reports: snapshot
-                .reports
-                .get(&indicator.code)
-                .and_then(|r| r.get(&l.id))
-                .copied()
-                .unwrap_or(0),
+            reports: own.reports as usize,
         })
     }
 
@@ -385,10 +399,6 @@ impl TaskForceService for TaskForceApi {
             let indicator = self.indicator(code)?;
             let totals = self.progress(&snapshot, earlier.as_ref(), indicator, locality);
             let measure = self.measure(&snapshot, indicator, locality);
-            let mut rows: Vec<LocalityProgress> = finest
-                .iter()
-                .map(|l| self.progress(&snapshot, None, indicator, l))
-                .collect();
             let reporting = if locality.id < 0 || catalog.has_children(locality.id) {
                 measure
                     .as_ref()
@@ -397,18 +407,34 @@ impl TaskForceService for TaskForceApi {
             } else {
                 usize::from(measure.is_some())
             };
-            let with_target: Vec<&LocalityProgress> =
-                rows.iter().filter(|r| r.target.is_some()).collect();
-            let meeting = with_target
+            // Counted over every finest locality; full rows are built for the lowest only.
+            let (mut with_target, mut meeting) = (0, 0);
+            let mut ranked: Vec<(f64, &Locality)> = Vec::new();
+            for l in &finest {
+                let Some(target) = self.target(&snapshot, &indicator.code, l) else {
+                    continue;
+                };
+                with_target += 1;
+                let Some(value) = self.measure(&snapshot, indicator, l).map(|m| m.value) else {
+                    continue;
+                };
+                if value >= target {
+                    meeting += 1;
+                }
+                if let Some(pct) = rollup::percent(value, target) {
+                    ranked.push((pct, l));
+                }
+            }
+            ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+            let lowest: Vec<LocalityProgress> = ranked
                 .iter()
-                .filter(|r| r.value.zip(r.target).is_some_and(|(v, t)| v >= t))
-                .count();
-            let with_target = with_target.len();
-            rank(&mut rows);
-            let mut lowest: Vec<LocalityProgress> =
-                rows.into_iter().filter(|r| r.rank > 0).collect();
-            lowest.sort_by_key(|r| r.rank);
-            lowest.truncate(lowest_count);
+                .take(lowest_count)
+                .enumerate()
+                .map(|(position, (_, l))| LocalityProgress {
+                    rank: position as i32 + 1,
+                    ..self.progress(&snapshot, None, indicator, l)
+                })
+                .collect();
             indicators.push(IndicatorStatus {
                 indicator_code: code.clone(),
                 name_vi: indicator.name_vi.clone(),
@@ -420,8 +446,8 @@ impl TaskForceService for TaskForceApi {
                 denominator_value: totals.denominator_value,
                 percent_of_denominator: totals.percent_of_denominator,
                 change: totals.change,
-                localities_meeting_target: meeting as i32,
-                localities_with_target: with_target as i32,
+                localities_meeting_target: meeting,
+                localities_with_target: with_target,
                 localities_reporting: reporting as i32,
                 localities_expected: expected as i32,
                 localities_without_data: (expected - reporting) as i32,

@@ -95,6 +95,26 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The province's read version (`lock_province` advances it with every write; 0 = never
+    /// written).
+    pub async fn province_version(&self, province_id: i64) -> Result<i64, Error> {
+        #[derive(FromQueryResult)]
+        struct Version {
+            version: i64,
+        }
+        let row = self
+            .connection()
+            .query_one_raw(self.statement(
+                "SELECT version FROM province_version WHERE province_id = ?",
+                vec![province_id.into()],
+            ))
+            .await?;
+        Ok(match row {
+            Some(row) => Version::from_query_result(&row, "")?.version,
+            None => 0,
+        })
+    }
+
     /// Every revision of a province's reports for periods ending in `[from, to]`, oldest first.
     pub async fn revisions_between(
         &self,

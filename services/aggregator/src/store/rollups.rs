@@ -82,12 +82,15 @@ struct NodeRow {
     superseded_from: NaiveDate,
 }
 
-/// Serialises writers of one province on PostgreSQL until the transaction ends.
+/// Serialises writers of one province (on PostgreSQL; SQLite has one writer) until the
+/// transaction ends, and advances the province's read version: whatever the transaction changes,
+/// readers holding figures of the province cached under an older version read them again.
 pub(crate) async fn lock_province(
     txn: &DatabaseTransaction,
     province_id: i64,
 ) -> Result<(), Error> {
-    if txn.get_database_backend() == DbBackend::Postgres {
+    let backend = txn.get_database_backend();
+    if backend == DbBackend::Postgres {
         let key = province_id as i32;
         txn.execute_raw(statement(
             DbBackend::Postgres,
@@ -96,6 +99,13 @@ pub(crate) async fn lock_province(
         ))
         .await?;
     }
+    txn.execute_raw(statement(
+        backend,
+        "INSERT INTO province_version (province_id, version) VALUES (?, 1) \
+         ON CONFLICT (province_id) DO UPDATE SET version = province_version.version + 1",
+        vec![province_id.into()],
+    ))
+    .await?;
     Ok(())
 }
 
