@@ -14,6 +14,7 @@ mod m20250101_000004_seed_indicators;
 mod m20250101_000005_locks_and_audit;
 pub mod m20250101_000006_rollups;
 mod m20250101_000007_read_versions;
+mod m20250101_000008_rollup_sums;
 pub mod seed;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000005_locks_and_audit::Migration),
             Box::new(m20250101_000006_rollups::Migration),
             Box::new(m20250101_000007_read_versions::Migration),
+            Box::new(m20250101_000008_rollup_sums::Migration),
         ]
     }
 }

@@ -141,7 +141,7 @@ impl TaskForceApi {
         };
         let mut snapshot = Snapshot {
             totals: store
-                .rollup_totals(&rolled, &codes, as_of, from, &flows)
+                .rollup_totals(&rolled, &codes, as_of, from, &flows, &[scope.id])
                 .await?,
             target_sums: store.target_totals(&rolled, as_of).await?,
             ..Snapshot::default()

@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
-use super::rollups::{OPEN_END, lock_province, rebuild_province, rebuild_target_rollups};
+use super::rollups::{
+    FigureRow, OPEN_END, lock_province, rebuild_province, rebuild_province_from,
+    rebuild_target_rollups,
+};
 use super::{Store, placeholders, statement};
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -71,6 +74,10 @@ impl Store {
                 .and_then(|d| d.iter().find(|d| **d > end).copied())
                 .unwrap_or(OPEN_END)
         };
+        // Into a province without figures, the roll-ups are built from the rows inserted here
+        // instead of reading them back.
+        let mut inserted: Option<Vec<FigureRow>> = (!has_figures(txn, province_id).await?)
+            .then(|| Vec::with_capacity(reports.iter().map(|r| r.observations.len()).sum()));
         let mut stored = 0u64;
         for report in reports {
             #[derive(FromQueryResult)]
@@ -123,6 +130,7 @@ impl Store {
                 .await?;
                 let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
                 for (indicator, locality, value) in chunk {
+                    let valid_until = until(indicator, *locality, report.period_end);
                     params.extend([
                         indicator.clone().into(),
                         (*locality).into(),
@@ -132,8 +140,19 @@ impl Store {
                         report_id.into(),
                         report.received_at.into(),
                         province_id.into(),
-                        until(indicator, *locality, report.period_end).into(),
+                        valid_until.into(),
                     ]);
+                    if let Some(rows) = inserted.as_mut() {
+                        rows.push(FigureRow {
+                            indicator_code: indicator.clone(),
+                            locality_id: *locality,
+                            period_start: report.period_start,
+                            period_end: report.period_end,
+                            value: *value,
+                            report_id,
+                            valid_until,
+                        });
+                    }
                 }
                 txn.execute_raw(statement(
                     backend,
@@ -148,7 +167,10 @@ impl Store {
             }
             stored += report.observations.len() as u64;
         }
-        rebuild_province(txn, catalog, province_id).await?;
+        match inserted {
+            Some(rows) => rebuild_province_from(txn, catalog, province_id, rows).await?,
+            None => rebuild_province(txn, catalog, province_id).await?,
+        }
         write.txn.commit().await?;
         Ok(stored)
     }
@@ -218,4 +240,16 @@ impl Store {
             .map(|r| Ok(Province::from_query_result(r, "")?.province_id))
             .collect()
     }
+}
+
+/// Whether the province has any figure in `latest_value`.
+async fn has_figures(txn: &sea_orm::DatabaseTransaction, province_id: i64) -> Result<bool, Error> {
+    let row = txn
+        .query_one_raw(statement(
+            txn.get_database_backend(),
+            "SELECT 1 AS one FROM latest_value WHERE province_id = ? LIMIT 1",
+            vec![province_id.into()],
+        ))
+        .await?;
+    Ok(row.is_some())
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::Store;
@@ -189,7 +189,9 @@ impl Store {
     /// Maintained totals of localities with units below them (or of a country id) as of `as_of`:
     /// stocks at each unit's latest figure, flows summed over periods starting on or after
     /// `flow_from` (`flows` names the flow indicators, whose reports are those of every period
-    /// summed). Keyed by (locality id, indicator code); absent = no unit has data.
+    /// summed; counted for the localities of `flow_reports_of` only, the others' flow totals
+    /// count the reports in force). Keyed by (locality id, indicator code); absent = no unit has
+    /// data.
     pub async fn rollup_totals(
         &self,
         localities: &[i64],
@@ -197,6 +199,7 @@ impl Store {
         as_of: NaiveDate,
         flow_from: NaiveDate,
         flows: &[String],
+        flow_reports_of: &[i64],
     ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
         let mut out: HashMap<(i64, String), RollupTotal> = HashMap::new();
         if localities.is_empty() || indicators.is_empty() {
@@ -239,9 +242,14 @@ impl Store {
         }
         // A flow sums every period since `flow_from`: its reports are all of theirs.
         let flows: Vec<&String> = flows.iter().filter(|f| indicators.contains(f)).collect();
-        if !flows.is_empty() {
-            let ids = vec!["?"; localities.len()].join(", ");
-            let mut flow_params: Vec<Value> = localities.iter().map(|&id| id.into()).collect();
+        let counted: Vec<i64> = localities
+            .iter()
+            .copied()
+            .filter(|id| flow_reports_of.contains(id))
+            .collect();
+        if !flows.is_empty() && !counted.is_empty() {
+            let ids = vec!["?"; counted.len()].join(", ");
+            let mut flow_params: Vec<Value> = counted.iter().map(|&id| id.into()).collect();
             flow_params.extend(flows.iter().map(|c| (*c).clone().into()));
             flow_params.extend([as_of.into(), flow_from.into()]);
             let rows = db
@@ -264,25 +272,67 @@ impl Store {
             }
         }
         params.truncate(localities.len() + indicators.len());
-        params.extend([as_of.into(), flow_from.into()]);
-        let amounts = db
-            .query_all_raw(self.statement(
-                &format!(
-                    "SELECT locality_id, indicator_code, SUM(value) AS value, \
-                            SUM(paired_value) AS paired_value, SUM(paired_denominator) AS paired_denominator \
-                     FROM rollup_value WHERE locality_id IN ({ids}) AND as_of <= ? AND period_start >= ? \
-                     GROUP BY locality_id, indicator_code"
-                ),
-                params,
-            ))
-            .await?;
-        for row in amounts {
-            let a = AmountRow::from_query_result(&row, "")?;
-            if let Some(total) = out.get_mut(&(a.locality_id, a.indicator_code)) {
+        let group = |sql: &str| format!("{sql} GROUP BY locality_id, indicator_code");
+        let sums = "SUM(value) AS value, SUM(paired_value) AS paired_value, \
+                    SUM(paired_denominator) AS paired_denominator";
+        let mut amounts: HashMap<(i64, String), [f64; 3]> = HashMap::new();
+        let mut add = |rows: Vec<sea_orm::QueryResult>, sign: f64| -> Result<(), Error> {
+            for row in rows {
+                let a = AmountRow::from_query_result(&row, "")?;
+                let sum = amounts
+                    .entry((a.locality_id, a.indicator_code))
+                    .or_default();
+                sum[0] += sign * a.value;
+                sum[1] += sign * a.paired_value;
+                sum[2] += sign * a.paired_denominator;
+            }
+            Ok(())
+        };
+        if (flow_from.month(), flow_from.day()) == (1, 1) {
+            // Flows from 1 January (the default): the yearly sums from that year on, less the
+            // deltas dated after `as_of` (none for a current view).
+            let mut sum_params = params.clone();
+            sum_params.push(flow_from.year().into());
+            let all = db
+                .query_all_raw(self.statement(
+                    &group(&format!(
+                        "SELECT locality_id, indicator_code, {sums} FROM rollup_sum \
+                         WHERE locality_id IN ({ids}) AND period_year >= ?"
+                    )),
+                    sum_params,
+                ))
+                .await?;
+            add(all, 1.0)?;
+            params.extend([as_of.into(), flow_from.into()]);
+            let later = db
+                .query_all_raw(self.statement(
+                    &group(&format!(
+                        "SELECT locality_id, indicator_code, {sums} FROM rollup_value \
+                         WHERE locality_id IN ({ids}) AND as_of > ? AND period_start >= ?"
+                    )),
+                    params,
+                ))
+                .await?;
+            add(later, -1.0)?;
+        } else {
+            params.extend([as_of.into(), flow_from.into()]);
+            let rows = db
+                .query_all_raw(self.statement(
+                    &group(&format!(
+                        "SELECT locality_id, indicator_code, {sums} FROM rollup_value \
+                         WHERE locality_id IN ({ids}) AND as_of <= ? AND period_start >= ?"
+                    )),
+                    params,
+                ))
+                .await?;
+            add(rows, 1.0)?;
+        }
+        for (key, [value, paired_value, paired_denominator]) in amounts {
+            if let Some(total) = out.get_mut(&key) {
                 total.amounts = p06_domain::contribution::Amounts {
-                    value: a.value,
-                    paired_value: a.paired_value,
-                    paired_denominator: a.paired_denominator,
+                    value,
+                    paired_value,
+                    paired_denominator,
                 };
             }
         }

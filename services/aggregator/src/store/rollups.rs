@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use p06_domain::contribution::{
     Changes, Contribution, DeltaKey, Entry, Span, UnitFigures, changes,
 };
@@ -47,15 +47,16 @@ pub struct RevisionChange<'a> {
 
 type Key = (String, i64);
 
+/// A figure of `latest_value` as the roll-up maintenance reads it.
 #[derive(Debug, Clone, FromQueryResult)]
-struct FigureRow {
-    indicator_code: String,
-    locality_id: i64,
-    period_start: NaiveDate,
-    period_end: NaiveDate,
-    value: f64,
-    report_id: i64,
-    valid_until: NaiveDate,
+pub(crate) struct FigureRow {
+    pub indicator_code: String,
+    pub locality_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub value: f64,
+    pub report_id: i64,
+    pub valid_until: NaiveDate,
 }
 
 impl FigureRow {
@@ -572,6 +573,44 @@ pub(crate) async fn add_rollups(
         .await?;
         statements += 1;
     }
+    // The same deltas summed per year of their period start (`rollup_sum`).
+    let mut sums: BTreeMap<(i64, &str, i32), [f64; 3]> = BTreeMap::new();
+    for (locality, indicator, key, amounts) in &deltas {
+        let year = key.period_start.unwrap_or(OPEN_END).year();
+        let sum = sums.entry((*locality, indicator, year)).or_default();
+        for (s, a) in sum.iter_mut().zip(amounts) {
+            *s += a;
+        }
+    }
+    let sums: Vec<_> = sums.into_iter().collect();
+    for chunk in sums.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        for ((locality, indicator, year), [v, pv, pd]) in chunk {
+            params.extend([
+                (*locality).into(),
+                (*indicator).into(),
+                (*year).into(),
+                (*v).into(),
+                (*pv).into(),
+                (*pd).into(),
+            ]);
+        }
+        txn.execute_raw(statement(
+            backend,
+            &format!(
+                "INSERT INTO rollup_sum (locality_id, indicator_code, period_year, value, \
+                 paired_value, paired_denominator) VALUES {} \
+                 ON CONFLICT (locality_id, indicator_code, period_year) DO UPDATE SET \
+                 value = rollup_sum.value + excluded.value, \
+                 paired_value = rollup_sum.paired_value + excluded.paired_value, \
+                 paired_denominator = rollup_sum.paired_denominator + excluded.paired_denominator",
+                placeholders(chunk.len(), 6)
+            ),
+            params,
+        ))
+        .await?;
+        statements += 1;
+    }
     for chunk in spans.chunks(BATCH) {
         let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
         for (locality, indicator, span, n) in chunk {
@@ -837,34 +876,51 @@ pub(crate) async fn rebuild_province(
     catalog: &Catalog,
     province_id: i64,
 ) -> Result<(), Error> {
-    let backend = txn.get_database_backend();
-    let country = country_of(catalog, province_id)?;
     let rows = txn
         .query_all_raw(statement(
-            backend,
+            txn.get_database_backend(),
             "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
              FROM latest_value WHERE locality_id IN (SELECT id FROM locality WHERE province_id = ?)",
             vec![province_id.into()],
         ))
         .await?;
-    let mut series: HashMap<Key, Vec<Entry>> = HashMap::new();
-    let mut stored_until: HashMap<(Key, NaiveDate), NaiveDate> = HashMap::new();
-    for row in rows {
-        let f = FigureRow::from_query_result(&row, "")?;
-        let key = (f.indicator_code.clone(), f.locality_id);
-        stored_until.insert((key.clone(), f.period_end), f.valid_until);
-        series.entry(key).or_default().push(f.entry());
+    let figures = rows
+        .iter()
+        .map(|row| FigureRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    rebuild_province_from(txn, catalog, province_id, figures).await
+}
+
+/// [`rebuild_province`] from `figures`, which must be every figure of the province in
+/// `latest_value` (a bulk load into a province without figures passes the rows it inserted
+/// instead of reading them back).
+pub(crate) async fn rebuild_province_from(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    province_id: i64,
+    figures: Vec<FigureRow>,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    let country = country_of(catalog, province_id)?;
+    // Each series' entries with the `valid_until` stored for them, by period end.
+    let mut stored: HashMap<Key, Vec<(Entry, NaiveDate)>> = HashMap::new();
+    for f in figures {
+        let entry = f.entry();
+        stored
+            .entry((f.indicator_code, f.locality_id))
+            .or_default()
+            .push((entry, f.valid_until));
     }
-    for s in series.values_mut() {
-        s.sort_by_key(|e| e.as_of);
+    for s in stored.values_mut() {
+        s.sort_by_key(|(e, _)| e.as_of);
     }
 
-    // In-force ranges.
+    // In-force ranges: each figure until the next period end of its series.
     let mut fixes: BTreeMap<(NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
-    for (key, s) in &series {
-        for e in s {
-            let until = next_after(s, e.as_of);
-            if stored_until.get(&(key.clone(), e.as_of)) != Some(&until) {
+    for (key, s) in &stored {
+        for (i, (e, stored_until)) in s.iter().enumerate() {
+            let until = s.get(i + 1).map_or(OPEN_END, |(next, _)| next.as_of);
+            if *stored_until != until {
                 fixes.entry((until, e.as_of)).or_default().push(key);
             }
         }
@@ -888,6 +944,10 @@ pub(crate) async fn rebuild_province(
             .await?;
         }
     }
+    let series: HashMap<Key, Vec<Entry>> = stored
+        .into_iter()
+        .map(|(key, s)| (key, s.into_iter().map(|(e, _)| e).collect()))
+        .collect();
 
     // First figures below every unit.
     let mut nodes: HashMap<Key, NaiveDate> = HashMap::new();
@@ -1006,7 +1066,7 @@ pub(crate) async fn rebuild_province(
         txn,
         catalog,
         province_id,
-        &["rollup_value", "rollup_span", "rollup_node"],
+        &["rollup_value", "rollup_sum", "rollup_span", "rollup_node"],
     )
     .await?;
     rollups.extend(country_changes);
