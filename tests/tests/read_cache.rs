@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use p06_aggregator::{Aggregator, AggregatorConfig};
-use p06_auth::Agency;
+use p06_auth::{Agency, Role};
 use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
 use p06_proto::aggregation::ingest_service_client::IngestServiceClient;
@@ -43,10 +43,24 @@ fn weekly(
 }
 
 async fn status(t: &TestAggregator, channel: Channel, as_of: &str) -> Vec<IndicatorStatus> {
+    status_of(t, channel, GIA_LAI, as_of).await
+}
+
+/// The status of a province or of the country (`VN`, read with a national token).
+async fn status_of(
+    t: &TestAggregator,
+    channel: Channel,
+    code: &str,
+    as_of: &str,
+) -> Vec<IndicatorStatus> {
+    let token = match code {
+        "VN" => t.keys.token(Agency::Taskforce, "VN", Role::TaskforceViewer),
+        _ => t.keys.viewer(),
+    };
     TaskForceServiceClient::new(channel)
         .get_consolidated_status(authed(
             GetConsolidatedStatusRequest {
-                locality: province(GIA_LAI),
+                locality: province(code),
                 as_of: Some(date_to_proto(date(as_of))),
                 indicator_codes: vec![
                     "vneid.l2.activated".into(),
@@ -55,7 +69,7 @@ async fn status(t: &TestAggregator, channel: Channel, as_of: &str) -> Vec<Indica
                 lowest_count: 5,
                 ..Default::default()
             },
-            &t.keys.viewer(),
+            &token,
         ))
         .await
         .unwrap()
@@ -155,6 +169,8 @@ async fn a_write_through_one_replica_shows_in_the_next_read_of_another() {
         vec![row(A, 1, 10.0, 100.0), row(B, 2, 20.0, 25.0)]
     );
     assert_eq!(lowest(&first[1]), vec![row(A, 1, 3.0, 10.0)]);
+    let country = status_of(&t, t.channel().await, "VN", "2025-03-23").await;
+    assert_eq!(country[0].value, Some(30.0));
     assert!(
         t.aggregator.state.read_cache.held() > 0,
         "the read was cached"
@@ -182,6 +198,8 @@ async fn a_write_through_one_replica_shows_in_the_next_read_of_another() {
         vec![row(A, 1, 15.0, 100.0), row(B, 2, 30.0, 25.0)]
     );
     assert_eq!(revised[0].localities_meeting_target, 1);
+    let country = status_of(&t, t.channel().await, "VN", "2025-03-23").await;
+    assert_eq!(country[0].value, Some(45.0), "the country's totals too");
 
     // … the next week adds to the flow…
     t.clock.set(at("2025-03-25T03:00:00Z"));

@@ -9,8 +9,12 @@
 //! entries stamped with it, so the views stay live: the first read after a write reads the
 //! database again.
 //!
-//! The cache holds at most `budget` figures (targets count as figures); beyond that the entries
-//! used longest ago are dropped.
+//! The maintained totals a view reads (a few rows per locality and indicator, but 64 localities ×
+//! 20 indicators for the whole country) are cached the same way; the country's entries are
+//! stamped with the sum of its provinces' versions, which any write to any province advances.
+//!
+//! The cache holds at most `budget` figures (a target or a total counts as one); beyond that the
+//! entries used longest ago are dropped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,6 +37,25 @@ pub type IndicatorFigures = HashMap<i64, OwnFigure>;
 /// The nearest targets due on or after a date of a province's localities, by (indicator, locality).
 pub type Targets = HashMap<(String, i64), f64>;
 
+/// Maintained totals by (locality, indicator) and the sums of the communes' targets below
+/// localities, as a view reads them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub totals: HashMap<(i64, String), crate::store::queries::RollupTotal>,
+    pub target_sums: HashMap<(i64, String), (f64, i64)>,
+}
+
+/// What one read of totals depends on besides its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TotalsKey {
+    /// The view's locality (its flow totals count their reports).
+    pub scope: i64,
+    pub as_of: NaiveDate,
+    pub flow_from: NaiveDate,
+    pub localities: Vec<i64>,
+    pub indicators: Vec<String>,
+}
+
 /// What one cached set of figures depends on besides the province.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FigureKey {
@@ -53,6 +76,7 @@ struct Province {
     version: i64,
     figures: HashMap<FigureKey, Entry<IndicatorFigures>>,
     targets: HashMap<NaiveDate, Entry<Targets>>,
+    totals: HashMap<TotalsKey, Entry<Totals>>,
 }
 
 impl Province {
@@ -63,6 +87,7 @@ impl Province {
             *held -= self.size();
             self.figures.clear();
             self.targets.clear();
+            self.totals.clear();
             self.version = version;
         }
         (version == self.version).then_some(self)
@@ -71,6 +96,7 @@ impl Province {
     fn size(&self) -> usize {
         self.figures.values().map(|e| e.size).sum::<usize>()
             + self.targets.values().map(|e| e.size).sum::<usize>()
+            + self.totals.values().map(|e| e.size).sum::<usize>()
     }
 }
 
@@ -81,6 +107,13 @@ struct Inner {
     held: usize,
     /// Advances with every use, ordering entries by recency.
     clock: u64,
+}
+
+/// Where an entry lives, for eviction.
+enum Slot {
+    Figures(FigureKey),
+    Targets(NaiveDate),
+    Totals(TotalsKey),
 }
 
 pub struct ReadCache {
@@ -165,6 +198,32 @@ impl ReadCache {
         });
     }
 
+    /// The cached totals of `key` for a scope (a province id, or a country id) at `version`.
+    pub fn totals(&self, scope: i64, version: i64, key: &TotalsKey) -> Option<Arc<Totals>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let Inner {
+            provinces,
+            held,
+            clock,
+        } = &mut *inner;
+        let entry = provinces
+            .get_mut(&scope)?
+            .at(version, held)?
+            .totals
+            .get_mut(key)?;
+        entry.used = *clock;
+        Some(entry.data.clone())
+    }
+
+    /// Keeps totals read from the database at `version`.
+    pub fn put_totals(&self, scope: i64, version: i64, key: TotalsKey, data: Arc<Totals>) {
+        let size = (data.totals.len() + data.target_sums.len()).max(1);
+        self.put(scope, version, size, |p, entry| {
+            p.totals.insert(key, entry(data)).map(|old| old.size)
+        });
+    }
+
     /// Inserts an entry of `size` figures with `insert` (which returns the size of an entry it
     /// replaced), then trims the cache to its budget.
     fn put<T>(
@@ -197,32 +256,35 @@ impl ReadCache {
     /// Drops the least recently used entries until the cache holds at most its budget.
     fn trim(&self, inner: &mut Inner) {
         while inner.held > self.budget {
-            let oldest = inner
-                .provinces
-                .iter()
-                .flat_map(|(id, p)| {
-                    let figures = p
-                        .figures
-                        .iter()
-                        .map(move |(k, e)| (e.used, *id, Some(k.clone()), None));
-                    let targets = p
-                        .targets
-                        .iter()
-                        .map(move |(d, e)| (e.used, *id, None, Some(*d)));
-                    figures.chain(targets)
-                })
-                .min_by_key(|(used, ..)| *used);
-            let Some((_, id, figure_key, target_date)) = oldest else {
+            // The entry used longest ago (keys are cloned only for a new minimum).
+            let mut oldest: Option<(u64, i64, Slot)> = None;
+            let mut consider = |used: u64, id: i64, slot: &dyn Fn() -> Slot| {
+                if oldest.as_ref().is_none_or(|(o, ..)| used < *o) {
+                    oldest = Some((used, id, slot()));
+                }
+            };
+            for (id, p) in &inner.provinces {
+                for (k, e) in &p.figures {
+                    consider(e.used, *id, &|| Slot::Figures(k.clone()));
+                }
+                for (d, e) in &p.targets {
+                    consider(e.used, *id, &|| Slot::Targets(*d));
+                }
+                for (k, e) in &p.totals {
+                    consider(e.used, *id, &|| Slot::Totals(k.clone()));
+                }
+            }
+            let Some((_, id, slot)) = oldest else {
                 inner.held = 0;
                 return;
             };
             let Some(province) = inner.provinces.get_mut(&id) else {
                 return;
             };
-            let freed = match (figure_key, target_date) {
-                (Some(k), _) => province.figures.remove(&k).map(|e| e.size),
-                (_, Some(d)) => province.targets.remove(&d).map(|e| e.size),
-                _ => None,
+            let freed = match slot {
+                Slot::Figures(k) => province.figures.remove(&k).map(|e| e.size),
+                Slot::Targets(d) => province.targets.remove(&d).map(|e| e.size),
+                Slot::Totals(k) => province.totals.remove(&k).map(|e| e.size),
             };
             inner.held -= freed.unwrap_or(0);
         }

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::store::queries::RollupTotal;
 use chrono::{Datelike, Duration, NaiveDate};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::obligation::parse_province;
@@ -27,7 +26,7 @@ use tonic::{Request, Response, Status};
 use super::{Caller, flag_to_proto, paging};
 use crate::app::AppState;
 use crate::error::Error;
-use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets};
+use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets, Totals, TotalsKey};
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
@@ -46,11 +45,10 @@ impl TaskForceApi {
 struct Snapshot {
     /// Own figures by indicator (indicators without any are absent).
     figures: HashMap<String, Arc<IndicatorFigures>>,
-    totals: HashMap<(i64, String), RollupTotal>,
+    /// Maintained totals and sums of the communes' targets, by (locality, indicator).
+    totals: Arc<Totals>,
     /// Own targets, by (indicator, locality).
     targets: Arc<Targets>,
-    /// Sums of the communes' targets below a locality, by (locality, indicator).
-    target_sums: HashMap<(i64, String), (f64, i64)>,
 }
 
 /// A locality's figure for one indicator: its own (a unit with nothing below it) or the
@@ -139,19 +137,50 @@ impl TaskForceApi {
                 .map(|i| i.code.clone())
                 .collect(),
         };
+        // Whatever is cached is used only at the read version of the scope's province (the
+        // country's: of every province).
+        let cache = &self.state.read_cache;
+        let (cache_scope, province_id) = match scope.id < 0 {
+            true => (scope.id, None),
+            false => (scope.province_id, Some(scope.province_id)),
+        };
+        let version = store.read_version(cache_scope).await?;
+        let key = TotalsKey {
+            scope: scope.id,
+            as_of,
+            flow_from: from,
+            localities: rolled,
+            indicators: codes.clone(),
+        };
+        let totals = match cache.totals(cache_scope, version, &key) {
+            Some(totals) => totals,
+            None => {
+                let totals = Arc::new(Totals {
+                    totals: store
+                        .rollup_totals(&key.localities, &codes, as_of, from, &flows, &[scope.id])
+                        .await?,
+                    target_sums: store.target_totals(&key.localities, as_of).await?,
+                });
+                cache.put_totals(cache_scope, version, key, totals.clone());
+                totals
+            }
+        };
         let mut snapshot = Snapshot {
-            totals: store
-                .rollup_totals(&rolled, &codes, as_of, from, &flows, &[scope.id])
-                .await?,
-            target_sums: store.target_totals(&rolled, as_of).await?,
+            totals,
             ..Snapshot::default()
         };
-        if scope.id < 0 {
-            let provinces: Vec<i64> = catalog.children(scope.id).map(|l| l.id).collect();
-            snapshot.targets = Arc::new(store.own_targets_due_from(&provinces, as_of).await?);
+        let Some(province_id) = province_id else {
+            snapshot.targets = match cache.targets(cache_scope, version, as_of) {
+                Some(targets) => targets,
+                None => {
+                    let provinces: Vec<i64> = catalog.children(scope.id).map(|l| l.id).collect();
+                    let targets = Arc::new(store.own_targets_due_from(&provinces, as_of).await?);
+                    cache.put_targets(cache_scope, version, as_of, targets.clone());
+                    targets
+                }
+            };
             return Ok(snapshot);
-        }
-        let province_id = scope.province_id;
+        };
         // The indicators asked for and their denominators (a paired figure needs both).
         let mut wanted: BTreeSet<String> = codes.iter().cloned().collect();
         wanted.extend(
@@ -159,8 +188,6 @@ impl TaskForceApi {
                 .iter()
                 .filter_map(|c| catalog.indicator(c)?.denominator.clone()),
         );
-        let cache = &self.state.read_cache;
-        let version = store.province_version(province_id).await?;
         let (mut stocks, mut flows) = (Vec::new(), Vec::new());
         for code in wanted {
             let flow = catalog
@@ -234,7 +261,10 @@ impl TaskForceApi {
     /// A locality's figure: the maintained roll-up when units lie below it, else its own.
     fn measure(&self, snapshot: &Snapshot, indicator: &Indicator, l: &Locality) -> Option<Measure> {
         if self.state.catalog.has_children(l.id) {
-            let t = snapshot.totals.get(&(l.id, indicator.code.clone()))?;
+            let t = snapshot
+                .totals
+                .totals
+                .get(&(l.id, indicator.code.clone()))?;
             return (t.units > 0).then_some(Measure {
                 value: t.amounts.value,
                 paired_value: t.amounts.paired_value,
@@ -280,6 +310,7 @@ impl TaskForceApi {
             return Some(*t);
         }
         snapshot
+            .totals
             .target_sums
             .get(&(locality.id, indicator.to_owned()))
             .map(|(sum, _)| *sum)
@@ -382,6 +413,7 @@ impl TaskForceService for TaskForceApi {
             let mut with_data: BTreeSet<String> = snapshot.figures.keys().cloned().collect();
             with_data.extend(
                 snapshot
+                    .totals
                     .totals
                     .iter()
                     .filter(|((id, _), t)| *id == locality.id && t.units > 0)

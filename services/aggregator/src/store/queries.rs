@@ -95,19 +95,27 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// The province's read version (`lock_province` advances it with every write; 0 = never
-    /// written).
-    pub async fn province_version(&self, province_id: i64) -> Result<i64, Error> {
+    /// The read version of a province (`lock_province` advances it with every write; 0 = never
+    /// written) or, for a country id, the sum of every province's: it advances with any write.
+    pub async fn read_version(&self, scope: i64) -> Result<i64, Error> {
         #[derive(FromQueryResult)]
         struct Version {
             version: i64,
         }
+        let (sql, values) = if scope < 0 {
+            (
+                "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS version FROM province_version",
+                vec![],
+            )
+        } else {
+            (
+                "SELECT version FROM province_version WHERE province_id = ?",
+                vec![scope.into()],
+            )
+        };
         let row = self
             .connection()
-            .query_one_raw(self.statement(
-                "SELECT version FROM province_version WHERE province_id = ?",
-                vec![province_id.into()],
-            ))
+            .query_one_raw(self.statement(sql, values))
             .await?;
         Ok(match row {
             Some(row) => Version::from_query_result(&row, "")?.version,
