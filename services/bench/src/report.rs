@@ -135,12 +135,13 @@ fn describe_db(db: &Value) -> String {
             db["synchronous"].as_str().unwrap_or("?")
         ),
         _ => format!(
-            "PostgreSQL {} database {} (data {}, synchronous_commit {}, fsync {})",
+            "PostgreSQL {} database {} (data {}, synchronous_commit {}, fsync {}, TLS {})",
             db["server_version"].as_str().unwrap_or("?"),
             db["database"].as_str().unwrap_or("?"),
             db["data_directory"].as_str().unwrap_or("?"),
             db["synchronous_commit"].as_str().unwrap_or("?"),
-            db["fsync"].as_str().unwrap_or("?")
+            db["fsync"].as_str().unwrap_or("?"),
+            db["tls"].as_str().unwrap_or("?")
         ),
     }
 }
