@@ -15,6 +15,7 @@ mod m20250101_000005_locks_and_audit;
 pub mod m20250101_000006_rollups;
 mod m20250101_000007_read_versions;
 mod m20250101_000008_rollup_sums;
+mod m20250101_000009_series_in_force_index;
 pub mod seed;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000006_rollups::Migration),
             Box::new(m20250101_000007_read_versions::Migration),
             Box::new(m20250101_000008_rollup_sums::Migration),
+            Box::new(m20250101_000009_series_in_force_index::Migration),
         ]
     }
 }

@@ -366,8 +366,7 @@ pub(crate) async fn apply_revision(
         }
     }
 
-    statements +=
-        write_latest_values(txn, change, &new, &dropped, &before, &after, &stored_until).await?;
+    statements += write_latest_values(txn, change, &new, &dropped, &after, &stored_until).await?;
     statements += add_rollups(txn, &rollups).await?;
     statements += write_nodes(txn, &moved, &node_after).await?;
     Ok(statements)
@@ -423,7 +422,6 @@ async fn write_latest_values(
     change: &RevisionChange<'_>,
     new: &HashMap<Key, f64>,
     dropped: &[Key],
-    before: &HashMap<Key, Vec<Entry>>,
     after: &HashMap<Key, Vec<Entry>>,
     stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
 ) -> Result<usize, Error> {
@@ -474,8 +472,10 @@ async fn write_latest_values(
         statements += 1;
     }
 
-    // The figure before the date now ends where its successor in the new series starts.
-    let mut fixes: BTreeMap<(NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
+    // The figure before the date now ends where its successor in the new series starts. Grouped
+    // by the end stored so far too: (province, stored end, period end) is a prefix of the
+    // in-force index, so each update reads one week's rows of one province, not every week's.
+    let mut fixes: BTreeMap<(NaiveDate, NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
     for key in new.keys().chain(dropped) {
         let Some(series) = after.get(key) else {
             continue;
@@ -484,14 +484,24 @@ async fn write_latest_values(
             continue;
         };
         let until = next_after(series, previous.as_of);
-        let stored = stored_until.get(&(key.clone(), previous.as_of)).copied();
-        if stored != Some(until) && before.contains_key(key) {
-            fixes.entry((until, previous.as_of)).or_default().push(key);
+        let Some(stored) = stored_until.get(&(key.clone(), previous.as_of)).copied() else {
+            continue;
+        };
+        if stored != until {
+            fixes
+                .entry((until, stored, previous.as_of))
+                .or_default()
+                .push(key);
         }
     }
-    for ((until, period_end), keys) in fixes {
+    for ((until, stored, period_end), keys) in fixes {
         for chunk in keys.chunks(BATCH) {
-            let mut params: Vec<Value> = vec![until.into(), period_end.into()];
+            let mut params: Vec<Value> = vec![
+                until.into(),
+                change.province_id.into(),
+                stored.into(),
+                period_end.into(),
+            ];
             for (indicator, locality) in chunk {
                 params.push(indicator.clone().into());
                 params.push((*locality).into());
@@ -499,7 +509,8 @@ async fn write_latest_values(
             txn.execute_raw(statement(
                 backend,
                 &format!(
-                    "UPDATE latest_value SET valid_until = ? WHERE period_end = ? \
+                    "UPDATE latest_value SET valid_until = ? \
+                     WHERE province_id = ? AND valid_until = ? AND period_end = ? \
                      AND (indicator_code, locality_id) IN (VALUES {})",
                     placeholders(chunk.len(), 2)
                 ),
