@@ -472,10 +472,10 @@ async fn write_latest_values(
         statements += 1;
     }
 
-    // The figure before the date now ends where its successor in the new series starts. Grouped
-    // by the end stored so far too: (province, stored end, period end) is a prefix of the
-    // in-force index, so each update reads one week's rows of one province, not every week's.
-    let mut fixes: BTreeMap<(NaiveDate, NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
+    // The figure before the date now ends where its successor in the new series starts. Each
+    // row is named by its whole primary key, so the update is one key lookup per row (naming the
+    // period end apart let PostgreSQL plan a scan of every row of that date instead).
+    let mut fixes: BTreeMap<NaiveDate, Vec<(&Key, NaiveDate)>> = BTreeMap::new();
     for key in new.keys().chain(dropped) {
         let Some(series) = after.get(key) else {
             continue;
@@ -484,35 +484,25 @@ async fn write_latest_values(
             continue;
         };
         let until = next_after(series, previous.as_of);
-        let Some(stored) = stored_until.get(&(key.clone(), previous.as_of)).copied() else {
-            continue;
-        };
-        if stored != until {
-            fixes
-                .entry((until, stored, previous.as_of))
-                .or_default()
-                .push(key);
+        let stored = stored_until.get(&(key.clone(), previous.as_of)).copied();
+        if stored.is_some_and(|stored| stored != until) {
+            fixes.entry(until).or_default().push((key, previous.as_of));
         }
     }
-    for ((until, stored, period_end), keys) in fixes {
-        for chunk in keys.chunks(BATCH) {
-            let mut params: Vec<Value> = vec![
-                until.into(),
-                change.province_id.into(),
-                stored.into(),
-                period_end.into(),
-            ];
-            for (indicator, locality) in chunk {
+    for (until, rows) in fixes {
+        for chunk in rows.chunks(BATCH) {
+            let mut params: Vec<Value> = vec![until.into()];
+            for ((indicator, locality), period_end) in chunk {
                 params.push(indicator.clone().into());
                 params.push((*locality).into());
+                params.push((*period_end).into());
             }
             txn.execute_raw(statement(
                 backend,
                 &format!(
                     "UPDATE latest_value SET valid_until = ? \
-                     WHERE province_id = ? AND valid_until = ? AND period_end = ? \
-                     AND (indicator_code, locality_id) IN (VALUES {})",
-                    placeholders(chunk.len(), 2)
+                     WHERE (indicator_code, locality_id, period_end) IN (VALUES {})",
+                    placeholders(chunk.len(), 3)
                 ),
                 params,
             ))
