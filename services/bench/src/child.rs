@@ -56,6 +56,11 @@ impl AggregatorProcess {
             // Development keys of the bench, whatever the calling shell configured.
             .env_remove("P06_JWT_KEYS")
             .env_remove("P06_AUTH_MODE")
+            // As the deployment images run it (deploy/Dockerfile), unless the caller chose.
+            .env(
+                "MALLOC_ARENA_MAX",
+                std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into()),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

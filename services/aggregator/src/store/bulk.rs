@@ -76,8 +76,12 @@ impl Store {
         };
         // Into a province without figures, the roll-ups are built from the rows inserted here
         // instead of reading them back.
-        let mut inserted: Option<Vec<FigureRow>> = (!has_figures(txn, province_id).await?)
-            .then(|| Vec::with_capacity(reports.iter().map(|r| r.observations.len()).sum()));
+        let fresh = !has_figures(txn, province_id).await?;
+        // The read model's rows with their reports' arrival, inserted after the reports in
+        // primary-key order: each series' weeks land together instead of one row per series and
+        // week scattered over the whole index.
+        let mut figures: Vec<(FigureRow, DateTime<Utc>)> =
+            Vec::with_capacity(reports.iter().map(|r| r.observations.len()).sum());
         let mut stored = 0u64;
         for report in reports {
             #[derive(FromQueryResult)]
@@ -128,48 +132,62 @@ impl Store {
                     params,
                 ))
                 .await?;
-                let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
                 for (indicator, locality, value) in chunk {
-                    let valid_until = until(indicator, *locality, report.period_end);
-                    params.extend([
-                        indicator.clone().into(),
-                        (*locality).into(),
-                        report.period_end.into(),
-                        report.period_start.into(),
-                        (*value).into(),
-                        report_id.into(),
-                        report.received_at.into(),
-                        province_id.into(),
-                        valid_until.into(),
-                    ]);
-                    if let Some(rows) = inserted.as_mut() {
-                        rows.push(FigureRow {
+                    figures.push((
+                        FigureRow {
                             indicator_code: indicator.clone(),
                             locality_id: *locality,
                             period_start: report.period_start,
                             period_end: report.period_end,
                             value: *value,
                             report_id,
-                            valid_until,
-                        });
-                    }
+                            valid_until: until(indicator, *locality, report.period_end),
+                        },
+                        report.received_at,
+                    ));
                 }
-                txn.execute_raw(statement(
-                    backend,
-                    &format!(
-                        "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
-                         report_id, received_at, province_id, valid_until) VALUES {}",
-                        placeholders(chunk.len(), 9)
-                    ),
-                    params,
-                ))
-                .await?;
             }
             stored += report.observations.len() as u64;
         }
-        match inserted {
-            Some(rows) => rebuild_province_from(txn, catalog, province_id, rows).await?,
-            None => rebuild_province(txn, catalog, province_id).await?,
+        figures.sort_by(|(a, _), (b, _)| {
+            (&a.indicator_code, a.locality_id, a.period_end).cmp(&(
+                &b.indicator_code,
+                b.locality_id,
+                b.period_end,
+            ))
+        });
+        for chunk in figures.chunks(BATCH) {
+            let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
+            for (f, received_at) in chunk {
+                params.extend([
+                    f.indicator_code.clone().into(),
+                    f.locality_id.into(),
+                    f.period_end.into(),
+                    f.period_start.into(),
+                    f.value.into(),
+                    f.report_id.into(),
+                    (*received_at).into(),
+                    province_id.into(),
+                    f.valid_until.into(),
+                ]);
+            }
+            txn.execute_raw(statement(
+                backend,
+                &format!(
+                    "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
+                     report_id, received_at, province_id, valid_until) VALUES {}",
+                    placeholders(chunk.len(), 9)
+                ),
+                params,
+            ))
+            .await?;
+        }
+        if fresh {
+            let rows = figures.into_iter().map(|(f, _)| f).collect();
+            rebuild_province_from(txn, catalog, province_id, rows).await?;
+        } else {
+            drop(figures);
+            rebuild_province(txn, catalog, province_id).await?;
         }
         write.txn.commit().await?;
         Ok(stored)
