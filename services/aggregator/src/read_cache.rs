@@ -142,20 +142,7 @@ impl ReadCache {
         version: i64,
         key: &FigureKey,
     ) -> Option<Arc<IndicatorFigures>> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let Inner {
-            provinces,
-            held,
-            clock,
-        } = &mut *inner;
-        let entry = provinces
-            .get_mut(&province_id)?
-            .at(version, held)?
-            .figures
-            .get_mut(key)?;
-        entry.used = *clock;
-        Some(entry.data.clone())
+        self.get(province_id, version, |p| p.figures.get_mut(key))
     }
 
     /// Keeps figures read from the database at `version`.
@@ -174,20 +161,7 @@ impl ReadCache {
 
     /// The cached targets due on or after `date` for the province at `version`.
     pub fn targets(&self, province_id: i64, version: i64, date: NaiveDate) -> Option<Arc<Targets>> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let Inner {
-            provinces,
-            held,
-            clock,
-        } = &mut *inner;
-        let entry = provinces
-            .get_mut(&province_id)?
-            .at(version, held)?
-            .targets
-            .get_mut(&date)?;
-        entry.used = *clock;
-        Some(entry.data.clone())
+        self.get(province_id, version, |p| p.targets.get_mut(&date))
     }
 
     /// Keeps targets read from the database at `version`.
@@ -200,20 +174,7 @@ impl ReadCache {
 
     /// The cached totals of `key` for a scope (a province id, or a country id) at `version`.
     pub fn totals(&self, scope: i64, version: i64, key: &TotalsKey) -> Option<Arc<Totals>> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let Inner {
-            provinces,
-            held,
-            clock,
-        } = &mut *inner;
-        let entry = provinces
-            .get_mut(&scope)?
-            .at(version, held)?
-            .totals
-            .get_mut(key)?;
-        entry.used = *clock;
-        Some(entry.data.clone())
+        self.get(scope, version, |p| p.totals.get_mut(key))
     }
 
     /// Keeps totals read from the database at `version`.
@@ -222,6 +183,25 @@ impl ReadCache {
         self.put(scope, version, size, |p, entry| {
             p.totals.insert(key, entry(data)).map(|old| old.size)
         });
+    }
+
+    /// The entry `find` picks among the scope's entries at `version`, marked as used now.
+    fn get<T>(
+        &self,
+        scope: i64,
+        version: i64,
+        find: impl FnOnce(&mut Province) -> Option<&mut Entry<T>>,
+    ) -> Option<Arc<T>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let Inner {
+            provinces,
+            held,
+            clock,
+        } = &mut *inner;
+        let entry = find(provinces.get_mut(&scope)?.at(version, held)?)?;
+        entry.used = *clock;
+        Some(entry.data.clone())
     }
 
     /// Inserts an entry of `size` figures with `insert` (which returns the size of an entry it
