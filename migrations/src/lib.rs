@@ -16,6 +16,7 @@ pub mod m20250101_000006_rollups;
 mod m20250101_000007_read_versions;
 mod m20250101_000008_rollup_sums;
 mod m20250101_000009_series_in_force_index;
+mod m20250101_000010_no_country_rollups;
 pub mod seed;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000007_read_versions::Migration),
             Box::new(m20250101_000008_rollup_sums::Migration),
             Box::new(m20250101_000009_series_in_force_index::Migration),
+            Box::new(m20250101_000010_no_country_rollups::Migration),
         ]
     }
 }

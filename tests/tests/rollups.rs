@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use p06_aggregator::store::BulkReport;
+use p06_aggregator::store::queries::TotalsRequest;
 use p06_auth::{Agency, Role};
 use p06_domain::locality::{Edition, Level, Locality};
 use p06_domain::report::CatalogView;
@@ -67,16 +68,24 @@ async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
         "2025-03-20",
         "2025-04-30",
     ] {
+        let request = |flow_from: &str| TotalsRequest {
+            localities: &ids,
+            indicators: &codes,
+            as_of: date(day),
+            flow_from: date(flow_from),
+            flows: &flows,
+            flow_reports_of: &ids,
+        };
         let rows = state
             .store
-            .rollup_totals(&ids, &codes, date(day), date("2025-01-01"), &flows, &ids)
+            .rollup_totals(catalog, &request("2025-01-01"))
             .await
             .unwrap();
         // From 1 January the totals come from yearly sums less later deltas; from any other day
         // by adding up the deltas. No period here starts on 31 December, so both must agree.
         let summed = state
             .store
-            .rollup_totals(&ids, &codes, date(day), date("2024-12-31"), &flows, &ids)
+            .rollup_totals(catalog, &request("2024-12-31"))
             .await
             .unwrap();
         assert_eq!(rows, summed, "as of {day}");
@@ -190,12 +199,15 @@ async fn incremental_roll_ups_equal_a_rebuild_and_the_country_sums_its_provinces
     let totals_of = |day: &'static str| async move {
         store
             .rollup_totals(
-                &[dak_doa.id],
-                &["vneid.l2.activated".to_owned()],
-                date(day),
-                date("2025-01-01"),
-                &[],
-                &[],
+                catalog,
+                &TotalsRequest {
+                    localities: &[dak_doa.id],
+                    indicators: &["vneid.l2.activated".to_owned()],
+                    as_of: date(day),
+                    flow_from: date("2025-01-01"),
+                    flows: &[],
+                    flow_reports_of: &[],
+                },
             )
             .await
             .unwrap()

@@ -27,6 +27,7 @@ use super::{Caller, flag_to_proto, paging};
 use crate::app::AppState;
 use crate::error::Error;
 use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets, Totals, TotalsKey};
+use crate::store::queries::TotalsRequest;
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
@@ -157,9 +158,19 @@ impl TaskForceApi {
             None => {
                 let totals = Arc::new(Totals {
                     totals: store
-                        .rollup_totals(&key.localities, &codes, as_of, from, &flows, &[scope.id])
+                        .rollup_totals(
+                            catalog,
+                            &TotalsRequest {
+                                localities: &key.localities,
+                                indicators: &codes,
+                                as_of,
+                                flow_from: from,
+                                flows: &flows,
+                                flow_reports_of: &[scope.id],
+                            },
+                        )
                         .await?,
-                    target_sums: store.target_totals(&key.localities, as_of).await?,
+                    target_sums: store.target_totals(catalog, &key.localities, as_of).await?,
                 });
                 cache.put_totals(cache_scope, version, key, totals.clone());
                 totals

@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::Store;
+use crate::catalog::Catalog;
 use crate::error::Error;
 
 /// One locality's figure for one indicator.
@@ -160,6 +161,21 @@ pub struct RollupTotal {
     pub oldest_as_of: Option<NaiveDate>,
 }
 
+impl RollupTotal {
+    /// Adds the total of disjoint units (another province: no unit or report in common).
+    fn add(&mut self, other: &RollupTotal) {
+        self.amounts.value += other.amounts.value;
+        self.amounts.paired_value += other.amounts.paired_value;
+        self.amounts.paired_denominator += other.amounts.paired_denominator;
+        self.units += other.units;
+        self.reports += other.reports;
+        self.oldest_as_of = match (self.oldest_as_of, other.oldest_as_of) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 #[derive(FromQueryResult)]
 struct AmountRow {
     locality_id: i64,
@@ -193,22 +209,91 @@ struct TargetSumRow {
     units: i64,
 }
 
+/// Which maintained totals [`Store::rollup_totals`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct TotalsRequest<'a> {
+    /// Localities with units below them, or country ids.
+    pub localities: &'a [i64],
+    pub indicators: &'a [String],
+    pub as_of: NaiveDate,
+    /// Flows are summed over periods starting on or after this date.
+    pub flow_from: NaiveDate,
+    /// The flow indicators: their reports are those of every period summed…
+    pub flows: &'a [String],
+    /// … counted for these localities only (the others' flow totals count the reports in force).
+    pub flow_reports_of: &'a [i64],
+}
+
+/// Country ids replaced by their provinces (a country keeps no roll-ups of its own), without
+/// repeats, and the countries asked for.
+fn stored_scopes(catalog: &Catalog, localities: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let (countries, mut stored): (Vec<i64>, Vec<i64>) =
+        localities.iter().copied().partition(|id| *id < 0);
+    for country in &countries {
+        stored.extend(catalog.children(*country).map(|p| p.id));
+    }
+    stored.sort_unstable();
+    stored.dedup();
+    (stored, countries)
+}
+
 impl Store {
-    /// Maintained totals of localities with units below them (or of a country id) as of `as_of`:
-    /// stocks at each unit's latest figure, flows summed over periods starting on or after
-    /// `flow_from` (`flows` names the flow indicators, whose reports are those of every period
-    /// summed; counted for the localities of `flow_reports_of` only, the others' flow totals
-    /// count the reports in force). Keyed by (locality id, indicator code); absent = no unit has
-    /// data.
+    /// Maintained totals as of `as_of` of localities with units below them, and of countries
+    /// (the sums of their provinces' totals): stocks at each unit's latest figure, flows summed
+    /// from `flow_from`. Keyed by (locality id, indicator code); absent = no unit has data.
     pub async fn rollup_totals(
         &self,
-        localities: &[i64],
-        indicators: &[String],
-        as_of: NaiveDate,
-        flow_from: NaiveDate,
-        flows: &[String],
-        flow_reports_of: &[i64],
+        catalog: &Catalog,
+        request: &TotalsRequest<'_>,
     ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
+        let (stored, countries) = stored_scopes(catalog, request.localities);
+        let counted: Vec<i64> = request
+            .flow_reports_of
+            .iter()
+            .flat_map(|id| match *id < 0 {
+                true => catalog.children(*id).map(|p| p.id).collect(),
+                false => vec![*id],
+            })
+            .collect();
+        let mut out = self
+            .stored_totals(&TotalsRequest {
+                localities: &stored,
+                flow_reports_of: &counted,
+                ..*request
+            })
+            .await?;
+        for country in countries {
+            let provinces: Vec<i64> = catalog.children(country).map(|p| p.id).collect();
+            for indicator in request.indicators {
+                let mut sum = RollupTotal::default();
+                for province in &provinces {
+                    if let Some(t) = out.get(&(*province, indicator.clone())) {
+                        sum.add(t);
+                    }
+                }
+                if sum.units > 0 {
+                    out.insert((country, indicator.clone()), sum);
+                }
+            }
+        }
+        let asked: std::collections::HashSet<i64> = request.localities.iter().copied().collect();
+        out.retain(|(id, _), _| asked.contains(id));
+        Ok(out)
+    }
+
+    /// [`Self::rollup_totals`] of localities keeping roll-ups.
+    async fn stored_totals(
+        &self,
+        request: &TotalsRequest<'_>,
+    ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
+        let TotalsRequest {
+            localities,
+            indicators,
+            as_of,
+            flow_from,
+            flows,
+            flow_reports_of,
+        } = *request;
         let mut out: HashMap<(i64, String), RollupTotal> = HashMap::new();
         if localities.is_empty() || indicators.is_empty() {
             return Ok(out);
@@ -376,6 +461,32 @@ impl Store {
     /// Sums of the communes' targets due on or after `date` below each locality (or country id),
     /// with how many communes have one; keyed by (locality id, indicator code).
     pub async fn target_totals(
+        &self,
+        catalog: &Catalog,
+        localities: &[i64],
+        date: NaiveDate,
+    ) -> Result<HashMap<(i64, String), (f64, i64)>, Error> {
+        let (stored, countries) = stored_scopes(catalog, localities);
+        let mut out = self.stored_target_totals(&stored, date).await?;
+        let mut sums: HashMap<(i64, String), (f64, i64)> = HashMap::new();
+        for ((id, indicator), (value, units)) in &out {
+            let Some(province) = catalog.locality_by_id(*id) else {
+                continue;
+            };
+            let country = province.edition.country_id();
+            if province.parent_id.is_none() && countries.contains(&country) {
+                let sum = sums.entry((country, indicator.clone())).or_default();
+                sum.0 += value;
+                sum.1 += units;
+            }
+        }
+        out.extend(sums);
+        out.retain(|(id, _), _| localities.contains(id));
+        Ok(out)
+    }
+
+    /// [`Self::target_totals`] of localities keeping roll-ups.
+    async fn stored_target_totals(
         &self,
         localities: &[i64],
         date: NaiveDate,

@@ -4,9 +4,11 @@
 //! contributions (`p06_domain::contribution`) change, and only from that date on; so the
 //! transaction reads the affected figures in force at or after that date, computes each unit's
 //! contribution before and after, and adds the difference to the roll-ups of every locality above
-//! the unit and of the country. Deltas are additive, so concurrent reports of different provinces
-//! commute; reports of one province are serialised (SQLite: the writer lock; PostgreSQL: an
-//! advisory lock per province) because their contributions read each other's figures.
+//! the unit up to its province. Deltas are additive; reports of one province are serialised
+//! (SQLite: the writer lock; PostgreSQL: an advisory lock per province) because their
+//! contributions read each other's figures. No row is shared between provinces: a country's
+//! totals are its provinces' added up when read (`Store::rollup_totals`), so reports of different
+//! provinces never wait for each other.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -176,7 +178,7 @@ pub(crate) async fn apply_revision(
     let units: BTreeSet<i64> = new.keys().chain(&dropped).map(|(_, u)| *u).collect();
     let mut above: BTreeSet<i64> = BTreeSet::new();
     for u in &units {
-        above.extend(catalog.ancestors(*u).into_iter().filter(|a| *a > 0));
+        above.extend(kept_above(catalog, *u));
     }
 
     // First dates of figures below each unit, before this revision.
@@ -209,10 +211,8 @@ pub(crate) async fn apply_revision(
     // (indicator, locality) pairs with a figure of this revision, or a dropped one, below them.
     let below = |keys: &mut dyn Iterator<Item = &Key>| -> HashSet<Key> {
         keys.flat_map(|(i, u)| {
-            catalog
-                .ancestors(*u)
+            kept_above(catalog, *u)
                 .into_iter()
-                .filter(|a| *a > 0)
                 .map(move |a| (i.clone(), a))
         })
         .collect()
@@ -353,11 +353,7 @@ pub(crate) async fn apply_revision(
             if diff.is_empty() {
                 continue;
             }
-            let mut targets = catalog.ancestors(*unit);
-            if catalog.has_children(*unit) {
-                targets.push(*unit);
-            }
-            for target in targets {
+            for target in rolled_into(catalog, *unit) {
                 rollups
                     .entry((target, (*channel).to_owned()))
                     .or_default()
@@ -513,8 +509,8 @@ async fn write_latest_values(
     Ok(statements)
 }
 
-/// Adds roll-up changes: value deltas and span counts, in key order (so concurrent writers of the
-/// country's rows take their row locks in one order), then removes spans that reached zero.
+/// Adds roll-up changes: value deltas and span counts, in key order, then removes spans that
+/// reached zero.
 pub(crate) async fn add_rollups(
     txn: &DatabaseTransaction,
     rollups: &BTreeMap<(i64, String), Changes>,
@@ -702,12 +698,22 @@ async fn write_nodes(
     Ok(statements)
 }
 
-/// The country id of a province's edition.
-fn country_of(catalog: &Catalog, province_id: i64) -> Result<i64, Error> {
-    catalog
-        .locality_by_id(province_id)
-        .map(|p| p.edition.country_id())
-        .ok_or_else(|| Error::Internal(format!("unknown province {province_id}")))
+/// The localities above a unit that keep roll-ups: its district, its province… but not the
+/// country, whose totals are added up from its provinces' when read.
+fn kept_above(catalog: &Catalog, unit: i64) -> Vec<i64> {
+    let mut above = catalog.ancestors(unit);
+    above.retain(|a| *a > 0);
+    above
+}
+
+/// The roll-ups a unit's contribution enters: those above it and, when units lie below it, its
+/// own (a district reporting for itself beside its communes).
+fn rolled_into(catalog: &Catalog, unit: i64) -> Vec<i64> {
+    let mut targets = kept_above(catalog, unit);
+    if catalog.has_children(unit) {
+        targets.push(unit);
+    }
+    targets
 }
 
 /// Deletes the rows of `tables` kept for a province's localities with units below them.
@@ -747,16 +753,7 @@ struct TargetRow {
     value: f64,
 }
 
-#[derive(FromQueryResult)]
-struct TargetRollupRow {
-    indicator_code: String,
-    due_date: NaiveDate,
-    value: f64,
-    units: i64,
-}
-
-/// Recomputes a province's target roll-ups from its targets (after they changed) and moves the
-/// country's by the difference.
+/// Recomputes a province's target roll-ups from its targets (after they changed).
 ///
 /// A commune's target as of D is its nearest target due on or after D; as deltas filed by due
 /// date, that is `v_last` (and one unit) at the last due date and `v_k − v_{k+1}` at each earlier
@@ -768,7 +765,6 @@ pub(crate) async fn rebuild_target_rollups(
     province_id: i64,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    let country = country_of(catalog, province_id)?;
     let rows = txn
         .query_all_raw(statement(
             backend,
@@ -795,28 +791,12 @@ pub(crate) async fn rebuild_target_rollups(
                 Some((_, next)) => (value - next, 0),
                 None => (*value, 1),
             };
-            for above in catalog.ancestors(*unit) {
+            for above in kept_above(catalog, *unit) {
                 let entry = sums.entry((above, indicator.clone(), *due)).or_default();
                 entry.0 += delta;
                 entry.1 += units;
             }
         }
-    }
-    // The province's old rows are its share of the country's.
-    let old = txn
-        .query_all_raw(statement(
-            backend,
-            "SELECT indicator_code, due_date, value, units FROM target_rollup WHERE locality_id = ?",
-            vec![province_id.into()],
-        ))
-        .await?;
-    for row in old {
-        let t = TargetRollupRow::from_query_result(&row, "")?;
-        let entry = sums
-            .entry((country, t.indicator_code, t.due_date))
-            .or_default();
-        entry.0 -= t.value;
-        entry.1 -= t.units;
     }
     delete_province_rows(txn, catalog, province_id, &["target_rollup"]).await?;
     let rows: Vec<_> = sums
@@ -849,27 +829,8 @@ pub(crate) async fn rebuild_target_rollups(
     Ok(())
 }
 
-#[derive(FromQueryResult)]
-struct ValueRow {
-    indicator_code: String,
-    as_of: NaiveDate,
-    period_start: NaiveDate,
-    value: f64,
-    paired_value: f64,
-    paired_denominator: f64,
-}
-
-#[derive(FromQueryResult)]
-struct StoredSpanRow {
-    indicator_code: String,
-    until: NaiveDate,
-    report_id: i64,
-    as_of: NaiveDate,
-    units: i64,
-}
-
 /// Recomputes a province's `valid_until` ranges, first-figure nodes and roll-ups from its figures
-/// in `latest_value`, and moves the country's roll-ups by the difference. Used after bulk loads
+/// in `latest_value`. Used after bulk loads
 /// and to build the roll-ups of figures stored before they existed; ordinary reports maintain
 /// them incrementally ([`apply_revision`]) with the same rules.
 pub(crate) async fn rebuild_province(
@@ -902,7 +863,6 @@ pub(crate) async fn rebuild_province_from(
     figures: Vec<FigureRow>,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    let country = country_of(catalog, province_id)?;
     // Each series' entries with the `valid_until` stored for them, by period end.
     let mut stored: HashMap<Key, Vec<(Entry, NaiveDate)>> = HashMap::new();
     for f in figures {
@@ -956,7 +916,7 @@ pub(crate) async fn rebuild_province_from(
         let Some(first) = s.first().map(|e| e.as_of) else {
             continue;
         };
-        for above in catalog.ancestors(*unit).into_iter().filter(|a| *a > 0) {
+        for above in kept_above(catalog, *unit) {
             nodes
                 .entry((indicator.clone(), above))
                 .and_modify(|f| *f = (*f).min(first))
@@ -986,81 +946,12 @@ pub(crate) async fn rebuild_province_from(
             start,
         );
         let diff = changes(&Contribution::default(), &contribution);
-        let mut targets: Vec<i64> = catalog
-            .ancestors(*unit)
-            .into_iter()
-            .filter(|a| *a > 0)
-            .collect();
-        if catalog.has_children(*unit) {
-            targets.push(*unit);
-        }
-        for target in targets {
+        for target in rolled_into(catalog, *unit) {
             rollups
                 .entry((target, indicator.clone()))
                 .or_default()
                 .merge(&diff);
         }
-    }
-
-    // The country moves by (new − old) of the province's own roll-up.
-    let mut country_changes: BTreeMap<(i64, String), Changes> = BTreeMap::new();
-    for ((locality, indicator), change) in &rollups {
-        if *locality == province_id {
-            country_changes
-                .entry((country, indicator.clone()))
-                .or_default()
-                .merge(change);
-        }
-    }
-    let old_values = txn
-        .query_all_raw(statement(
-            backend,
-            "SELECT indicator_code, as_of, period_start, value, paired_value, paired_denominator \
-             FROM rollup_value WHERE locality_id = ?",
-            vec![province_id.into()],
-        ))
-        .await?;
-    for row in old_values {
-        let v = ValueRow::from_query_result(&row, "")?;
-        let mut undo = Changes::default();
-        undo.deltas.insert(
-            DeltaKey {
-                as_of: v.as_of,
-                period_start: (v.period_start != OPEN_END).then_some(v.period_start),
-            },
-            p06_domain::contribution::Amounts {
-                value: -v.value,
-                paired_value: -v.paired_value,
-                paired_denominator: -v.paired_denominator,
-            },
-        );
-        country_changes
-            .entry((country, v.indicator_code))
-            .or_default()
-            .merge(&undo);
-    }
-    let old_spans = txn
-        .query_all_raw(statement(
-            backend,
-            "SELECT indicator_code, until, report_id, as_of, units FROM rollup_span WHERE locality_id = ?",
-            vec![province_id.into()],
-        ))
-        .await?;
-    for row in old_spans {
-        let s = StoredSpanRow::from_query_result(&row, "")?;
-        let mut undo = Changes::default();
-        undo.spans.insert(
-            Span {
-                report_id: s.report_id,
-                as_of: s.as_of,
-                until: (s.until != OPEN_END).then_some(s.until),
-            },
-            -s.units,
-        );
-        country_changes
-            .entry((country, s.indicator_code))
-            .or_default()
-            .merge(&undo);
     }
 
     delete_province_rows(
@@ -1070,7 +961,6 @@ pub(crate) async fn rebuild_province_from(
         &["rollup_value", "rollup_sum", "rollup_span", "rollup_node"],
     )
     .await?;
-    rollups.extend(country_changes);
     add_rollups(txn, &rollups).await?;
     let moved: Vec<Key> = nodes.keys().cloned().collect();
     write_nodes(txn, &moved, &nodes).await?;
