@@ -17,6 +17,7 @@ mod m20250101_000007_read_versions;
 mod m20250101_000008_rollup_sums;
 mod m20250101_000009_series_in_force_index;
 mod m20250101_000010_no_country_rollups;
+mod m20250101_000011_flags_by_report;
 pub mod seed;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000008_rollup_sums::Migration),
             Box::new(m20250101_000009_series_in_force_index::Migration),
             Box::new(m20250101_000010_no_country_rollups::Migration),
+            Box::new(m20250101_000011_flags_by_report::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub struct Catalog {
     by_id: HashMap<i64, usize>,
     by_code: HashMap<(Edition, String), usize>,
     children: HashMap<i64, Vec<usize>>,
+    by_province: HashMap<i64, Vec<usize>>,
     /// One pseudo-locality per edition for the whole country (id [`Edition::country_id`]); its
     /// children are the edition's provinces. Not listed, not reportable: task-force queries only.
     countries: HashMap<i64, Locality>,
@@ -49,6 +50,11 @@ impl Catalog {
             catalog.by_code.insert((l.edition, l.code.clone()), i);
             let parent = l.parent_id.unwrap_or(l.edition.country_id());
             catalog.children.entry(parent).or_default().push(i);
+            catalog
+                .by_province
+                .entry(l.province_id)
+                .or_default()
+                .push(i);
         }
         catalog.indicator_by_code = indicators
             .iter()
@@ -148,9 +154,11 @@ impl Catalog {
 
     /// Every locality of a province (the province itself included), ordered by code.
     pub fn in_province(&self, province_id: i64) -> impl Iterator<Item = &Locality> {
-        self.localities
-            .iter()
-            .filter(move |l| l.province_id == province_id)
+        self.by_province
+            .get(&province_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.localities[i])
     }
 
     pub fn indicators(&self) -> &[Indicator] {

@@ -105,9 +105,13 @@ pub async fn evaluate(
         .map(|o| (o.indicator_code.clone(), o.locality_code.clone(), o.value))
         .collect();
 
+    let mut localities: Vec<i64> = report.observations.iter().map(|o| o.locality_id).collect();
+    localities.sort_unstable();
+    localities.dedup();
+
     // Figures below their target (the nearest target due on or after the period's end).
     let targets = store
-        .targets_due_from(report.province.id, report.period_end)
+        .own_targets_due_from(&localities, report.period_end)
         .await?;
     let mut behind: Vec<String> = report
         .observations
@@ -138,12 +142,8 @@ pub async fn evaluate(
     codes.dedup();
     let length = (report.period_end - report.period_start).num_days() + 1;
     let since = report.period_start - chrono::Duration::days(length * (HISTORY_PERIODS as i64 + 1));
-    let mut localities: Vec<i64> = report.observations.iter().map(|o| o.locality_id).collect();
-    localities.sort();
-    localities.dedup();
     let history = store
         .history_before(
-            report.province.id,
             &codes,
             &localities,
             since,

@@ -394,14 +394,12 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest values of the figures of `indicators` × `localities` of a province in periods
-    /// ending before `before` and after `since`, at most `keep` per (indicator, locality), oldest
-    /// first.
+    /// The latest values of the figures of `indicators` × `localities` in periods ending before
+    /// `before` and after `since`, at most `keep` per (indicator, locality), oldest first.
     ///
-    /// Reads one index range (figures in force after `since`), not the province's whole history.
+    /// One primary-key range per (indicator, locality), not the province's whole recent history.
     pub async fn history_before(
         &self,
-        province_id: i64,
         indicators: &[String],
         localities: &[i64],
         since: NaiveDate,
@@ -418,12 +416,10 @@ impl Store {
                 Query::select()
                     .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
                     .from(Alias::new("latest_value"))
-                    .and_where(col("province_id").eq(province_id))
-                    .and_where(col("valid_until").gt(since))
-                    .and_where(col("period_end").gt(since))
-                    .and_where(col("period_end").lt(before))
                     .and_where(col("indicator_code").is_in(indicators.iter().cloned()))
                     .and_where(col("locality_id").is_in(localities.iter().copied()))
+                    .and_where(col("period_end").gt(since))
+                    .and_where(col("period_end").lt(before))
                     .order_by(Alias::new("period_end"), Order::Asc),
             )
             .await?;
