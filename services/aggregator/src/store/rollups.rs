@@ -137,11 +137,16 @@ pub(crate) async fn apply_revision(
         .collect();
     let mut dropped: Vec<Key> = Vec::new();
     if let Some(previous) = change.superseded {
+        // The superseded revision's figures still in the read model: its observations (one key
+        // range of `observation`) whose row at the date it still holds. A revision keeps its
+        // series' period, so that date is this one's.
         let rows = txn
             .query_all_raw(statement(
                 backend,
-                "SELECT indicator_code, locality_id FROM latest_value WHERE report_id = ?",
-                vec![previous.into()],
+                "SELECT o.indicator_code, o.locality_id FROM observation o JOIN latest_value v \
+                 ON v.indicator_code = o.indicator_code AND v.locality_id = o.locality_id \
+                 AND v.period_end = ? WHERE o.report_id = ? AND v.report_id = ?",
+                vec![date.into(), previous.into(), previous.into()],
             ))
             .await?;
         statements += 1;
@@ -424,11 +429,20 @@ async fn write_latest_values(
     let backend = txn.get_database_backend();
     let date = change.period_end;
     let mut statements = 0;
-    if let Some(previous) = change.superseded {
+    // The superseded revision's figures the new one has no figure for leave; the others are
+    // overwritten below.
+    for chunk in dropped.chunks(BATCH) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for (indicator, locality) in chunk {
+            params.extend([indicator.clone().into(), (*locality).into(), date.into()]);
+        }
         txn.execute_raw(statement(
             backend,
-            "DELETE FROM latest_value WHERE report_id = ?",
-            vec![previous.into()],
+            &format!(
+                "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN (VALUES {})",
+                placeholders(chunk.len(), 3)
+            ),
+            params,
         ))
         .await?;
         statements += 1;
