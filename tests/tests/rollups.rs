@@ -3,8 +3,8 @@
 //! indicator; and the country's view (national task force) is the sum of its provinces.
 
 use chrono::{DateTime, Utc};
-use p06_aggregator::store::BulkReport;
 use p06_aggregator::store::queries::TotalsRequest;
+use p06_aggregator::store::{BulkReport, TargetUpsert};
 use p06_auth::{Agency, Role};
 use p06_domain::locality::{Edition, Level, Locality};
 use p06_domain::report::CatalogView;
@@ -319,4 +319,52 @@ async fn incremental_roll_ups_equal_a_rebuild_and_the_country_sums_its_provinces
         ))
         .await
         .expect_err("Gia Lai's token reads no other province");
+
+    // The country's target sums are its provinces' too: one target per commune of each.
+    let activated = || "vneid.l2.activated".to_owned();
+    for (province, communes, value) in [(gia_lai_id, &gia_lai, 300.0), (kon_tum_id, &kon_tum, 40.0)]
+    {
+        let targets: Vec<TargetUpsert> = communes
+            .iter()
+            .map(|c| TargetUpsert {
+                indicator_code: activated(),
+                locality_id: c.id,
+                due_date: date("2025-12-31"),
+                value,
+            })
+            .collect();
+        store
+            .upsert_targets(
+                catalog,
+                province,
+                &format!("targets-{province}"),
+                &format!("payload-{province}"),
+                &targets,
+                at("2025-03-25T03:00:00Z"),
+            )
+            .await
+            .unwrap();
+    }
+    let country_id = Edition::E2024.country_id();
+    let sums = store
+        .target_totals(
+            catalog,
+            &[gia_lai_id, kon_tum_id, country_id],
+            date("2025-03-30"),
+        )
+        .await
+        .unwrap();
+    let (gl, kt) = (gia_lai.len(), kon_tum.len());
+    assert_eq!(
+        sums[&(gia_lai_id, activated())],
+        (300.0 * gl as f64, gl as i64)
+    );
+    assert_eq!(
+        sums[&(kon_tum_id, activated())],
+        (40.0 * kt as f64, kt as i64)
+    );
+    assert_eq!(
+        sums[&(country_id, activated())],
+        (300.0 * gl as f64 + 40.0 * kt as f64, (gl + kt) as i64)
+    );
 }

@@ -1,6 +1,6 @@
 //! Reads behind the task-force queries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
@@ -224,17 +224,47 @@ pub struct TotalsRequest<'a> {
     pub flow_reports_of: &'a [i64],
 }
 
-/// Country ids replaced by their provinces (a country keeps no roll-ups of its own), without
-/// repeats, and the countries asked for.
-fn stored_scopes(catalog: &Catalog, localities: &[i64]) -> (Vec<i64>, Vec<i64>) {
-    let (countries, mut stored): (Vec<i64>, Vec<i64>) =
-        localities.iter().copied().partition(|id| *id < 0);
-    for country in &countries {
-        stored.extend(catalog.children(*country).map(|p| p.id));
-    }
+/// `localities` with country ids replaced by their provinces (a country keeps no roll-ups of its
+/// own), without repeats.
+fn stored_scope(catalog: &Catalog, localities: &[i64]) -> Vec<i64> {
+    let mut stored: Vec<i64> = localities
+        .iter()
+        .flat_map(|&id| match id < 0 {
+            true => catalog.children(id).map(|p| p.id).collect(),
+            false => vec![id],
+        })
+        .collect();
     stored.sort_unstable();
     stored.dedup();
-    (stored, countries)
+    stored
+}
+
+/// Totals read for [`stored_scope`]`(asked)`, turned into the totals of `asked`: each country
+/// asked for gets the sum of its provinces' totals (`add` sums disjoint totals), and whatever was
+/// read only for that sum is left out.
+fn with_country_sums<T: Default>(
+    catalog: &Catalog,
+    asked: &[i64],
+    mut read: HashMap<(i64, String), T>,
+    add: impl Fn(&mut T, &T),
+) -> HashMap<(i64, String), T> {
+    let asked: HashSet<i64> = asked.iter().copied().collect();
+    let mut countries: HashMap<(i64, String), T> = HashMap::new();
+    for ((id, indicator), total) in &read {
+        let Some(province) = catalog.locality_by_id(*id) else {
+            continue;
+        };
+        let country = province.edition.country_id();
+        if province.parent_id.is_none() && asked.contains(&country) {
+            add(
+                countries.entry((country, indicator.clone())).or_default(),
+                total,
+            );
+        }
+    }
+    read.retain(|(id, _), _| asked.contains(id));
+    read.extend(countries);
+    read
 }
 
 impl Store {
@@ -246,39 +276,19 @@ impl Store {
         catalog: &Catalog,
         request: &TotalsRequest<'_>,
     ) -> Result<HashMap<(i64, String), RollupTotal>, Error> {
-        let (stored, countries) = stored_scopes(catalog, request.localities);
-        let counted: Vec<i64> = request
-            .flow_reports_of
-            .iter()
-            .flat_map(|id| match *id < 0 {
-                true => catalog.children(*id).map(|p| p.id).collect(),
-                false => vec![*id],
-            })
-            .collect();
-        let mut out = self
+        let read = self
             .stored_totals(&TotalsRequest {
-                localities: &stored,
-                flow_reports_of: &counted,
+                localities: &stored_scope(catalog, request.localities),
+                flow_reports_of: &stored_scope(catalog, request.flow_reports_of),
                 ..*request
             })
             .await?;
-        for country in countries {
-            let provinces: Vec<i64> = catalog.children(country).map(|p| p.id).collect();
-            for indicator in request.indicators {
-                let mut sum = RollupTotal::default();
-                for province in &provinces {
-                    if let Some(t) = out.get(&(*province, indicator.clone())) {
-                        sum.add(t);
-                    }
-                }
-                if sum.units > 0 {
-                    out.insert((country, indicator.clone()), sum);
-                }
-            }
-        }
-        let asked: std::collections::HashSet<i64> = request.localities.iter().copied().collect();
-        out.retain(|(id, _), _| asked.contains(id));
-        Ok(out)
+        Ok(with_country_sums(
+            catalog,
+            request.localities,
+            read,
+            RollupTotal::add,
+        ))
     }
 
     /// [`Self::rollup_totals`] of localities keeping roll-ups.
@@ -466,23 +476,13 @@ impl Store {
         localities: &[i64],
         date: NaiveDate,
     ) -> Result<HashMap<(i64, String), (f64, i64)>, Error> {
-        let (stored, countries) = stored_scopes(catalog, localities);
-        let mut out = self.stored_target_totals(&stored, date).await?;
-        let mut sums: HashMap<(i64, String), (f64, i64)> = HashMap::new();
-        for ((id, indicator), (value, units)) in &out {
-            let Some(province) = catalog.locality_by_id(*id) else {
-                continue;
-            };
-            let country = province.edition.country_id();
-            if province.parent_id.is_none() && countries.contains(&country) {
-                let sum = sums.entry((country, indicator.clone())).or_default();
-                sum.0 += value;
-                sum.1 += units;
-            }
-        }
-        out.extend(sums);
-        out.retain(|(id, _), _| localities.contains(id));
-        Ok(out)
+        let read = self
+            .stored_target_totals(&stored_scope(catalog, localities), date)
+            .await?;
+        Ok(with_country_sums(catalog, localities, read, |sum, t| {
+            sum.0 += t.0;
+            sum.1 += t.1;
+        }))
     }
 
     /// [`Self::target_totals`] of localities keeping roll-ups.

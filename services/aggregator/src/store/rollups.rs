@@ -844,9 +844,9 @@ pub(crate) async fn rebuild_target_rollups(
 }
 
 /// Recomputes a province's `valid_until` ranges, first-figure nodes and roll-ups from its figures
-/// in `latest_value`. Used after bulk loads
-/// and to build the roll-ups of figures stored before they existed; ordinary reports maintain
-/// them incrementally ([`apply_revision`]) with the same rules.
+/// in `latest_value`. Used after bulk loads and to build the roll-ups of figures stored before
+/// they existed; ordinary reports maintain them incrementally ([`apply_revision`]) with the same
+/// rules.
 pub(crate) async fn rebuild_province(
     txn: &DatabaseTransaction,
     catalog: &Catalog,
