@@ -5,7 +5,8 @@
 //!   agency services forward, at the ingest concurrency and at 1 in flight;
 //! - storage: the same observation rows inserted straight into the same database, no gRPC, into a
 //!   scratch table shaped like `observation`: one transaction per report, multi-row INSERTs of
-//!   1,000 rows, and on PostgreSQL also `COPY … FROM STDIN`; plus one single-row transaction at a
+//!   1,000 rows, and on PostgreSQL also one `INSERT … SELECT FROM unnest(arrays)` per report and
+//!   `COPY … FROM STDIN`; plus one single-row transaction at a
 //!   time (`commit_1row`: the cost of one durable commit);
 //! - fsync: see [`crate::fsync`].
 
@@ -95,8 +96,21 @@ pub struct Ceilings {
     pub transport_small_1: Vec<Outcome>,
     pub transport_small_high: Vec<Outcome>,
     pub storage_insert: Vec<Outcome>,
+    pub storage_unnest: Vec<Outcome>,
     pub storage_copy: Vec<Outcome>,
     pub commit_1row: Vec<Outcome>,
+}
+
+/// How the storage ceiling writes a report's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// Multi-row `INSERT … VALUES` of [`BATCH`] rows (every backend).
+    Insert,
+    /// One `INSERT … SELECT * FROM unnest($1, $2, $3, $4)` with a typed array per column
+    /// (PostgreSQL).
+    Unnest,
+    /// `COPY … FROM STDIN` in text format (PostgreSQL).
+    Copy,
 }
 
 /// The ceilings do not involve the aggregator: account the bench (and PostgreSQL) only.
@@ -151,6 +165,7 @@ impl Ceilings {
             transport_small_1: Vec::new(),
             transport_small_high: Vec::new(),
             storage_insert: Vec::new(),
+            storage_unnest: Vec::new(),
             storage_copy: Vec::new(),
             commit_1row: Vec::new(),
         })
@@ -207,8 +222,8 @@ impl Ceilings {
         }
     }
 
-    /// The storage ceiling: province reports' rows, one transaction each, batched INSERTs (or COPY).
-    pub async fn storage(&mut self, rig: &Rig, plan: Plan, copy: bool) {
+    /// The storage ceiling: province reports' rows, one transaction each, written by `method`.
+    pub async fn storage(&mut self, rig: &Rig, plan: Plan, method: Storage) {
         let (provinces, cache) = (self.provinces.clone(), self.rows.clone());
         let store = rig.store.clone();
         let report_ids = self.report_ids.clone();
@@ -229,19 +244,19 @@ impl Ceilings {
                     None => None,
                 };
                 let db = store.connection();
-                let result = if copy {
-                    copy_rows(db, report_id, &rows).await
-                } else {
-                    insert_rows(db, report_id, &rows).await
+                let result = match method {
+                    Storage::Insert => insert_rows(db, report_id, &rows).await,
+                    Storage::Unnest => unnest_rows(db, report_id, &rows).await,
+                    Storage::Copy => copy_rows(db, report_id, &rows).await,
                 };
                 result.map(|()| rows.len() as u64)
             }
         })
         .await;
-        if copy {
-            self.storage_copy.push(outcome);
-        } else {
-            self.storage_insert.push(outcome);
+        match method {
+            Storage::Insert => self.storage_insert.push(outcome),
+            Storage::Unnest => self.storage_unnest.push(outcome),
+            Storage::Copy => self.storage_copy.push(outcome),
         }
     }
 
@@ -286,6 +301,7 @@ impl Ceilings {
                 "observations",
             ),
             ("storage_insert_batched", &self.storage_insert, "rows"),
+            ("storage_unnest", &self.storage_unnest, "rows"),
             ("storage_copy", &self.storage_copy, "rows"),
             ("commit_1row_1_in_flight", &self.commit_1row, "rows"),
         ] {
@@ -341,6 +357,35 @@ async fn insert_rows(
             .await
             .map_err(db_error)?;
     }
+    txn.commit().await.map_err(db_error)
+}
+
+/// `BEGIN; INSERT … SELECT * FROM unnest($2::text[], $3::int8[], $4::float8[]); COMMIT`: the
+/// whole report in one statement of four parameters.
+async fn unnest_rows(
+    db: &DatabaseConnection,
+    report_id: i64,
+    rows: &[(String, i64, f64)],
+) -> Result<(), String> {
+    let indicators: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let localities: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let values: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let txn = db.begin().await.map_err(db_error)?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "INSERT INTO {SCRATCH} (report_id, indicator_code, locality_id, value) \
+             SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::float8[])"
+        ),
+        [
+            Value::from(report_id),
+            Value::from(indicators),
+            Value::from(localities),
+            Value::from(values),
+        ],
+    ))
+    .await
+    .map_err(db_error)?;
     txn.commit().await.map_err(db_error)
 }
 

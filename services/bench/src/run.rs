@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::ceilings::Ceilings;
+use crate::ceilings::{Ceilings, Storage};
 use crate::child::{ChildConfig, PhasePeak};
 use crate::cli::{Scenario, Settings};
 use crate::database::{self, BenchDb, Server};
@@ -179,14 +179,16 @@ async fn ingest_and_ceilings(
             report::progress("ingest", "province_reports", last(&ingest.province));
         }
         if let Some(c) = ceilings.as_mut() {
-            c.storage(&rig, high, false).await;
+            c.storage(&rig, high, Storage::Insert).await;
             report::progress(
                 "ceilings",
                 "storage_insert_batched",
                 last(&c.storage_insert),
             );
             if postgres {
-                c.storage(&rig, high, true).await;
+                c.storage(&rig, high, Storage::Unnest).await;
+                report::progress("ceilings", "storage_unnest", last(&c.storage_unnest));
+                c.storage(&rig, high, Storage::Copy).await;
                 report::progress("ceilings", "storage_copy", last(&c.storage_copy));
             }
             c.transport(&rig, high, false).await;
@@ -265,11 +267,12 @@ async fn ingest_and_ceilings(
             ingest.small_low_outcome(),
             ingest.small_high_outcome(),
         );
-        let (tp, t1, th, si, sc, cm) = (
+        let (tp, t1, th, si, su, sc, cm) = (
             merged(&c.transport_province),
             merged(&c.transport_small_1),
             merged(&c.transport_small_high),
             merged(&c.storage_insert),
+            merged(&c.storage_unnest),
             merged(&c.storage_copy),
             merged(&c.commit_1row),
         );
@@ -278,6 +281,7 @@ async fn ingest_and_ceilings(
             ("ceilings transport", &t1),
             ("ceilings transport", &th),
             ("ceilings storage", &si),
+            ("ceilings storage", &su),
             ("ceilings storage", &sc),
             ("ceilings commit", &cm),
         ] {
@@ -293,6 +297,7 @@ async fn ingest_and_ceilings(
             transport_small_1: t1.as_ref(),
             transport_small_high: th.as_ref(),
             storage_insert: si.as_ref(),
+            storage_unnest: su.as_ref(),
             storage_copy: sc.as_ref(),
             commit: cm.as_ref(),
             fsync: &probes,

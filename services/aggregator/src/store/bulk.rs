@@ -9,18 +9,19 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::rollups::{
     FigureRow, OPEN_END, lock_province, rebuild_province, rebuild_province_from,
     rebuild_target_rollups,
 };
-use super::{Store, placeholders, statement};
+use super::rows::Rows;
+use super::{Store, statement};
 use crate::catalog::Catalog;
 use crate::error::Error;
 
-/// Rows per multi-row INSERT.
-const BATCH: usize = 1_000;
+/// Read-model rows per statement (PostgreSQL; SQLite splits them further).
+const SLICE: usize = 10_000;
 
 /// One report to load: the first revision of its series.
 #[derive(Debug, Clone)]
@@ -113,40 +114,34 @@ impl Store {
                 .await?
                 .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
             let report_id = Id::from_query_result(&row, "")?.id;
-            for chunk in report.observations.chunks(BATCH) {
-                let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
-                for (indicator, locality, value) in chunk {
-                    params.extend([
-                        report_id.into(),
-                        indicator.clone().into(),
-                        (*locality).into(),
-                        (*value).into(),
-                    ]);
-                }
-                txn.execute_raw(statement(
-                    backend,
-                    &format!(
-                        "INSERT INTO observation (report_id, indicator_code, locality_id, value) VALUES {}",
-                        placeholders(chunk.len(), 4)
-                    ),
-                    params,
-                ))
-                .await?;
-                for (indicator, locality, value) in chunk {
-                    figures.push((
-                        FigureRow {
-                            indicator_code: indicator.clone(),
-                            locality_id: *locality,
-                            period_start: report.period_start,
-                            period_end: report.period_end,
-                            value: *value,
-                            report_id,
-                            valid_until: until(indicator, *locality, report.period_end),
-                        },
-                        report.received_at,
-                    ));
-                }
+            let mut rows = Rows::new(4, report.observations.len());
+            for (indicator, locality, value) in &report.observations {
+                rows.push([
+                    report_id.into(),
+                    indicator.clone().into(),
+                    (*locality).into(),
+                    (*value).into(),
+                ]);
+                figures.push((
+                    FigureRow {
+                        indicator_code: indicator.clone(),
+                        locality_id: *locality,
+                        period_start: report.period_start,
+                        period_end: report.period_end,
+                        value: *value,
+                        report_id,
+                        valid_until: until(indicator, *locality, report.period_end),
+                    },
+                    report.received_at,
+                ));
             }
+            rows.execute(
+                txn,
+                "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
+                &[],
+                &[],
+            )
+            .await?;
             stored += report.observations.len() as u64;
         }
         figures.sort_by(|(a, _), (b, _)| {
@@ -156,10 +151,11 @@ impl Store {
                 b.period_end,
             ))
         });
-        for chunk in figures.chunks(BATCH) {
-            let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
-            for (f, received_at) in chunk {
-                params.extend([
+        // In slices, so the statements' copies of the rows stay small beside `figures`.
+        for slice in figures.chunks(SLICE) {
+            let mut rows = Rows::new(9, slice.len());
+            for (f, received_at) in slice {
+                rows.push([
                     f.indicator_code.clone().into(),
                     f.locality_id.into(),
                     f.period_end.into(),
@@ -171,15 +167,13 @@ impl Store {
                     f.valid_until.into(),
                 ]);
             }
-            txn.execute_raw(statement(
-                backend,
-                &format!(
-                    "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
-                     report_id, received_at, province_id, valid_until) VALUES {}",
-                    placeholders(chunk.len(), 9)
-                ),
-                params,
-            ))
+            rows.execute(
+                txn,
+                "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, \
+                 value, report_id, received_at, province_id, valid_until) {rows}",
+                &[],
+                &[],
+            )
             .await?;
         }
         if fresh {

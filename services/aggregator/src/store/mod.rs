@@ -10,6 +10,7 @@ pub mod compliance;
 pub mod queries;
 mod reports;
 pub mod rollups;
+mod rows;
 mod targets;
 
 use std::path::Path;

@@ -7,13 +7,11 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
 use super::compliance::{NewFlag, active_lock, raise_flag, resolve_flag, series_key};
 use super::rollups::{RevisionChange, apply_revision, lock_province};
+use super::rows::Rows;
 use super::{Store, retry_conflicts};
 use crate::catalog::Catalog;
 use crate::compliance::Evaluation;
 use crate::error::Error;
-
-/// Observation rows per INSERT statement (4 parameters each; below every backend's limit).
-const OBSERVATION_BATCH: usize = 1_000;
 
 /// A validated report ready to be stored.
 pub struct NewReport<'a> {
@@ -241,21 +239,23 @@ impl Store {
             .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
         let report_id: i64 = row.try_get("", "id")?;
 
-        for chunk in report.observations.chunks(OBSERVATION_BATCH) {
-            let mut insert = Query::insert();
-            insert
-                .into_table(Alias::new("observation"))
-                .columns(["report_id", "indicator_code", "locality_id", "value"].map(Alias::new));
-            for o in chunk {
-                insert.values_panic([
-                    report_id.into(),
-                    o.indicator_code.clone().into(),
-                    o.locality_id.into(),
-                    o.value.into(),
-                ]);
-            }
-            txn.execute(&insert).await?;
+        let mut rows = Rows::new(4, report.observations.len());
+        for o in &report.observations {
+            rows.push([
+                report_id.into(),
+                o.indicator_code.clone().into(),
+                o.locality_id.into(),
+                o.value.into(),
+            ]);
         }
+        let batches = rows
+            .execute(
+                txn,
+                "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
+                &[],
+                &[],
+            )
+            .await?;
 
         // The superseded revision's figures leave the read model, the new revision's enter it, and
         // every roll-up above them moves by the difference.
@@ -307,7 +307,6 @@ impl Store {
         // Statements of this transaction: look-ups (lock, idempotency, period lock, revision,
         // receipt), the report row, the observation batches, the read model and roll-ups, the
         // superseded revision's first receive time, the idempotency record, one per flag raised.
-        let batches = report.observations.len().div_ceil(OBSERVATION_BATCH);
         let flags = new.evaluation.findings.len() + usize::from(new.evaluation.specificity.vague);
         tracing::Span::current().record(
             "statements",

@@ -19,7 +19,8 @@ use p06_domain::contribution::{
 use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
 
-use super::{placeholders, statement};
+use super::rows::Rows;
+use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
 
@@ -426,61 +427,53 @@ async fn write_latest_values(
     after: &HashMap<Key, Vec<Entry>>,
     stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
 ) -> Result<usize, Error> {
-    let backend = txn.get_database_backend();
     let date = change.period_end;
     let mut statements = 0;
     // The superseded revision's figures the new one has no figure for leave; the others are
     // overwritten below.
-    for chunk in dropped.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
-        for (indicator, locality) in chunk {
-            params.extend([indicator.clone().into(), (*locality).into(), date.into()]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN (VALUES {})",
-                placeholders(chunk.len(), 3)
-            ),
-            params,
-        ))
-        .await?;
-        statements += 1;
+    let mut gone = Rows::new(3, dropped.len());
+    for (indicator, locality) in dropped {
+        gone.push([indicator.clone().into(), (*locality).into(), date.into()]);
     }
-    let mut rows: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    for chunk in rows.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
-        for (key, value) in chunk {
-            let (indicator, locality) = key;
-            let until = next_after(after.get(*key).map_or(&[], |s| s), date);
-            params.extend([
-                indicator.clone().into(),
-                (*locality).into(),
-                date.into(),
-                change.period_start.into(),
-                (*value).into(),
-                change.report_id.into(),
-                change.received_at.into(),
-                change.province_id.into(),
-                until.into(),
-            ]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
-                 report_id, received_at, province_id, valid_until) VALUES {} \
-                 ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
-                 period_start = excluded.period_start, value = excluded.value, report_id = excluded.report_id, \
-                 received_at = excluded.received_at, valid_until = excluded.valid_until",
-                placeholders(chunk.len(), 9)
-            ),
-            params,
-        ))
+    statements += gone
+        .execute(
+            txn,
+            "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+            &[],
+            &[],
+        )
         .await?;
-        statements += 1;
+    let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut rows = Rows::new(9, sorted.len());
+    for (key, value) in sorted {
+        let (indicator, locality) = key;
+        let until = next_after(after.get(key).map_or(&[], |s| s), date);
+        rows.push([
+            indicator.clone().into(),
+            (*locality).into(),
+            date.into(),
+            change.period_start.into(),
+            value.into(),
+            change.report_id.into(),
+            change.received_at.into(),
+            change.province_id.into(),
+            until.into(),
+        ]);
     }
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
+             report_id, received_at, province_id, valid_until) {rows} \
+             ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
+             period_start = excluded.period_start, value = excluded.value, \
+             report_id = excluded.report_id, received_at = excluded.received_at, \
+             valid_until = excluded.valid_until",
+            &[],
+            &[],
+        )
+        .await?;
 
     // The figure before the date now ends where its successor in the new series starts. Each
     // row is named by its whole primary key, so the update is one key lookup per row (naming the
@@ -499,26 +492,24 @@ async fn write_latest_values(
             fixes.entry(until).or_default().push((key, previous.as_of));
         }
     }
-    for (until, rows) in fixes {
-        for chunk in rows.chunks(BATCH) {
-            let mut params: Vec<Value> = vec![until.into()];
-            for ((indicator, locality), period_end) in chunk {
-                params.push(indicator.clone().into());
-                params.push((*locality).into());
-                params.push((*period_end).into());
-            }
-            txn.execute_raw(statement(
-                backend,
-                &format!(
-                    "UPDATE latest_value SET valid_until = ? \
-                     WHERE (indicator_code, locality_id, period_end) IN (VALUES {})",
-                    placeholders(chunk.len(), 3)
-                ),
-                params,
-            ))
-            .await?;
-            statements += 1;
+    for (until, keys) in fixes {
+        let mut rows = Rows::new(3, keys.len());
+        for ((indicator, locality), period_end) in keys {
+            rows.push([
+                indicator.clone().into(),
+                (*locality).into(),
+                period_end.into(),
+            ]);
         }
+        statements += rows
+            .execute(
+                txn,
+                "UPDATE latest_value SET valid_until = ? \
+                 WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+                &[until.into()],
+                &[],
+            )
+            .await?;
     }
     Ok(statements)
 }
@@ -529,7 +520,6 @@ pub(crate) async fn add_rollups(
     txn: &DatabaseTransaction,
     rollups: &BTreeMap<(i64, String), Changes>,
 ) -> Result<usize, Error> {
-    let backend = txn.get_database_backend();
     let mut statements = 0;
     let mut deltas: Vec<(i64, &str, &DeltaKey, [f64; 3])> = Vec::new();
     let mut spans: Vec<(i64, &str, &Span, i64)> = Vec::new();
@@ -555,35 +545,31 @@ pub(crate) async fn add_rollups(
             b.2.report_id,
         ))
     });
-    for chunk in deltas.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
-        for (locality, indicator, key, [v, pv, pd]) in chunk {
-            params.extend([
-                (*locality).into(),
-                (*indicator).into(),
-                key.as_of.into(),
-                key.period_start.unwrap_or(OPEN_END).into(),
-                (*v).into(),
-                (*pv).into(),
-                (*pd).into(),
-            ]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO rollup_value (locality_id, indicator_code, as_of, period_start, value, \
-                 paired_value, paired_denominator) VALUES {} \
-                 ON CONFLICT (locality_id, indicator_code, as_of, period_start) DO UPDATE SET \
-                 value = rollup_value.value + excluded.value, \
-                 paired_value = rollup_value.paired_value + excluded.paired_value, \
-                 paired_denominator = rollup_value.paired_denominator + excluded.paired_denominator",
-                placeholders(chunk.len(), 7)
-            ),
-            params,
-        ))
-        .await?;
-        statements += 1;
+    let mut rows = Rows::new(7, deltas.len());
+    for (locality, indicator, key, [v, pv, pd]) in &deltas {
+        rows.push([
+            (*locality).into(),
+            (*indicator).into(),
+            key.as_of.into(),
+            key.period_start.unwrap_or(OPEN_END).into(),
+            (*v).into(),
+            (*pv).into(),
+            (*pd).into(),
+        ]);
     }
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO rollup_value (locality_id, indicator_code, as_of, period_start, value, \
+             paired_value, paired_denominator) {rows} \
+             ON CONFLICT (locality_id, indicator_code, as_of, period_start) DO UPDATE SET \
+             value = rollup_value.value + excluded.value, \
+             paired_value = rollup_value.paired_value + excluded.paired_value, \
+             paired_denominator = rollup_value.paired_denominator + excluded.paired_denominator",
+            &[],
+            &[],
+        )
+        .await?;
     // The same deltas summed per year of their period start (`rollup_sum`).
     let mut sums: BTreeMap<(i64, &str, i32), [f64; 3]> = BTreeMap::new();
     for (locality, indicator, key, amounts) in &deltas {
@@ -593,83 +579,70 @@ pub(crate) async fn add_rollups(
             *s += a;
         }
     }
-    let sums: Vec<_> = sums.into_iter().collect();
-    for chunk in sums.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
-        for ((locality, indicator, year), [v, pv, pd]) in chunk {
-            params.extend([
-                (*locality).into(),
-                (*indicator).into(),
-                (*year).into(),
-                (*v).into(),
-                (*pv).into(),
-                (*pd).into(),
-            ]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO rollup_sum (locality_id, indicator_code, period_year, value, \
-                 paired_value, paired_denominator) VALUES {} \
-                 ON CONFLICT (locality_id, indicator_code, period_year) DO UPDATE SET \
-                 value = rollup_sum.value + excluded.value, \
-                 paired_value = rollup_sum.paired_value + excluded.paired_value, \
-                 paired_denominator = rollup_sum.paired_denominator + excluded.paired_denominator",
-                placeholders(chunk.len(), 6)
-            ),
-            params,
-        ))
-        .await?;
-        statements += 1;
+    let mut rows = Rows::new(6, sums.len());
+    for ((locality, indicator, year), [v, pv, pd]) in &sums {
+        rows.push([
+            (*locality).into(),
+            (*indicator).into(),
+            (*year).into(),
+            (*v).into(),
+            (*pv).into(),
+            (*pd).into(),
+        ]);
     }
-    for chunk in spans.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
-        for (locality, indicator, span, n) in chunk {
-            params.extend([
-                (*locality).into(),
-                (*indicator).into(),
-                span.until.unwrap_or(OPEN_END).into(),
-                span.report_id.into(),
-                span.as_of.into(),
-                (*n).into(),
-            ]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO rollup_span (locality_id, indicator_code, until, report_id, as_of, units) \
-                 VALUES {} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
-                 units = rollup_span.units + excluded.units",
-                placeholders(chunk.len(), 6)
-            ),
-            params,
-        ))
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO rollup_sum (locality_id, indicator_code, period_year, value, \
+             paired_value, paired_denominator) {rows} \
+             ON CONFLICT (locality_id, indicator_code, period_year) DO UPDATE SET \
+             value = rollup_sum.value + excluded.value, \
+             paired_value = rollup_sum.paired_value + excluded.paired_value, \
+             paired_denominator = rollup_sum.paired_denominator + excluded.paired_denominator",
+            &[],
+            &[],
+        )
         .await?;
-        statements += 1;
-    }
-    let ended: Vec<&(i64, &str, &Span, i64)> = spans.iter().filter(|s| s.3 < 0).collect();
-    for chunk in ended.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
-        for (locality, indicator, span, _) in chunk {
-            params.extend([
+    let mut rows = Rows::new(6, spans.len());
+    let mut ended = Rows::new(4, 0);
+    for (locality, indicator, span, n) in &spans {
+        let until = span.until.unwrap_or(OPEN_END);
+        rows.push([
+            (*locality).into(),
+            (*indicator).into(),
+            until.into(),
+            span.report_id.into(),
+            span.as_of.into(),
+            (*n).into(),
+        ]);
+        if *n < 0 {
+            ended.push([
                 (*locality).into(),
                 (*indicator).into(),
-                span.until.unwrap_or(OPEN_END).into(),
+                until.into(),
                 span.report_id.into(),
             ]);
         }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "DELETE FROM rollup_span WHERE units = 0 AND \
-                 (locality_id, indicator_code, until, report_id) IN (VALUES {})",
-                placeholders(chunk.len(), 4)
-            ),
-            params,
-        ))
-        .await?;
-        statements += 1;
     }
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO rollup_span (locality_id, indicator_code, until, report_id, as_of, units) \
+             {rows} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
+             units = rollup_span.units + excluded.units",
+            &[],
+            &[],
+        )
+        .await?;
+    statements += ended
+        .execute(
+            txn,
+            "DELETE FROM rollup_span WHERE units = 0 AND \
+             (locality_id, indicator_code, until, report_id) IN ({rows})",
+            &[],
+            &[],
+        )
+        .await?;
     Ok(statements)
 }
 
@@ -682,24 +655,20 @@ async fn write_nodes(
     let backend = txn.get_database_backend();
     let mut statements = 0;
     let (set, gone): (Vec<&Key>, Vec<&Key>) = moved.iter().partition(|k| after.contains_key(*k));
-    for chunk in set.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
-        for key in chunk {
-            params.extend([key.1.into(), key.0.clone().into(), after[*key].into()]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) VALUES {} \
-                 ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
-                 superseded_from = excluded.superseded_from",
-                placeholders(chunk.len(), 3)
-            ),
-            params,
-        ))
-        .await?;
-        statements += 1;
+    let mut rows = Rows::new(3, set.len());
+    for key in &set {
+        rows.push([key.1.into(), key.0.clone().into(), after[*key].into()]);
     }
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) {rows} \
+             ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
+             superseded_from = excluded.superseded_from",
+            &[],
+            &[],
+        )
+        .await?;
     for key in gone {
         txn.execute_raw(statement(
             backend,
@@ -817,29 +786,26 @@ pub(crate) async fn rebuild_target_rollups(
         .into_iter()
         .filter(|(_, (v, n))| *v != 0.0 || *n != 0)
         .collect();
-    for chunk in rows.chunks(BATCH) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for ((locality, indicator, due), (value, units)) in chunk {
-            params.extend([
-                (*locality).into(),
-                indicator.clone().into(),
-                (*due).into(),
-                (*value).into(),
-                (*units).into(),
-            ]);
-        }
-        txn.execute_raw(statement(
-            backend,
-            &format!(
-                "INSERT INTO target_rollup (locality_id, indicator_code, due_date, value, units) \
-                 VALUES {} ON CONFLICT (locality_id, indicator_code, due_date) DO UPDATE SET \
-                 value = target_rollup.value + excluded.value, units = target_rollup.units + excluded.units",
-                placeholders(chunk.len(), 5)
-            ),
-            params,
-        ))
-        .await?;
+    let mut batch = Rows::new(5, rows.len());
+    for ((locality, indicator, due), (value, units)) in &rows {
+        batch.push([
+            (*locality).into(),
+            indicator.clone().into(),
+            (*due).into(),
+            (*value).into(),
+            (*units).into(),
+        ]);
     }
+    batch
+        .execute(
+            txn,
+            "INSERT INTO target_rollup (locality_id, indicator_code, due_date, value, units) \
+             {rows} ON CONFLICT (locality_id, indicator_code, due_date) DO UPDATE SET \
+             value = target_rollup.value + excluded.value, units = target_rollup.units + excluded.units",
+            &[],
+            &[],
+        )
+        .await?;
     Ok(())
 }
 
@@ -876,7 +842,6 @@ pub(crate) async fn rebuild_province_from(
     province_id: i64,
     figures: Vec<FigureRow>,
 ) -> Result<(), Error> {
-    let backend = txn.get_database_backend();
     // Each series' entries with the `valid_until` stored for them, by period end.
     let mut stored: HashMap<Key, Vec<(Entry, NaiveDate)>> = HashMap::new();
     for f in figures {
@@ -901,23 +866,18 @@ pub(crate) async fn rebuild_province_from(
         }
     }
     for ((until, period_end), keys) in fixes {
-        for chunk in keys.chunks(BATCH) {
-            let mut params: Vec<Value> = vec![until.into(), province_id.into(), period_end.into()];
-            for (indicator, locality) in chunk {
-                params.push(indicator.clone().into());
-                params.push((*locality).into());
-            }
-            txn.execute_raw(statement(
-                backend,
-                &format!(
-                    "UPDATE latest_value SET valid_until = ?, province_id = ? WHERE period_end = ? \
-                     AND (indicator_code, locality_id) IN (VALUES {})",
-                    placeholders(chunk.len(), 2)
-                ),
-                params,
-            ))
-            .await?;
+        let mut rows = Rows::new(2, keys.len());
+        for (indicator, locality) in keys {
+            rows.push([indicator.clone().into(), (*locality).into()]);
         }
+        rows.execute(
+            txn,
+            "UPDATE latest_value SET valid_until = ?, province_id = ? WHERE period_end = ? \
+             AND (indicator_code, locality_id) IN ({rows})",
+            &[until.into(), province_id.into(), period_end.into()],
+            &[],
+        )
+        .await?;
     }
     let series: HashMap<Key, Vec<Entry>> = stored
         .into_iter()

@@ -1,0 +1,192 @@
+//! Many rows in one statement, in each backend's cheapest form.
+//!
+//! A statement names its rows `{rows}`: a row source that works both as an `INSERT`'s source and
+//! inside `IN (…)`. On SQLite it becomes `VALUES (?, …), (?, …)`, at most [`VALUES_BATCH`] rows a
+//! statement. On PostgreSQL it becomes `SELECT * FROM unnest(?, …)` with one typed array per
+//! column: one statement of a few parameters for any number of rows, which the server parses and
+//! binds in one piece instead of row by row (the bench's storage ceiling: ≈ 15–40 % more rows/s
+//! than 1,000-row `VALUES`, with half the client CPU).
+
+use sea_orm::sea_query::ArrayType;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use super::{placeholders, statement};
+use crate::error::Error;
+
+/// Rows per SQLite statement (at most 9 columns: below its 32,766-parameter limit).
+const VALUES_BATCH: usize = 1_000;
+
+/// The placeholder of the row source in a statement's text.
+const ROWS: &str = "{rows}";
+
+/// Rows of `width` values each, in the order the statement's columns name them.
+pub(crate) struct Rows {
+    width: usize,
+    /// Row after row.
+    cells: Vec<Value>,
+}
+
+impl Rows {
+    pub fn new(width: usize, capacity: usize) -> Rows {
+        Rows {
+            width,
+            cells: Vec::with_capacity(width * capacity),
+        }
+    }
+
+    /// Adds a row; every row has the same column types, and none is NULL.
+    pub fn push<const N: usize>(&mut self, row: [Value; N]) {
+        assert_eq!(
+            N, self.width,
+            "a row of {N} values in rows of {}",
+            self.width
+        );
+        self.cells.extend(row);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The statements `sql` becomes over these rows (none when there are none); `before` binds
+    /// the `?` written before `{rows}`, `after` those after it.
+    pub fn statements(
+        &self,
+        backend: DbBackend,
+        sql: &str,
+        before: &[Value],
+        after: &[Value],
+    ) -> Vec<Statement> {
+        debug_assert!(sql.contains(ROWS), "no {ROWS} in {sql}");
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let bound = |source: &str, rows: Vec<Value>| {
+            let mut params = before.to_vec();
+            params.extend(rows);
+            params.extend_from_slice(after);
+            statement(backend, &sql.replace(ROWS, source), params)
+        };
+        if backend == DbBackend::Postgres {
+            let source = format!("SELECT * FROM unnest({})", vec!["?"; self.width].join(", "));
+            return vec![bound(&source, self.columns())];
+        }
+        self.cells
+            .chunks(self.width * VALUES_BATCH)
+            .map(|chunk| {
+                let source = format!(
+                    "VALUES {}",
+                    placeholders(chunk.len() / self.width, self.width)
+                );
+                bound(&source, chunk.to_vec())
+            })
+            .collect()
+    }
+
+    /// Runs the statements; returns how many ran.
+    pub async fn execute(
+        &self,
+        db: &impl ConnectionTrait,
+        sql: &str,
+        before: &[Value],
+        after: &[Value],
+    ) -> Result<usize, Error> {
+        let statements = self.statements(db.get_database_backend(), sql, before, after);
+        let count = statements.len();
+        for s in statements {
+            db.execute_raw(s).await?;
+        }
+        Ok(count)
+    }
+
+    /// One array per column, typed by the column's first value.
+    fn columns(&self) -> Vec<Value> {
+        (0..self.width)
+            .map(|c| {
+                let column: Vec<Value> = self
+                    .cells
+                    .iter()
+                    .skip(c)
+                    .step_by(self.width)
+                    .cloned()
+                    .collect();
+                let kind: ArrayType = column[0].array_type();
+                Value::Array(kind, Some(Box::new(column)))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n: usize) -> Rows {
+        let mut rows = Rows::new(2, n);
+        for i in 0..n {
+            rows.push([Value::from(format!("c{i}")), Value::from(i as i64)]);
+        }
+        rows
+    }
+
+    #[test]
+    fn sqlite_gets_values_in_batches() {
+        let sql = "INSERT INTO t (a, b) {rows} ON CONFLICT DO NOTHING";
+        let statements = rows(2_500).statements(DbBackend::Sqlite, sql, &[], &[]);
+        assert_eq!(statements.len(), 3);
+        assert!(
+            statements[0]
+                .sql
+                .starts_with("INSERT INTO t (a, b) VALUES (?, ?), (?, ?)")
+        );
+        assert!(statements[0].sql.ends_with("(?, ?) ON CONFLICT DO NOTHING"));
+        let counts: Vec<usize> = statements
+            .iter()
+            .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()))
+            .collect();
+        assert_eq!(counts, [2_000, 2_000, 1_000]);
+    }
+
+    #[test]
+    fn postgres_gets_one_array_per_column_between_the_other_parameters() {
+        let sql = "UPDATE t SET x = ? WHERE (a, b) IN ({rows}) AND c = ?";
+        let statements = rows(3).statements(
+            DbBackend::Postgres,
+            sql,
+            &[Value::from(7i64)],
+            &[Value::from(9i64)],
+        );
+        assert_eq!(statements.len(), 1);
+        assert_eq!(
+            statements[0].sql,
+            "UPDATE t SET x = $1 WHERE (a, b) IN (SELECT * FROM unnest($2, $3)) AND c = $4"
+        );
+        let values = &statements[0].values.as_ref().expect("values").0;
+        assert_eq!(values.len(), 4);
+        assert_eq!(
+            values[1],
+            Value::Array(
+                ArrayType::String,
+                Some(Box::new(vec!["c0".into(), "c1".into(), "c2".into()]))
+            )
+        );
+        assert_eq!(
+            values[2],
+            Value::Array(
+                ArrayType::BigInt,
+                Some(Box::new(vec![0i64.into(), 1i64.into(), 2i64.into()]))
+            )
+        );
+    }
+
+    #[test]
+    fn no_rows_no_statement() {
+        let statements = rows(0).statements(
+            DbBackend::Postgres,
+            "DELETE FROM t WHERE a IN ({rows})",
+            &[],
+            &[],
+        );
+        assert!(statements.is_empty());
+    }
+}
