@@ -177,7 +177,7 @@ async fn a_vague_report_is_flagged_with_its_reasons_and_a_specific_one_scores_10
         obstacles: String::new(),
         proposals: String::new(),
     });
-    let receipt = submit(&t, vague).await.unwrap();
+    let receipt = submit(&t, vague.clone()).await.unwrap();
     let codes: Vec<&str> = receipt
         .specificity_reasons
         .iter()
@@ -199,6 +199,24 @@ async fn a_vague_report_is_flagged_with_its_reasons_and_a_specific_one_scores_10
             .all(|r| !r.explanation_vi.is_empty() && !r.explanation_en.is_empty())
     );
     assert!(receipt.flags.iter().any(|f| f.kind == "VAGUE"));
+    // The same request again, and the stored report, carry the same flags.
+    let replayed = submit(&t, vague).await.unwrap();
+    assert!(replayed.replayed);
+    assert_eq!(replayed.flags, receipt.flags);
+    let token = t.keys.reporter(Agency::Police);
+    let stored = t
+        .ingest()
+        .await
+        .get_report(authed(
+            p06_proto::aggregation::GetReportRequest {
+                name: receipt.report.clone(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored.receipt.unwrap().flags, receipt.flags);
 
     let mut specific = complete_report(&t, "specific", "2025-03-10", "2025-03-16", 1_000.0);
     specific.request_id = "specific".into();

@@ -109,7 +109,10 @@ impl IngestService for IngestApi {
                 .as_deref()
                 .unwrap_or("NOT_EVALUATED"),
         );
-        Ok(Response::new(self.receipt(&stored).await?))
+        Ok(Response::new(receipt_to_proto(
+            &stored,
+            &self.state.catalog,
+        )))
     }
 
     async fn get_report(
@@ -166,13 +169,14 @@ impl IngestService for IngestApi {
                 obstacles: h.obstacles.clone(),
                 proposals: h.proposals.clone(),
             }),
-            receipt: Some(
-                self.receipt(&Stored {
+            receipt: Some(receipt_to_proto(
+                &Stored {
                     receipt: stored.receipt.clone(),
+                    flags: self.state.store.flags_of_report(id).await?,
                     replayed: false,
-                })
-                .await?,
-            ),
+                },
+                catalog,
+            )),
             submitted_by: h.submitted_by.clone(),
         }))
     }
@@ -244,21 +248,6 @@ impl IngestApi {
             .map_err(|v| Error::invalid(vec![v]))?;
         Ok(obligation)
     }
-
-    /// The receipt of a stored revision, with its flags.
-    async fn receipt(&self, stored: &Stored) -> Result<Receipt, Error> {
-        let mut receipt = receipt_to_proto(stored);
-        let catalog = &self.state.catalog;
-        receipt.flags = self
-            .state
-            .store
-            .flags_of_report(stored.receipt.id)
-            .await?
-            .iter()
-            .map(|f| flag_to_proto(f, catalog))
-            .collect();
-        Ok(receipt)
-    }
 }
 
 /// A flag on the wire.
@@ -294,7 +283,8 @@ pub fn flag_to_proto(f: &FlagRow, catalog: &crate::catalog::Catalog) -> pb::Flag
     }
 }
 
-fn receipt_to_proto(stored: &Stored) -> Receipt {
+/// The receipt of a stored revision, with its flags.
+fn receipt_to_proto(stored: &Stored, catalog: &crate::catalog::Catalog) -> Receipt {
     let r: &StoredReceipt = &stored.receipt;
     let reasons: Vec<SpecificityReason> = r
         .specificity_reasons
@@ -327,7 +317,11 @@ fn receipt_to_proto(stored: &Stored) -> Receipt {
                 subjects: r.subjects,
             })
             .collect(),
-        flags: Vec::new(),
+        flags: stored
+            .flags
+            .iter()
+            .map(|f| flag_to_proto(f, catalog))
+            .collect(),
         replayed: stored.replayed,
     }
 }

@@ -134,13 +134,13 @@ struct HistoryRow {
     value: f64,
 }
 
-/// Raises a flag unless one with the same dedupe key exists; returns its id when this call raised it.
+/// Raises a flag unless one with the same dedupe key exists; returns it when this call raised it.
 pub(crate) async fn raise_flag(
     db: &impl ConnectionTrait,
     flag: &NewFlag,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Option<i64>, Error> {
+) -> Result<Option<FlagRow>, Error> {
     let insert = Query::insert()
         .into_table(Alias::new("flag"))
         .columns(
@@ -183,12 +183,13 @@ pub(crate) async fn raise_flag(
                 .do_nothing()
                 .to_owned(),
         )
-        .returning_col(Alias::new("id"))
+        .returning(Query::returning().columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c))))
         .to_owned();
     let Some(row) = db.query_one(&insert).await? else {
         return Ok(None);
     };
-    let id: i64 = row.try_get("", "id")?;
+    let raised = FlagRow::from_query_result(&row, "")?;
+    let id = raised.id;
     audit(
         db,
         actor,
@@ -198,7 +199,7 @@ pub(crate) async fn raise_flag(
         now,
     )
     .await?;
-    Ok(Some(id))
+    Ok(Some(raised))
 }
 
 /// Resolves the open flag with this dedupe key, if any; returns its id.
@@ -436,20 +437,7 @@ impl Store {
 
     /// Flags about one report revision.
     pub async fn flags_of_report(&self, report_id: i64) -> Result<Vec<FlagRow>, Error> {
-        let rows = self
-            .connection()
-            .query_all(
-                Query::select()
-                    .columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c)))
-                    .from(Alias::new("flag"))
-                    .and_where(col("report_id").eq(report_id))
-                    .order_by(Alias::new("id"), Order::Asc),
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| FlagRow::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?)
+        flags_of_report(self.connection(), report_id).await
     }
 
     /// Flags of a province, newest first, optionally of one kind and/or state.
@@ -610,9 +598,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, Error> {
         let write = self.begin_write().await?;
-        let id = raise_flag(&write.txn, flag, actor, now).await?;
+        let raised = raise_flag(&write.txn, flag, actor, now).await?;
         write.txn.commit().await?;
-        Ok(id)
+        Ok(raised.map(|f| f.id))
     }
 }
 
@@ -654,4 +642,24 @@ fn to_json(spec: &ObligationSpec) -> Result<String, Error> {
 fn parse_spec(json: &str) -> Result<ObligationSpec, Error> {
     serde_json::from_str(json)
         .map_err(|e| Error::Internal(format!("stored obligation is not valid: {e}")))
+}
+
+/// Flags about one report revision, oldest first.
+pub(crate) async fn flags_of_report(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+) -> Result<Vec<FlagRow>, Error> {
+    let rows = db
+        .query_all(
+            Query::select()
+                .columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c)))
+                .from(Alias::new("flag"))
+                .and_where(col("report_id").eq(report_id))
+                .order_by(Alias::new("id"), Order::Asc),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| FlagRow::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
 }

@@ -2,7 +2,8 @@
 //!
 //! SQLite allows one writer at a time, so on SQLite every write transaction is serialised by an
 //! in-process mutex (one aggregator process owns a SQLite file). On PostgreSQL concurrent writers
-//! are coordinated by unique keys and, where something must happen once, advisory locks.
+//! are coordinated by unique keys and row locks (one province's writers by its read-version row),
+//! and migrations by an advisory lock.
 
 mod bulk;
 mod catalog;

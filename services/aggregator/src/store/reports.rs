@@ -5,7 +5,9 @@ use p06_domain::report::ValidReport;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
-use super::compliance::{NewFlag, active_lock, raise_flag, resolve_flag, series_key};
+use super::compliance::{
+    FlagRow, NewFlag, active_lock, flags_of_report, raise_flag, resolve_flag, series_key,
+};
 use super::rollups::{RevisionChange, apply_revision, lock_province};
 use super::rows::Rows;
 use super::{Store, retry_conflicts};
@@ -43,6 +45,8 @@ pub struct StoredReceipt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
     pub receipt: StoredReceipt,
+    /// The flags raised on the revision, oldest first.
+    pub flags: Vec<FlagRow>,
     /// True when the request id had been seen with the same payload: nothing was written.
     pub replayed: bool,
 }
@@ -138,6 +142,7 @@ impl Store {
             })?;
             return Ok(Stored {
                 receipt,
+                flags: flags_of_report(txn, id).await?,
                 replayed: true,
             });
         }
@@ -231,13 +236,14 @@ impl Store {
                 i32::from(evaluation.specificity.score).into(),
                 reasons.into(),
             ])
-            .returning_col(Alias::new("id"))
+            .returning(Query::returning().columns(RECEIPT_COLUMNS.iter().map(|c| Alias::new(*c))))
             .to_owned();
         let row = txn
             .query_one(&insert)
             .await?
             .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
-        let report_id: i64 = row.try_get("", "id")?;
+        let receipt = StoredReceipt::from_query_result(&row, "")?;
+        let report_id = receipt.id;
 
         let mut rows = Rows::new(4, report.observations.len());
         for o in &report.observations {
@@ -274,7 +280,7 @@ impl Store {
         )
         .await?;
 
-        raise_report_flags(txn, new, report_id, revision, lateness).await?;
+        let flags = raise_report_flags(txn, new, report_id, revision, lateness).await?;
 
         let record = Query::insert()
             .into_table(Alias::new("idempotency_key"))
@@ -298,22 +304,18 @@ impl Store {
             .to_owned();
         txn.execute(&record).await?;
 
-        let receipt = receipt(txn, report_id).await?.ok_or_else(|| {
-            Error::Internal(format!(
-                "report {report_id} vanished inside its transaction"
-            ))
-        })?;
         write.txn.commit().await?;
-        // Statements of this transaction: look-ups (lock, idempotency, period lock, revision,
-        // receipt), the report row, the observation batches, the read model and roll-ups, the
-        // superseded revision's first receive time, the idempotency record, one per flag raised.
-        let flags = new.evaluation.findings.len() + usize::from(new.evaluation.specificity.vague);
+        // Statements of this transaction: look-ups (lock, idempotency, period lock, revision), the
+        // report row, the observation batches, the read model and roll-ups, the superseded
+        // revision's first receive time, the idempotency record, a flag and its audit entry per
+        // flag raised.
         tracing::Span::current().record(
             "statements",
-            7 + batches + read_model + usize::from(previous.is_some()) + flags,
+            6 + batches + read_model + usize::from(previous.is_some()) + 2 * flags.len(),
         );
         Ok(Stored {
             receipt,
+            flags,
             replayed: false,
         })
     }
@@ -447,14 +449,16 @@ async fn latest_revision(
     }
 }
 
-/// The flags a stored revision raises (and the MISSING flag it resolves), in its transaction.
+/// The flags a stored revision raises (and the MISSING flag it resolves), in its transaction;
+/// returns those raised, oldest first.
 async fn raise_report_flags(
     txn: &DatabaseTransaction,
     new: &NewReport<'_>,
     report_id: i64,
     revision: i32,
     lateness_seconds: Option<i64>,
-) -> Result<(), Error> {
+) -> Result<Vec<FlagRow>, Error> {
+    let mut raised = Vec::new();
     let report = new.report;
     let series = series_key(
         &report.agency,
@@ -489,20 +493,22 @@ async fn raise_report_flags(
         )
         .await?;
         if let Some(seconds) = lateness_seconds {
-            raise_flag(
-                txn,
-                &flag(
-                    "LATE",
-                    format!("LATE|{series}"),
-                    format!(
-                        "first report {} after the deadline",
-                        human_duration(seconds)
+            raised.extend(
+                raise_flag(
+                    txn,
+                    &flag(
+                        "LATE",
+                        format!("LATE|{series}"),
+                        format!(
+                            "first report {} after the deadline",
+                            human_duration(seconds)
+                        ),
                     ),
-                ),
-                actor,
-                now,
-            )
-            .await?;
+                    actor,
+                    now,
+                )
+                .await?,
+            );
         }
     }
     let specificity = &new.evaluation.specificity;
@@ -522,7 +528,7 @@ async fn raise_report_flags(
             ),
         );
         vague.details = serde_json::to_string(&specificity.reasons).ok();
-        raise_flag(txn, &vague, actor, now).await?;
+        raised.extend(raise_flag(txn, &vague, actor, now).await?);
     }
     for finding in &new.evaluation.findings {
         let locality_id = report
@@ -546,9 +552,9 @@ async fn raise_report_flags(
             "{{\"value\":{},\"reference\":{},\"message_vi\":{:?}}}",
             finding.value, finding.reference, finding.message_vi
         ));
-        raise_flag(txn, &f, actor, now).await?;
+        raised.extend(raise_flag(txn, &f, actor, now).await?);
     }
-    Ok(())
+    Ok(raised)
 }
 
 /// "3 d 17 h 2 min", "59 s".

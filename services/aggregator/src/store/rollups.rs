@@ -5,7 +5,7 @@
 //! transaction reads the affected figures in force at or after that date, computes each unit's
 //! contribution before and after, and adds the difference to the roll-ups of every locality above
 //! the unit up to its province. Deltas are additive; reports of one province are serialised
-//! (SQLite: the writer lock; PostgreSQL: an advisory lock per province) because their
+//! (SQLite: the writer lock; PostgreSQL: the row lock of the province's read version) because their
 //! contributions read each other's figures. No row is shared between provinces: a country's
 //! totals are its provinces' added up when read (`Store::rollup_totals`), so reports of different
 //! provinces never wait for each other.
@@ -17,7 +17,7 @@ use p06_domain::contribution::{
     Changes, Contribution, DeltaKey, Entry, Span, UnitFigures, changes,
 };
 use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
 use super::rows::Rows;
 use super::statement;
@@ -32,9 +32,6 @@ pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
 
 /// Rows per multi-row statement (at most 7 parameters each: below every backend's limit).
 const BATCH: usize = 1_000;
-
-/// Key of advisory locks serialising one province's writes on PostgreSQL (with the province id).
-const PROVINCE_LOCK_CLASS: i32 = 0x5006;
 
 /// One revision's effect on the read model.
 pub struct RevisionChange<'a> {
@@ -86,25 +83,19 @@ struct NodeRow {
     superseded_from: NaiveDate,
 }
 
-/// Serialises writers of one province (on PostgreSQL; SQLite has one writer) until the
-/// transaction ends, and advances the province's read version: whatever the transaction changes,
-/// readers holding figures of the province cached under an older version read them again.
+/// Serialises writers of one province until the transaction ends, and advances the province's
+/// read version: whatever the transaction changes, readers holding figures of the province cached
+/// under an older version read them again.
+///
+/// On PostgreSQL the version's upsert is the lock: it holds the province's row (or, for its first
+/// write, the key being inserted) until commit, so a second writer's upsert waits for the first
+/// to end and its later statements see what the first committed. SQLite has one writer anyway.
 pub(crate) async fn lock_province(
     txn: &DatabaseTransaction,
     province_id: i64,
 ) -> Result<(), Error> {
-    let backend = txn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        let key = province_id as i32;
-        txn.execute_raw(statement(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(?, ?)",
-            vec![PROVINCE_LOCK_CLASS.into(), key.into()],
-        ))
-        .await?;
-    }
     txn.execute_raw(statement(
-        backend,
+        txn.get_database_backend(),
         "INSERT INTO province_version (province_id, version) VALUES (?, 1) \
          ON CONFLICT (province_id) DO UPDATE SET version = province_version.version + 1",
         vec![province_id.into()],
