@@ -368,3 +368,60 @@ async fn incremental_roll_ups_equal_a_rebuild_and_the_country_sums_its_provinces
         (300.0 * gl as f64 + 40.0 * kt as f64, (gl + kt) as i64)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_reports_of_one_province_keep_roll_ups_equal_to_a_rebuild() {
+    let t = TestAggregator::start().await;
+    t.clock
+        .set("2025-04-01T03:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    let gia_lai = communes(&t, GIA_LAI);
+    let police = t.keys.reporter(Agency::Police);
+    // Eight consecutive weeks of one series, each for an overlapping set of communes, all in
+    // flight at once: each one's roll-up deltas depend on the figures the others leave in force.
+    let weeks: Vec<(String, String)> = (0..8)
+        .map(|w| {
+            let start = date("2025-02-03") + chrono::Duration::weeks(w);
+            (
+                start.to_string(),
+                (start + chrono::Duration::days(6)).to_string(),
+            )
+        })
+        .collect();
+    let mut sending = tokio::task::JoinSet::new();
+    for (w, (start, end)) in weeks.iter().enumerate() {
+        let rows: Vec<(&str, &str, f64)> = gia_lai
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + w) % 3 != 0)
+            .map(|(i, c)| {
+                (
+                    "vneid.l2.activated",
+                    c.code.as_str(),
+                    (100 * (w + 1) + i) as f64,
+                )
+            })
+            .collect();
+        let request = authed(weekly(&format!("week-{w}"), (start, end), rows), &police);
+        let mut ingest = t.ingest().await;
+        sending.spawn(async move { ingest.submit_report(request).await.map(|_| ()) });
+    }
+    while let Some(sent) = sending.join_next().await {
+        sent.unwrap().unwrap();
+    }
+
+    let kept = totals(&t, GIA_LAI).await;
+    assert!(kept.len() > 20, "roll-ups exist: {}", kept.len());
+    let catalog = &t.aggregator.state.catalog;
+    let gia_lai_id = catalog.province(Edition::E2024, GIA_LAI).unwrap().id;
+    t.aggregator
+        .state
+        .store
+        .rebuild_rollups(catalog, gia_lai_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        totals(&t, GIA_LAI).await,
+        "concurrent writers serialised"
+    );
+}
