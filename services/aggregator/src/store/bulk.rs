@@ -139,7 +139,6 @@ impl Store {
                 txn,
                 "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
                 &[],
-                &[],
             )
             .await?;
             stored += report.observations.len() as u64;
@@ -171,7 +170,6 @@ impl Store {
                 txn,
                 "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, \
                  value, report_id, received_at, province_id, valid_until) {rows}",
-                &[],
                 &[],
             )
             .await?;

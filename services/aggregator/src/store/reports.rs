@@ -259,7 +259,6 @@ impl Store {
                 txn,
                 "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
                 &[],
-                &[],
             )
             .await?;
 

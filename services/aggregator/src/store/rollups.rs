@@ -431,7 +431,6 @@ async fn write_latest_values(
             txn,
             "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
             &[],
-            &[],
         )
         .await?;
     let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
@@ -461,7 +460,6 @@ async fn write_latest_values(
              period_start = excluded.period_start, value = excluded.value, \
              report_id = excluded.report_id, received_at = excluded.received_at, \
              valid_until = excluded.valid_until",
-            &[],
             &[],
         )
         .await?;
@@ -498,7 +496,6 @@ async fn write_latest_values(
                 "UPDATE latest_value SET valid_until = ? \
                  WHERE (indicator_code, locality_id, period_end) IN ({rows})",
                 &[until.into()],
-                &[],
             )
             .await?;
     }
@@ -558,7 +555,6 @@ pub(crate) async fn add_rollups(
              paired_value = rollup_value.paired_value + excluded.paired_value, \
              paired_denominator = rollup_value.paired_denominator + excluded.paired_denominator",
             &[],
-            &[],
         )
         .await?;
     // The same deltas summed per year of their period start (`rollup_sum`).
@@ -591,7 +587,6 @@ pub(crate) async fn add_rollups(
              paired_value = rollup_sum.paired_value + excluded.paired_value, \
              paired_denominator = rollup_sum.paired_denominator + excluded.paired_denominator",
             &[],
-            &[],
         )
         .await?;
     let mut rows = Rows::new(6, spans.len());
@@ -622,7 +617,6 @@ pub(crate) async fn add_rollups(
              {rows} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
              units = rollup_span.units + excluded.units",
             &[],
-            &[],
         )
         .await?;
     statements += ended
@@ -630,7 +624,6 @@ pub(crate) async fn add_rollups(
             txn,
             "DELETE FROM rollup_span WHERE units = 0 AND \
              (locality_id, indicator_code, until, report_id) IN ({rows})",
-            &[],
             &[],
         )
         .await?;
@@ -656,7 +649,6 @@ async fn write_nodes(
             "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) {rows} \
              ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
              superseded_from = excluded.superseded_from",
-            &[],
             &[],
         )
         .await?;
@@ -794,7 +786,6 @@ pub(crate) async fn rebuild_target_rollups(
              {rows} ON CONFLICT (locality_id, indicator_code, due_date) DO UPDATE SET \
              value = target_rollup.value + excluded.value, units = target_rollup.units + excluded.units",
             &[],
-            &[],
         )
         .await?;
     Ok(())
@@ -866,7 +857,6 @@ pub(crate) async fn rebuild_province_from(
             "UPDATE latest_value SET valid_until = ?, province_id = ? WHERE period_end = ? \
              AND (indicator_code, locality_id) IN ({rows})",
             &[until.into(), province_id.into(), period_end.into()],
-            &[],
         )
         .await?;
     }

@@ -4,8 +4,8 @@
 //! inside `IN (…)`. On SQLite it becomes `VALUES (?, …), (?, …)`, at most [`VALUES_BATCH`] rows a
 //! statement. On PostgreSQL it becomes `SELECT * FROM unnest(?, …)` with one typed array per
 //! column: one statement of a few parameters for any number of rows, which the server parses and
-//! binds in one piece instead of row by row (the bench's storage ceiling: ≈ 15–40 % more rows/s
-//! than 1,000-row `VALUES`, with half the client CPU).
+//! binds in one piece instead of row by row (compare the bench's `storage_unnest` and
+//! `storage_insert_batched` ceilings; README "Performance").
 
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -49,14 +49,8 @@ impl Rows {
     }
 
     /// The statements `sql` becomes over these rows (none when there are none); `before` binds
-    /// the `?` written before `{rows}`, `after` those after it.
-    pub fn statements(
-        &self,
-        backend: DbBackend,
-        sql: &str,
-        before: &[Value],
-        after: &[Value],
-    ) -> Vec<Statement> {
+    /// the `?` written before `{rows}` (none may follow it).
+    pub fn statements(&self, backend: DbBackend, sql: &str, before: &[Value]) -> Vec<Statement> {
         debug_assert!(sql.contains(ROWS), "no {ROWS} in {sql}");
         if self.is_empty() {
             return Vec::new();
@@ -64,7 +58,6 @@ impl Rows {
         let bound = |source: &str, rows: Vec<Value>| {
             let mut params = before.to_vec();
             params.extend(rows);
-            params.extend_from_slice(after);
             statement(backend, &sql.replace(ROWS, source), params)
         };
         if backend == DbBackend::Postgres {
@@ -89,9 +82,8 @@ impl Rows {
         db: &impl ConnectionTrait,
         sql: &str,
         before: &[Value],
-        after: &[Value],
     ) -> Result<usize, Error> {
-        let statements = self.statements(db.get_database_backend(), sql, before, after);
+        let statements = self.statements(db.get_database_backend(), sql, before);
         let count = statements.len();
         for s in statements {
             db.execute_raw(s).await?;
@@ -132,7 +124,7 @@ mod tests {
     #[test]
     fn sqlite_gets_values_in_batches() {
         let sql = "INSERT INTO t (a, b) {rows} ON CONFLICT DO NOTHING";
-        let statements = rows(2_500).statements(DbBackend::Sqlite, sql, &[], &[]);
+        let statements = rows(2_500).statements(DbBackend::Sqlite, sql, &[]);
         assert_eq!(statements.len(), 3);
         assert!(
             statements[0]
@@ -148,30 +140,29 @@ mod tests {
     }
 
     #[test]
-    fn postgres_gets_one_array_per_column_between_the_other_parameters() {
-        let sql = "UPDATE t SET x = ? WHERE (a, b) IN ({rows}) AND c = ?";
+    fn postgres_gets_one_array_per_column_after_the_other_parameters() {
+        let sql = "UPDATE t SET x = ?, y = ? WHERE (a, b) IN ({rows})";
         let statements = rows(3).statements(
             DbBackend::Postgres,
             sql,
-            &[Value::from(7i64)],
-            &[Value::from(9i64)],
+            &[Value::from(7i64), Value::from(9i64)],
         );
         assert_eq!(statements.len(), 1);
         assert_eq!(
             statements[0].sql,
-            "UPDATE t SET x = $1 WHERE (a, b) IN (SELECT * FROM unnest($2, $3)) AND c = $4"
+            "UPDATE t SET x = $1, y = $2 WHERE (a, b) IN (SELECT * FROM unnest($3, $4))"
         );
         let values = &statements[0].values.as_ref().expect("values").0;
         assert_eq!(values.len(), 4);
         assert_eq!(
-            values[1],
+            values[2],
             Value::Array(
                 ArrayType::String,
                 Some(Box::new(vec!["c0".into(), "c1".into(), "c2".into()]))
             )
         );
         assert_eq!(
-            values[2],
+            values[3],
             Value::Array(
                 ArrayType::BigInt,
                 Some(Box::new(vec![0i64.into(), 1i64.into(), 2i64.into()]))
@@ -184,7 +175,6 @@ mod tests {
         let statements = rows(0).statements(
             DbBackend::Postgres,
             "DELETE FROM t WHERE a IN ({rows})",
-            &[],
             &[],
         );
         assert!(statements.is_empty());
