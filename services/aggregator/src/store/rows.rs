@@ -2,7 +2,7 @@
 //!
 //! A statement names its rows `{rows}`: a row source that works both as an `INSERT`'s source and
 //! inside `IN (…)`. On SQLite it becomes `VALUES (?, …), (?, …)`, at most [`VALUES_BATCH`] rows a
-//! statement. On PostgreSQL it becomes `SELECT * FROM unnest(?, …)` with one typed array per
+//! statement unless a bulk load asks for more ([`Rows::in_batches_of`]). On PostgreSQL it becomes `SELECT * FROM unnest(?, …)` with one typed array per
 //! column: one statement of a few parameters for any number of rows, which the server parses and
 //! binds in one piece instead of row by row (compare the bench's `storage_unnest` and
 //! `storage_insert_batched` ceilings; README "Performance").
@@ -13,8 +13,13 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use super::{placeholders, statement};
 use crate::error::Error;
 
-/// Rows per SQLite statement (at most 9 columns: below its 32,766-parameter limit).
-const VALUES_BATCH: usize = 1_000;
+/// Rows per SQLite statement. sqlx keeps up to 100 prepared statements per connection, and a
+/// statement's compiled program grows with its rows: at 1,000 rows those held ≈ 35–50 MiB of the
+/// aggregator's peak during the bench's ingest, at 200 rows they do not, at the same throughput.
+const VALUES_BATCH: usize = 200;
+
+/// SQLite's limit on parameters per statement.
+const SQLITE_MAX_PARAMETERS: usize = 32_766;
 
 /// The placeholder of the row source in a statement's text.
 const ROWS: &str = "{rows}";
@@ -24,6 +29,8 @@ pub(crate) struct Rows {
     width: usize,
     /// Row after row.
     cells: Vec<Value>,
+    /// Rows per SQLite statement.
+    batch: usize,
 }
 
 impl Rows {
@@ -31,7 +38,15 @@ impl Rows {
         Rows {
             width,
             cells: Vec::with_capacity(width * capacity),
+            batch: VALUES_BATCH,
         }
+    }
+
+    /// Larger SQLite statements, for one-off bulk loads outside the long-lived aggregator: fewer
+    /// statements, while the cached programs' memory does not matter.
+    pub fn in_batches_of(mut self, rows: usize) -> Rows {
+        self.batch = rows.clamp(1, SQLITE_MAX_PARAMETERS / self.width);
+        self
     }
 
     /// Adds a row; every row has the same column types, and none is NULL.
@@ -65,7 +80,7 @@ impl Rows {
             return vec![bound(&source, self.columns())];
         }
         self.cells
-            .chunks(self.width * VALUES_BATCH)
+            .chunks(self.width * self.batch)
             .map(|chunk| {
                 let source = format!(
                     "VALUES {}",
@@ -124,7 +139,9 @@ mod tests {
     #[test]
     fn sqlite_gets_values_in_batches() {
         let sql = "INSERT INTO t (a, b) {rows} ON CONFLICT DO NOTHING";
-        let statements = rows(2_500).statements(DbBackend::Sqlite, sql, &[]);
+        let statements = rows(2_500)
+            .in_batches_of(1_000)
+            .statements(DbBackend::Sqlite, sql, &[]);
         assert_eq!(statements.len(), 3);
         assert!(
             statements[0]
@@ -137,6 +154,20 @@ mod tests {
             .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()))
             .collect();
         assert_eq!(counts, [2_000, 2_000, 1_000]);
+    }
+
+    #[test]
+    fn sqlite_batches_are_small_unless_asked_and_never_exceed_its_parameter_limit() {
+        let sql = "INSERT INTO t (a, b) {rows}";
+        let sizes = |rows: Rows| -> Vec<usize> {
+            rows.statements(DbBackend::Sqlite, sql, &[])
+                .iter()
+                .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()) / 2)
+                .collect()
+        };
+        assert_eq!(sizes(rows(450)), [VALUES_BATCH, VALUES_BATCH, 50]);
+        let limit = SQLITE_MAX_PARAMETERS / 2;
+        assert_eq!(sizes(rows(limit + 1).in_batches_of(usize::MAX)), [limit, 1]);
     }
 
     #[test]
