@@ -30,7 +30,8 @@ pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     None => panic!("9999-12-31 is a date"),
 };
 
-/// Localities per `IN (…)` list of the reads and deletes by locality (below every back-end's parameter limit).
+/// Localities per `IN (…)` list of the reads and deletes by locality (below every back-end's
+/// parameter limit).
 const BATCH: usize = 1_000;
 
 /// One revision's effect on the read model.
