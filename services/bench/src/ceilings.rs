@@ -6,8 +6,8 @@
 //! - storage: the same observation rows inserted straight into the same database, no gRPC, into a
 //!   scratch table shaped like `observation`: one transaction per report, multi-row INSERTs of
 //!   1,000 rows, and on PostgreSQL also one `INSERT … SELECT FROM unnest(arrays)` per report and
-//!   `COPY … FROM STDIN`; plus one single-row transaction at a
-//!   time (`commit_1row`: the cost of one durable commit);
+//!   `COPY … FROM STDIN`; plus one single-row transaction at a time (`commit_1row`: the cost of
+//!   one durable commit);
 //! - fsync: see [`crate::fsync`].
 
 use std::net::SocketAddr;
@@ -107,7 +107,7 @@ pub struct Ceilings {
 pub enum Storage {
     /// Multi-row `INSERT … VALUES` of [`BATCH`] rows (every backend).
     Insert,
-    /// One `INSERT … SELECT * FROM unnest($1, $2, $3, $4)` with a typed array per column
+    /// One `INSERT … SELECT $1, * FROM unnest($2, $3, $4)` with a typed array per column
     /// (PostgreSQL).
     Unnest,
     /// `COPY … FROM STDIN` in text format (PostgreSQL).
