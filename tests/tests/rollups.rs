@@ -1,6 +1,7 @@
 //! Maintained roll-ups: what ingest keeps incrementally equals a rebuild from the stored figures,
 //! through revisions that drop communes, backfills and district-level reports of the same
-//! indicator; and the country's view (national task force) is the sum of its provinces.
+//! indicator, and with one province's reports in flight at once; and the country's view (national
+//! task force) is the sum of its provinces.
 
 use chrono::{DateTime, Utc};
 use p06_aggregator::store::queries::TotalsRequest;
