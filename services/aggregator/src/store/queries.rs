@@ -229,9 +229,12 @@ pub struct TotalsRequest<'a> {
 fn stored_scope(catalog: &Catalog, localities: &[i64]) -> Vec<i64> {
     let mut stored: Vec<i64> = localities
         .iter()
-        .flat_map(|&id| match id < 0 {
-            true => catalog.children(id).map(|p| p.id).collect(),
-            false => vec![id],
+        .flat_map(|&id| {
+            if id < 0 {
+                catalog.children(id).map(|p| p.id).collect()
+            } else {
+                vec![id]
+            }
         })
         .collect();
     stored.sort_unstable();
