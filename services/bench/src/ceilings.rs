@@ -135,7 +135,7 @@ impl Ceilings {
         let channels = (0..clients.max(1))
             .map(|_| channel(&url))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let db = rig.store.connection();
+        let db = rig.store.write_connection();
         db.execute_unprepared(&format!("DROP TABLE IF EXISTS {SCRATCH}"))
             .await?;
         db.execute_unprepared(&format!(
@@ -244,7 +244,7 @@ impl Ceilings {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                let db = store.connection();
+                let db = store.write_connection();
                 let result = match method {
                     Storage::Insert => insert_rows(db, report_id, &rows).await,
                     Storage::Unnest => unnest_rows(db, report_id, &rows).await,
@@ -270,7 +270,7 @@ impl Ceilings {
             let report_id = report_ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as i64;
             async move {
                 let row = [("commit.probe".to_owned(), 0i64, 1.0f64)];
-                insert_rows(store.connection(), report_id, &row)
+                insert_rows(store.write_connection(), report_id, &row)
                     .await
                     .map(|()| 1)
             }

@@ -186,12 +186,12 @@ fn scaled(weight: u8, share: f64) -> u8 {
 /// At most this many subjects are listed in a reason (the count is in the explanation).
 pub const MAX_SUBJECTS: usize = 20;
 
-fn listed(items: &[String]) -> String {
+fn listed<S: AsRef<str>>(items: &[S]) -> String {
     let mut text = items
         .iter()
         .take(MAX_SUBJECTS)
-        .cloned()
-        .collect::<Vec<_>>()
+        .map(AsRef::as_ref)
+        .collect::<Vec<&str>>()
         .join(", ");
     if items.len() > MAX_SUBJECTS {
         text.push_str(", …");
@@ -240,11 +240,12 @@ pub fn assess(input: &SpecificityInput<'_>, config: &SpecificityConfig) -> Speci
         .iter()
         .map(|(_, l, _)| l.as_str())
         .collect();
-    let uncovered: Vec<String> = input
+    // Borrowed: a one-commune report leaves hundreds uncovered, of which only a few are kept.
+    let uncovered: Vec<&str> = input
         .required_localities
         .iter()
-        .filter(|l| !covered.contains(l.as_str()))
-        .cloned()
+        .map(String::as_str)
+        .filter(|l| !covered.contains(l))
         .collect();
     if !uncovered.is_empty() {
         let required = input.required_localities.len();
@@ -262,7 +263,11 @@ pub fn assess(input: &SpecificityInput<'_>, config: &SpecificityConfig) -> Speci
                 uncovered.len(),
                 listed(&uncovered[..uncovered.len().min(5)])
             ),
-            subjects: uncovered.into_iter().take(MAX_SUBJECTS).collect(),
+            subjects: uncovered
+                .iter()
+                .take(MAX_SUBJECTS)
+                .map(|l| (*l).to_owned())
+                .collect(),
         });
     }
 

@@ -272,8 +272,8 @@ pub(crate) async fn active_lock(
                 .is_null()
                 .or(col("obligation").eq(obligation)),
         )
-        .limit(1)
         .to_owned();
+    // Any one will do (no LIMIT: see `store` on bound limits in SQLite).
     match db.query_one(&select).await? {
         Some(row) => Ok(Some(LockRow::from_query_result(&row, "")?)),
         None => Ok(None),

@@ -1,9 +1,16 @@
 //! Storage over sea-orm: one code path for SQLite (embedded default) and PostgreSQL (production).
 //!
-//! SQLite allows one writer at a time, so on SQLite every write transaction is serialised by an
-//! in-process mutex (one aggregator process owns a SQLite file). On PostgreSQL concurrent writers
+//! SQLite allows one writer at a time, so on SQLite every write transaction runs on one dedicated
+//! connection, serialised by an in-process mutex (one aggregator process owns a SQLite file), and
+//! reads use a pool of other connections. Keeping the writes on one connection keeps its page
+//! cache warm: SQLite drops a connection's whole cache when it finds that another connection has
+//! written since its last transaction. On PostgreSQL concurrent writers
 //! are coordinated by unique keys and row locks (one province's writers by its read-version row),
 //! and migrations by an advisory lock.
+//!
+//! Statements of the write path take no bound `LIMIT`: SQLite (3.51) marks a statement whose
+//! LIMIT is a bound parameter to be compiled again whenever that parameter is bound, so sea-query's
+//! `.limit(n)` would parse and plan it at every call. `query_one` reads the first row only.
 
 mod bulk;
 mod catalog;
@@ -34,9 +41,17 @@ use crate::error::Error;
 const MIGRATION_LOCK_KEY: i64 = 0x5006_0001;
 
 pub struct Store {
+    /// Reads everywhere; writes too on PostgreSQL.
     db: DatabaseConnection,
-    /// Present on SQLite only: the single-writer lock.
-    write_lock: Option<Mutex<()>>,
+    /// Present on SQLite only: the connection every write transaction uses.
+    writer: Option<Writer>,
+}
+
+/// SQLite's single writer: one connection, and the lock that hands it to one transaction at a time
+/// (waiting for the lock has no time limit, unlike waiting for a pooled connection).
+struct Writer {
+    connection: DatabaseConnection,
+    lock: Mutex<()>,
 }
 
 impl Store {
@@ -50,27 +65,42 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(if is_sqlite { 4 } else { 16 })
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false);
-        let db = Database::connect(options).await?;
-        if is_sqlite {
-            // WAL lets readers proceed while the single writer commits; NORMAL is durable at every
-            // checkpoint and loses at most the last transactions on power loss, never corrupts.
-            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        let pool = |connections: u32| {
+            let mut options = ConnectOptions::new(url.to_owned());
+            options
+                .max_connections(connections)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(5))
+                .acquire_timeout(Duration::from_secs(5))
+                .sqlx_logging(false);
+            options
+        };
+        if !is_sqlite {
+            return Ok(Store {
+                db: Database::connect(pool(16)).await?,
+                writer: None,
+            });
         }
+        let connection = Database::connect(pool(1)).await?;
+        // WAL lets readers proceed while the writer commits (the file keeps the mode). sqlx's
+        // default `synchronous = FULL` makes every commit durable before it returns.
+        connection
+            .execute_unprepared("PRAGMA journal_mode = WAL")
+            .await?;
         Ok(Store {
-            db,
-            write_lock: is_sqlite.then(|| Mutex::new(())),
+            db: Database::connect(pool(4)).await?,
+            writer: Some(Writer {
+                connection,
+                lock: Mutex::new(()),
+            }),
         })
     }
 
-    /// Closes the connection pool.
+    /// Closes the connections.
     pub async fn close(self) {
+        if let Some(writer) = self.writer {
+            let _ = writer.connection.close().await;
+        }
         let _ = self.db.close().await;
     }
 
@@ -82,11 +112,22 @@ impl Store {
         &self.db
     }
 
+    /// The connection write transactions use: on SQLite the single writer connection (whoever
+    /// writes through it outside `begin_write` must serialise its transactions, as the benchmark's
+    /// storage ceilings do), on PostgreSQL the pool.
+    pub fn write_connection(&self) -> &DatabaseConnection {
+        self.writer.as_ref().map_or(&self.db, |w| &w.connection)
+    }
+
     /// Applies pending migrations. On PostgreSQL an advisory lock makes concurrent starts wait for
     /// the first one instead of racing it.
     pub async fn migrate(&self) -> Result<(), Error> {
-        match self.backend() {
-            DbBackend::Postgres => {
+        match &self.writer {
+            Some(writer) => {
+                let _guard = writer.lock.lock().await;
+                p06_migrations::Migrator::up(&writer.connection, None).await?;
+            }
+            None => {
                 let txn = self.db.begin().await?;
                 txn.execute_unprepared(&format!(
                     "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
@@ -95,25 +136,26 @@ impl Store {
                 p06_migrations::Migrator::up(&txn, None).await?;
                 txn.commit().await?;
             }
-            _ => {
-                let _guard = self.write_guard().await;
-                p06_migrations::Migrator::up(&self.db, None).await?;
-            }
         }
         Ok(())
     }
 
-    /// Starts a write transaction, holding the single-writer lock on SQLite until it ends.
+    /// Starts a write transaction: on SQLite on the writer connection, holding its lock until the
+    /// transaction ends.
     pub(crate) async fn begin_write(&self) -> Result<WriteTxn<'_>, Error> {
-        let guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
-        Ok(WriteTxn { txn, _guard: guard })
-    }
-
-    async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+        match &self.writer {
+            Some(writer) => {
+                let guard = writer.lock.lock().await;
+                let txn = writer.connection.begin().await?;
+                Ok(WriteTxn {
+                    txn,
+                    _guard: Some(guard),
+                })
+            }
+            None => Ok(WriteTxn {
+                txn: self.db.begin().await?,
+                _guard: None,
+            }),
         }
     }
 }

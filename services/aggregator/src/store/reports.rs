@@ -440,8 +440,8 @@ async fn latest_revision(
             report.period_start,
         ))
         .order_by(Alias::new("revision"), Order::Desc)
-        .limit(1)
         .to_owned();
+    // The first row is the latest (no LIMIT: see `store` on bound limits in SQLite).
     match txn.query_one(&select).await? {
         Some(row) => Ok(Some(RevisionRow::from_query_result(&row, "")?)),
         None => Ok(None),
