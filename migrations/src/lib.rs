@@ -18,6 +18,11 @@ mod m20250101_000008_rollup_sums;
 mod m20250101_000009_series_in_force_index;
 mod m20250101_000010_no_country_rollups;
 mod m20250101_000011_flags_by_report;
+mod m20250101_000012_edition_validity;
+mod m20250101_000013_obligation_per_province;
+mod m20250101_000014_indicator_display_order;
+mod m20250101_000015_revision_mode;
+mod m20250101_000016_flag_pages_and_archive;
 pub mod seed;
 
 pub struct Migrator;
@@ -37,6 +42,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000009_series_in_force_index::Migration),
             Box::new(m20250101_000010_no_country_rollups::Migration),
             Box::new(m20250101_000011_flags_by_report::Migration),
+            Box::new(m20250101_000012_edition_validity::Migration),
+            Box::new(m20250101_000013_obligation_per_province::Migration),
+            Box::new(m20250101_000014_indicator_display_order::Migration),
+            Box::new(m20250101_000015_revision_mode::Migration),
+            Box::new(m20250101_000016_flag_pages_and_archive::Migration),
         ]
     }
 }

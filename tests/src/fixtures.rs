@@ -38,6 +38,7 @@ pub fn obs(indicator: &str, locality: &str, value: f64) -> Observation {
         indicator_code: indicator.into(),
         locality_code: locality.into(),
         value,
+        carried_from: String::new(),
     }
 }
 
@@ -55,5 +56,6 @@ pub fn police_report(request_id: &str, observations: Vec<Observation>) -> Submit
             obstacles: "Thiếu thiết bị tại xã vùng sâu.".into(),
             proposals: "Bổ sung tổ lưu động.".into(),
         }),
+        ..Default::default()
     }
 }

@@ -7,5 +7,6 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod gate;
 pub mod proxy;
 pub mod services;

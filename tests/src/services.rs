@@ -8,6 +8,7 @@ use p06_auth::{Agency, Authenticator, DevKeys, Grant, Role};
 use p06_domain::clock::ManualClock;
 use p06_kit::forward::{AggregatorClient, ForwardConfig};
 use p06_kit::host::{Running, ServiceHost};
+use p06_kit::limits::LimitsConfig;
 use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
 use p06_proto::aggregation::ingest_service_client::IngestServiceClient;
 use tonic::Request;
@@ -15,6 +16,7 @@ use tonic::transport::Channel;
 
 use crate::db::TestDb;
 use crate::fixtures::{EDITION, GIA_LAI};
+use crate::gate::Gate;
 
 /// The instant tests run at unless they move the clock: Saturday 22 March 2025, 10:00 in Vietnam.
 pub fn default_now() -> DateTime<Utc> {
@@ -92,18 +94,43 @@ impl TestAggregator {
         Self::start_on(db, &url).await
     }
 
+    /// Starts on a fresh database with the configuration `configure` leaves.
+    pub async fn start_with(configure: impl FnOnce(&mut AggregatorConfig)) -> TestAggregator {
+        let db = TestDb::fresh().await;
+        let mut config = AggregatorConfig::for_database(db.url.clone());
+        configure(&mut config);
+        Self::start_configured(db, config, unthrottled(), None).await
+    }
+
     /// Starts on `db`, reaching it through `url` (e.g. a proxy in front of it).
     pub async fn start_on(db: TestDb, url: &str) -> TestAggregator {
+        Self::start_configured(db, AggregatorConfig::for_database(url), unthrottled(), None).await
+    }
+
+    /// Starts with these limits, its `SubmitReport` calls passing `gate` when given.
+    pub async fn start_limited(limits: LimitsConfig, gate: Option<Arc<Gate>>) -> TestAggregator {
+        let db = TestDb::fresh().await;
+        let config = AggregatorConfig::for_database(db.url.clone());
+        Self::start_configured(db, config, limits, gate).await
+    }
+
+    async fn start_configured(
+        db: TestDb,
+        config: AggregatorConfig,
+        limits: LimitsConfig,
+        gate: Option<Arc<Gate>>,
+    ) -> TestAggregator {
         let keys = Keys::new();
         let clock = ManualClock::new(default_now());
-        let aggregator = Aggregator::build_with_clock(
-            &AggregatorConfig::for_database(url),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .expect("aggregator starts");
-        let running = aggregator
-            .host(keys.authenticator.clone())
+        let aggregator = Aggregator::build_with_clock(&config, Arc::new(clock.clone()))
+            .await
+            .expect("aggregator starts");
+        let host = match gate {
+            None => aggregator.host(keys.authenticator.clone()),
+            Some(gate) => gated_host(&aggregator, &keys, &gate),
+        };
+        let running = host
+            .with_limits(limits)
             .spawn(([127, 0, 0, 1], 0).into())
             .await
             .expect("aggregator serves");
@@ -157,10 +184,74 @@ impl TestAggregator {
     }
 }
 
+/// The default limits without the per-caller rate: tests that are not about limits page or submit
+/// faster than a person (tests/tests/limits.rs sets the rate it checks).
+pub fn unthrottled() -> LimitsConfig {
+    LimitsConfig {
+        rate_per_second: 0.0,
+        ..LimitsConfig::default()
+    }
+}
+
+/// The aggregator's services with `gate` in front of IngestService.
+fn gated_host(aggregator: &Aggregator, keys: &Keys, gate: &Arc<Gate>) -> ServiceHost {
+    use p06_aggregator::api::{AdminApi, CatalogApi, IngestApi, TaskForceApi};
+    use p06_kit::host::MAX_MESSAGE_BYTES;
+    use p06_proto::aggregation::admin_service_server::AdminServiceServer;
+    use p06_proto::aggregation::catalog_service_server::CatalogServiceServer;
+    use p06_proto::aggregation::ingest_service_server::IngestServiceServer;
+    use p06_proto::aggregation::task_force_service_server::TaskForceServiceServer;
+    let state = aggregator.state.clone();
+    ServiceHost::new(keys.authenticator.clone())
+        .with_service(
+            gate.wrap(
+                IngestServiceServer::new(IngestApi::new(state.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            ),
+        )
+        .with_service(CatalogServiceServer::new(CatalogApi::new(state.clone())))
+        .with_service(AdminServiceServer::new(AdminApi::new(state.clone())))
+        .with_service(TaskForceServiceServer::new(TaskForceApi::new(state)))
+}
+
 /// An agency service in front of an aggregator.
 pub async fn start_agency(keys: &Keys, aggregator_url: String, agency: Agency) -> Running {
+    start_agency_with(keys, aggregator_url, agency, LimitsConfig::default()).await
+}
+
+/// An agency service whose readiness follows the aggregator's (as the binaries run them), probed
+/// as `limits` say.
+pub async fn start_agency_probing(
+    keys: &Keys,
+    aggregator_url: String,
+    agency: Agency,
+    limits: LimitsConfig,
+) -> Running {
+    let probe = p06_kit::host::aggregator_readiness(&aggregator_url).expect("aggregator URL");
     let client = AggregatorClient::new(ForwardConfig::new(aggregator_url)).unwrap();
-    let host = ServiceHost::new(keys.authenticator.clone());
+    let host = ServiceHost::new(keys.authenticator.clone())
+        .with_limits(limits)
+        .with_readiness(probe);
+    let host = match agency {
+        Agency::Police => host.with_service(p06_police::PoliceApi::new(client).into_server()),
+        Agency::Health => host.with_service(p06_health::HealthApi::new(client).into_server()),
+        Agency::Justice => host.with_service(p06_justice::JusticeApi::new(client).into_server()),
+        Agency::Taskforce => panic!("the task force has no reporting service"),
+    };
+    host.spawn(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("agency serves")
+}
+
+/// An agency service with these limits.
+pub async fn start_agency_with(
+    keys: &Keys,
+    aggregator_url: String,
+    agency: Agency,
+    limits: LimitsConfig,
+) -> Running {
+    let client = AggregatorClient::new(ForwardConfig::new(aggregator_url)).unwrap();
+    let host = ServiceHost::new(keys.authenticator.clone()).with_limits(limits);
     let host = match agency {
         Agency::Police => host.with_service(p06_police::PoliceApi::new(client).into_server()),
         Agency::Health => host.with_service(p06_health::HealthApi::new(client).into_server()),

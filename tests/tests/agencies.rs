@@ -45,6 +45,7 @@ fn identity(request_id: &str, figures: Vec<IdentityFigures>) -> SubmitIdentityRe
         period: period("2025-03-10", "2025-03-16"),
         localities: figures,
         narrative: narrative(),
+        ..Default::default()
     }
 }
 
@@ -69,6 +70,7 @@ fn health(request_id: &str, figures: Vec<HealthFigures>) -> SubmitHealthReportRe
         period: period("2025-03-10", "2025-03-16"),
         localities: figures,
         narrative: narrative(),
+        ..Default::default()
     }
 }
 
@@ -80,6 +82,7 @@ fn civil(request_id: &str, figures: Vec<CivilStatusFigures>) -> SubmitCivilStatu
         period: period("2025-03-10", "2025-03-16"),
         localities: figures,
         narrative: narrative(),
+        ..Default::default()
     }
 }
 

@@ -3,8 +3,8 @@
 use p06_auth::{Agency, Role};
 use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::{
-    ListIndicatorsRequest, ListLocalitiesRequest, ListLocalityMappingsRequest, ListTargetsRequest,
-    Locality, LocalityLevel, Target, UpsertTargetsRequest,
+    ListEditionsRequest, ListIndicatorsRequest, ListLocalitiesRequest, ListLocalityMappingsRequest,
+    ListTargetsRequest, Locality, LocalityLevel, Target, UpsertTargetsRequest,
 };
 use p06_proto::common::LocalityRef;
 use p06_tests::fixtures::*;
@@ -42,6 +42,52 @@ async fn all_localities(
         }
         page_token = page.next_page_token;
     }
+}
+
+#[tokio::test]
+async fn editions_carry_their_interval_and_the_one_in_force_today() {
+    let t = TestAggregator::start().await;
+    let editions = t
+        .catalog()
+        .await
+        .list_editions(authed(ListEditionsRequest {}, &t.keys.viewer()))
+        .await
+        .unwrap()
+        .into_inner()
+        .editions;
+    let date =
+        |d: &Option<p06_proto::common::CalendarDate>| p06_kit::convert::date_from_proto(d.as_ref());
+    // What the catalog serves is what the domain rule enforces.
+    let builtin = p06_domain::edition::builtin();
+    assert_eq!(editions.len(), builtin.len());
+    for (served, rule) in editions.iter().zip(builtin) {
+        assert_eq!(served.edition, rule.edition.as_str());
+        assert_eq!(date(&served.valid_from), rule.valid_from);
+        assert_eq!(date(&served.valid_until), rule.valid_until);
+        assert_eq!(served.tiers, i32::from(rule.tiers));
+        assert!(!served.name_vi.is_empty() && !served.name_en.is_empty());
+    }
+    // The tests' clock stands on 22 March 2025: edition 2024 is in force.
+    let in_force: Vec<&str> = editions
+        .iter()
+        .filter(|e| e.in_force)
+        .map(|e| e.edition.as_str())
+        .collect();
+    assert_eq!(in_force, ["2024"]);
+    t.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2025-07-01T00:00:00+07:00")
+            .unwrap()
+            .into(),
+    );
+    let editions = t
+        .catalog()
+        .await
+        .list_editions(authed(ListEditionsRequest {}, &t.keys.viewer()))
+        .await
+        .unwrap()
+        .into_inner()
+        .editions;
+    assert!(editions.iter().any(|e| e.edition == "2025" && e.in_force));
 }
 
 #[tokio::test]

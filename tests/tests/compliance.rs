@@ -168,6 +168,56 @@ async fn missing_then_late_and_the_sweep_raises_each_flag_once() {
 }
 
 #[tokio::test]
+async fn nothing_is_missing_outside_the_provinces_edition_or_before_an_obligations_start() {
+    let t = TestAggregator::start().await;
+    let state = &t.aggregator.state;
+    // Old Gia Lai (2024/64) owes no report for periods after edition 2024's interval.
+    t.clock.set(at("2026-03-12T03:00:00Z"));
+    assert_eq!(
+        p06_aggregator::compliance::sweep_missing(state, t.clock.now())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(t.count_where("flag", "kind = 'MISSING'").await, 0);
+
+    // An obligation in effect from a date owes nothing for periods starting before it.
+    let gia_lai = state.catalog.province(Edition::E2024, GIA_LAI).unwrap().id;
+    let mut spec = state
+        .store
+        .obligation_for("police-weekly-identity", gia_lai)
+        .await
+        .unwrap()
+        .unwrap();
+    spec.from = Some(date("2025-03-10"));
+    state
+        .store
+        .upsert_obligation(&spec, gia_lai, "test", t.clock.now())
+        .await
+        .unwrap();
+    t.clock.set(at(DEADLINE) + Duration::seconds(1));
+    p06_aggregator::compliance::sweep_missing(state, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.count_where(
+            "flag",
+            "kind = 'MISSING' AND obligation = 'police-weekly-identity' AND period_start < '2025-03-10'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        t.count_where(
+            "flag",
+            "kind = 'MISSING' AND obligation = 'police-weekly-identity' AND period_start = '2025-03-10'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_vague_report_is_flagged_with_its_reasons_and_a_specific_one_scores_100() {
     let t = TestAggregator::start().await;
     t.clock.set(at("2025-03-18T03:00:00Z"));

@@ -71,6 +71,7 @@ async fn a_report_is_stored_with_a_verifiable_receipt() {
                 locality_id: 0,
                 locality_code: o.locality_code.clone(),
                 value: o.value,
+                carried_from: None,
             })
             .collect(),
         narrative: {
@@ -81,6 +82,7 @@ async fn a_report_is_stored_with_a_verifiable_receipt() {
                 proposals: n.proposals,
             }
         },
+        mode: p06_domain::report::RevisionMode::Replace,
     };
     assert_eq!(receipt.payload_sha256, payload_sha256(&valid));
     assert_eq!(t.count("observation").await, 3);
@@ -188,6 +190,50 @@ async fn an_amendment_is_a_new_revision_and_the_old_one_stays_readable() {
     assert_eq!(t.count("latest_value").await, 3);
 }
 
+/// A revision replaces its predecessor: a commune it leaves out has no figure of that period any
+/// more (here no earlier one either, so no data), in the read model and in the task-force totals.
+#[tokio::test]
+async fn a_revision_naming_one_commune_drops_the_others_figures_of_that_period() {
+    use p06_proto::aggregation::GetConsolidatedStatusRequest;
+    use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
+
+    let t = TestAggregator::start().await;
+    let token = t.keys.reporter(Agency::Police);
+    let mut client = t.ingest().await;
+    let both = vec![
+        obs("vneid.l2.activated", HA_DONG, 109.0),
+        obs("vneid.l2.activated", "23695", 1_000.0),
+    ];
+    client
+        .submit_report(authed(police_report("both", both), &token))
+        .await
+        .unwrap();
+    let only_ha_dong = vec![obs("vneid.l2.activated", HA_DONG, 150.0)];
+    let second = client
+        .submit_report(authed(police_report("one", only_ha_dong), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.revision, 2);
+    assert_eq!(t.count("latest_value").await, 1);
+    let status = TaskForceServiceClient::new(t.channel().await)
+        .get_consolidated_status(authed(
+            GetConsolidatedStatusRequest {
+                locality: province(GIA_LAI),
+                as_of: Some(p06_kit::convert::date_to_proto(date("2025-03-16"))),
+                indicator_codes: vec!["vneid.l2.activated".into()],
+                ..Default::default()
+            },
+            &t.keys.viewer(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let indicator = &status.indicators[0];
+    assert_eq!(indicator.value, Some(150.0));
+    assert_eq!(indicator.localities_reporting, 1);
+}
+
 /// Every bad input: the exact code, the offending field named, nothing stored.
 #[tokio::test]
 async fn bad_input_is_refused_field_by_field_and_changes_nothing() {
@@ -275,6 +321,35 @@ async fn bad_input_is_refused_field_by_field_and_changes_nothing() {
     }
     assert_eq!(t.report_count().await, 0);
     assert_eq!(t.count("observation").await, 0);
+}
+
+#[tokio::test]
+async fn a_report_outside_its_editions_interval_names_the_edition_in_force() {
+    let t = TestAggregator::start().await;
+    t.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-03-12T10:00:00+07:00")
+            .unwrap()
+            .into(),
+    );
+    let token = t.keys.reporter(Agency::Police);
+    let mut request = police_report("edition-2024-in-2026", sample());
+    request.period = period("2026-03-02", "2026-03-08");
+    let status = t
+        .ingest()
+        .await
+        .submit_report(authed(request, &token))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = field_violations(&status);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].0, "province.edition");
+    assert!(
+        violations[0].1.contains("edition 2025 is in force"),
+        "{}",
+        violations[0].1
+    );
+    assert_eq!(t.report_count().await, 0);
 }
 
 #[tokio::test]

@@ -187,6 +187,7 @@ async fn tokens_reach_only_their_own_agency_province_and_role() {
                 period: period("2025-03-10", "2025-03-16"),
                 localities: vec![],
                 narrative: None,
+                ..Default::default()
             },
             &police_token,
         ))
@@ -368,7 +369,7 @@ async fn a_rotated_key_is_accepted_after_reload_and_the_retired_one_refused() {
     config.mode = p06_auth::Mode::Production;
     config.key_files = vec![jwks_path.clone()];
     config.issuer = "p06-dev".into();
-    let store = KeyStore::from_files(config.key_files.clone(), false).unwrap();
+    let store = KeyStore::from_files(config.key_files.clone(), p06_auth::Mode::Production).unwrap();
     let authenticator = Arc::new(Authenticator::new(config, store.clone()).unwrap());
 
     let t = TestAggregator::start().await;

@@ -471,6 +471,7 @@ async fn consolidated_status_progress_children_and_compliance_match_the_raw_inpu
                 agency: "health".into(),
                 page_size: 0,
                 page_token: String::new(),
+                archived: false,
             },
             &viewer,
         ))

@@ -74,6 +74,7 @@ async fn one_submission_is_one_trace_across_the_hops() {
                 obstacles: String::new(),
                 proposals: String::new(),
             }),
+            ..Default::default()
         },
         &t.keys.reporter(Agency::Police),
     );

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use p06_domain::clock::{SharedClock, SystemClock};
+use p06_domain::obligation::{ObligationSpec, parse_province};
 
 use crate::catalog::Catalog;
 use crate::compliance::ComplianceConfig;
 use crate::config::AggregatorConfig;
 use crate::error::Error;
+use crate::flag_feed::FlagFeed;
 use crate::read_cache::ReadCache;
 use crate::store::Store;
 
@@ -20,6 +22,8 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     pub compliance: ComplianceConfig,
     pub read_cache: ReadCache,
+    /// `WatchFlags` streams: caps, the cursor read, the shutdown hook.
+    pub flag_feed: Arc<FlagFeed>,
 }
 
 impl AppState {
@@ -73,9 +77,20 @@ impl Aggregator {
                 ))
             })?;
         }
-        store
-            .seed_obligations(&compliance.obligations, clock.now())
-            .await?;
+        // Each province a file obligation binds gets its own copy of the settings, unless it
+        // has settings of that code already (the database wins).
+        let bindings: Vec<(i64, ObligationSpec)> = compliance
+            .obligations
+            .iter()
+            .flat_map(|spec| {
+                spec.provinces.iter().filter_map(|key| {
+                    let (edition, code) = parse_province(key)?;
+                    let province = catalog.province(edition, code)?;
+                    Some((province.id, spec.for_province(key)))
+                })
+            })
+            .collect();
+        store.seed_obligations(&bindings, clock.now()).await?;
         Ok(Self {
             state: Arc::new(AppState {
                 store,
@@ -84,6 +99,7 @@ impl Aggregator {
                 time_zone: config.time_zone,
                 compliance,
                 read_cache: ReadCache::new(config.read_cache_figures),
+                flag_feed: FlagFeed::new(config.flags.clone()),
             }),
         })
     }
@@ -111,7 +127,34 @@ impl Aggregator {
         })
     }
 
-    /// The aggregator's gRPC services, ready to be served.
+    /// Runs the flag retention job every `--flag-retention-every-secs` in the background:
+    /// resolved flags resolved more than `--flag-retention-days` ago move to the archive. Nothing
+    /// runs when the retention is 0 days.
+    pub fn spawn_flag_retention(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let state = self.state.clone();
+        let config = &state.flag_feed.config;
+        if config.flag_retention_days == 0 {
+            return None;
+        }
+        let every = std::time::Duration::from_secs(config.flag_retention_every_secs.max(1));
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match crate::compliance::archive_flags(&state, state.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(moved) => tracing::info!(moved, "resolved flags moved to the archive"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "flag retention failed; retrying next round")
+                    }
+                }
+            }
+        }))
+    }
+
+    /// The aggregator's gRPC services, ready to be served. Readiness follows the database (a
+    /// `SELECT 1` under `--readiness-timeout-ms`); the drain ends every `WatchFlags` stream.
     pub fn host(&self, auth: Arc<p06_auth::Authenticator>) -> p06_kit::host::ServiceHost {
         use p06_kit::host::{MAX_MESSAGE_BYTES, ServiceHost};
         use p06_proto::aggregation::catalog_service_server::CatalogServiceServer;
@@ -123,7 +166,21 @@ impl Aggregator {
 
         use crate::api::{AdminApi, CatalogApi, IngestApi, TaskForceApi};
 
+        let store = self.state.clone();
+        let readiness: p06_kit::health::ReadinessProbe = Arc::new(move || {
+            let state = store.clone();
+            Box::pin(async move {
+                state
+                    .store
+                    .ping()
+                    .await
+                    .map_err(|e| format!("the database did not answer SELECT 1: {e}"))
+            })
+        });
+        let feed = self.state.flag_feed.clone();
         ServiceHost::new(auth)
+            .with_readiness(readiness)
+            .on_drain(move || feed.end_streams())
             .with_service(
                 IngestServiceServer::new(IngestApi::new(self.state.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
@@ -132,9 +189,13 @@ impl Aggregator {
                 CatalogServiceServer::new(CatalogApi::new(self.state.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
-            .with_service(AdminServiceServer::new(AdminApi::new(self.state.clone())))
-            .with_service(TaskForceServiceServer::new(TaskForceApi::new(
-                self.state.clone(),
-            )))
+            .with_service(
+                AdminServiceServer::new(AdminApi::new(self.state.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .with_service(
+                TaskForceServiceServer::new(TaskForceApi::new(self.state.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
     }
 }

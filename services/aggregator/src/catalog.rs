@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use p06_domain::edition::EditionValidity;
 use p06_domain::locality::{COUNTRY_CODE, Edition, Level, Locality};
 use p06_domain::report::{CatalogView, Indicator};
 
@@ -15,6 +16,14 @@ pub struct Mapping {
     pub to_id: i64,
     pub partial: bool,
     pub default_target: bool,
+}
+
+/// An edition of the administrative units with its interval of validity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditionInfo {
+    pub validity: EditionValidity,
+    pub name_vi: String,
+    pub name_en: String,
 }
 
 #[derive(Debug, Default)]
@@ -30,16 +39,18 @@ pub struct Catalog {
     indicators: Vec<Indicator>,
     indicator_by_code: HashMap<String, usize>,
     mappings: Vec<Mapping>,
+    editions: Vec<EditionInfo>,
+    validities: Vec<EditionValidity>,
 }
 
 impl Catalog {
+    /// `indicators` in the order screens list them (the storage's display order).
     pub fn new(
         mut localities: Vec<Locality>,
-        mut indicators: Vec<Indicator>,
+        indicators: Vec<Indicator>,
         mappings: Vec<Mapping>,
     ) -> Self {
         localities.sort_by(|a, b| (a.edition, &a.code).cmp(&(b.edition, &b.code)));
-        indicators.sort_by(|a, b| a.code.cmp(&b.code));
         let mut catalog = Catalog {
             by_id: HashMap::with_capacity(localities.len()),
             by_code: HashMap::with_capacity(localities.len()),
@@ -81,6 +92,26 @@ impl Catalog {
         catalog.indicators = indicators;
         catalog.mappings = mappings;
         catalog
+    }
+
+    /// The catalog with these editions (oldest first).
+    pub fn with_editions(mut self, mut editions: Vec<EditionInfo>) -> Self {
+        editions.sort_by_key(|e| e.validity.edition);
+        self.validities = editions.iter().map(|e| e.validity).collect();
+        self.editions = editions;
+        self
+    }
+
+    /// The editions with their intervals of validity, oldest first.
+    pub fn editions(&self) -> &[EditionInfo] {
+        &self.editions
+    }
+
+    /// Whether a period ending on `date` is reported in `edition` (its interval contains the date).
+    pub fn edition_covers(&self, edition: Edition, date: chrono::NaiveDate) -> bool {
+        self.validities
+            .iter()
+            .any(|v| v.edition == edition && v.contains(date))
     }
 
     pub fn locality_by_id(&self, id: i64) -> Option<&Locality> {
@@ -174,6 +205,10 @@ impl Catalog {
 }
 
 impl CatalogView for Catalog {
+    fn editions(&self) -> &[EditionValidity] {
+        &self.validities
+    }
+
     fn indicator(&self, code: &str) -> Option<&Indicator> {
         self.indicator_by_code
             .get(code)

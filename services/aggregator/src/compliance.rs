@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use p06_domain::consistency::{self, ConsistencyConfig, FigureContext, Finding};
-use p06_domain::obligation::{ObligationSpec, parse_province};
+use p06_domain::obligation::ObligationSpec;
 use p06_domain::report::{CatalogView, IndicatorKind, ValidReport};
 use p06_domain::schedule::{HolidayCalendar, Period};
 use p06_domain::specificity::{self, SpecificityAssessment, SpecificityConfig, SpecificityInput};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::Error;
-use crate::store::compliance::{NewFlag, series_key};
+use crate::store::compliance::{FlagFacts, NewFlag, series_key};
 
 /// The built-in compliance configuration (`services/aggregator/config/compliance.toml`).
 pub const DEFAULT_COMPLIANCE: &str = include_str!("../config/compliance.toml");
@@ -219,91 +219,114 @@ pub async fn evaluate(
 }
 
 /// Raises a MISSING flag for every period of every obligation whose deadline has passed with no
-/// report, looking back `missing_lookback_days`. Safe to run from several replicas at once: each
+/// report, looking back `missing_lookback_days`; periods outside the interval of the province's
+/// edition are not expected. Safe to run from several replicas at once: each
 /// flag has a unique dedupe key, so exactly one insert wins; returns how many this call raised.
 pub async fn sweep_missing(state: &AppState, now: DateTime<Utc>) -> Result<usize, Error> {
     let today = now.with_timezone(&state.time_zone).date_naive();
     let from = today - chrono::Duration::days(state.compliance.missing_lookback_days);
     let mut raised = 0;
-    for obligation in state.store.obligations().await? {
-        for key in &obligation.provinces {
-            let Some(province) =
-                parse_province(key).and_then(|(e, code)| state.catalog.province(e, code))
-            else {
+    for (province_id, obligation) in state.store.obligation_bindings().await? {
+        let Some(province) = state.catalog.locality_by_id(province_id) else {
+            continue;
+        };
+        for period in obligation.cadence.periods_ending_between(from, today) {
+            // Nobody reports a period in units that were not in force then.
+            if !obligation.expects(&period)
+                || !state.catalog.edition_covers(province.edition, period.end)
+            {
                 continue;
-            };
-            for period in obligation.cadence.periods_ending_between(from, today) {
-                let deadline = obligation.deadline.deadline(
-                    &period,
-                    state.time_zone,
-                    &state.compliance.holidays,
-                );
-                if deadline >= now
-                    || state
-                        .store
-                        .series_reported(
-                            &obligation.agency,
-                            &obligation.code,
-                            province.id,
-                            period.start,
-                        )
-                        .await?
-                {
-                    continue;
+            }
+            let deadline =
+                obligation
+                    .deadline
+                    .deadline(&period, state.time_zone, &state.compliance.holidays);
+            if deadline >= now
+                || state
+                    .store
+                    .series_reported(
+                        &obligation.agency,
+                        &obligation.code,
+                        province.id,
+                        period.start,
+                    )
+                    .await?
+            {
+                continue;
+            }
+            let series = series_key(
+                &obligation.agency,
+                &obligation.code,
+                province.id,
+                period.start,
+            );
+            let flag = NewFlag {
+                kind: "MISSING".into(),
+                agency: obligation.agency.clone(),
+                obligation: obligation.code.clone(),
+                province_id: province.id,
+                period_start: period.start,
+                period_end: period.end,
+                report_id: None,
+                indicator_code: None,
+                locality_id: None,
+                message: format!(
+                    "no report for {period} by the deadline {}",
+                    deadline
+                        .with_timezone(&state.time_zone)
+                        .format("%Y-%m-%d %H:%M:%S %:z")
+                ),
+                details: FlagFacts {
+                    deadline: Some(deadline.with_timezone(&Utc)),
+                    ..FlagFacts::default()
                 }
-                let series = series_key(
-                    &obligation.agency,
-                    &obligation.code,
-                    province.id,
-                    period.start,
-                );
-                let flag = NewFlag {
-                    kind: "MISSING".into(),
-                    agency: obligation.agency.clone(),
-                    obligation: obligation.code.clone(),
-                    province_id: province.id,
-                    period_start: period.start,
-                    period_end: period.end,
-                    report_id: None,
-                    indicator_code: None,
-                    locality_id: None,
-                    message: format!(
-                        "no report for {period} by the deadline {}",
-                        deadline
-                            .with_timezone(&state.time_zone)
-                            .format("%Y-%m-%d %H:%M:%S %:z")
-                    ),
-                    details: None,
-                    dedupe_key: format!("MISSING|{series}"),
-                };
+                .to_details(),
+                dedupe_key: format!("MISSING|{series}"),
+            };
+            if state
+                .store
+                .raise(&flag, "missing-sweep", now)
+                .await?
+                .is_some()
+            {
+                raised += 1;
+                // A report that committed between the check and the flag resolves it at once.
                 if state
                     .store
-                    .raise(&flag, "missing-sweep", now)
+                    .series_reported(
+                        &obligation.agency,
+                        &obligation.code,
+                        province.id,
+                        period.start,
+                    )
                     .await?
-                    .is_some()
                 {
-                    raised += 1;
-                    // A report that committed between the check and the flag resolves it at once.
-                    if state
+                    state
                         .store
-                        .series_reported(
-                            &obligation.agency,
-                            &obligation.code,
-                            province.id,
-                            period.start,
-                        )
-                        .await?
-                    {
-                        state
-                            .store
-                            .resolve(&flag.dedupe_key, "missing-sweep", "reported meanwhile", now)
-                            .await?;
-                    }
+                        .resolve(&flag.dedupe_key, "missing-sweep", "reported meanwhile", now)
+                        .await?;
                 }
             }
         }
     }
     Ok(raised)
+}
+
+/// Resolved flags per retention transaction.
+const ARCHIVE_BATCH: u64 = 1_000;
+
+/// Moves the flags resolved more than the retention period before `now` to the archive (kept for
+/// audit, listed by `ListFlags` with `archived`); returns how many moved. Open flags stay.
+pub async fn archive_flags(state: &AppState, now: DateTime<Utc>) -> Result<u64, Error> {
+    let days = state.flag_feed.config.flag_retention_days;
+    if days == 0 {
+        return Ok(0);
+    }
+    let cutoff = now - chrono::Duration::days(i64::from(days));
+    state
+        .store
+        .archive_resolved_flags(cutoff, ARCHIVE_BATCH, now)
+        .await
 }
 
 #[cfg(test)]

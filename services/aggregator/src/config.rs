@@ -30,6 +30,8 @@ pub struct AggregatorConfig {
     /// set (63 provinces × 20 indicators).
     #[arg(long, env = "P06_READ_CACHE_FIGURES", default_value_t = DEFAULT_READ_CACHE_FIGURES)]
     pub read_cache_figures: usize,
+    #[command(flatten)]
+    pub flags: FlagsConfig,
 }
 
 /// Default of `--read-cache-figures`.
@@ -57,6 +59,42 @@ impl AggregatorConfig {
             compliance_file: None,
             time_zone: chrono_tz::Asia::Ho_Chi_Minh,
             read_cache_figures: DEFAULT_READ_CACHE_FIGURES,
+            flags: FlagsConfig::default(),
+        }
+    }
+}
+
+/// How flags are watched and kept: stream caps, the cursor read, retention.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FlagsConfig {
+    /// Most `WatchFlags` streams open at once in this process; one more is refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, env = "P06_WATCH_STREAMS_MAX", default_value_t = 1_000)]
+    pub watch_streams_max: usize,
+    /// Most `WatchFlags` streams one token subject may hold open at once.
+    #[arg(long, env = "P06_WATCH_STREAMS_PER_SUBJECT", default_value_t = 16)]
+    pub watch_streams_per_subject: usize,
+    /// How often (milliseconds) the flag table is read, by id, for flags raised by other
+    /// replicas; flags raised by this process reach its watchers at commit.
+    #[arg(long, env = "P06_FLAG_CURSOR_MS", default_value_t = 1_000)]
+    pub flag_cursor_ms: u64,
+    /// Resolved flags resolved more than this many days ago move from the flag table to the
+    /// archive (`flag_archive`, listed by `ListFlags` with `archived`); 0 keeps them.
+    #[arg(long, env = "P06_FLAG_RETENTION_DAYS", default_value_t = 90)]
+    pub flag_retention_days: u32,
+    /// How often (seconds) the retention job runs.
+    #[arg(long, env = "P06_FLAG_RETENTION_EVERY_SECS", default_value_t = 3_600)]
+    pub flag_retention_every_secs: u64,
+}
+
+impl Default for FlagsConfig {
+    fn default() -> Self {
+        FlagsConfig {
+            watch_streams_max: 1_000,
+            watch_streams_per_subject: 16,
+            flag_cursor_ms: 1_000,
+            flag_retention_days: 90,
+            flag_retention_every_secs: 3_600,
         }
     }
 }

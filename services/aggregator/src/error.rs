@@ -1,6 +1,9 @@
-//! The aggregator's error type and its one mapping to gRPC statuses.
+//! The aggregator's error type and its one mapping to gRPC statuses. Every status is bounded in
+//! size (at most 100 field violations, short echoes, short messages: `p06_kit::status`).
 
+use p06_domain::admin::Refusal;
 use p06_domain::report::{FieldViolation, Rejection};
+use p06_kit::status::bounded_message;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use tonic::Status;
 
@@ -29,6 +32,10 @@ pub enum Error {
     /// Two writers raced for the same key; the operation may be retried at once.
     #[error("write conflict: {0}")]
     Conflict(String),
+    /// The revision an amendment was merged with is no longer the latest of its series; the
+    /// amendment must be merged again.
+    #[error("{0}")]
+    Superseded(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -55,6 +62,15 @@ impl From<Rejection> for Error {
         match rejection {
             Rejection::Invalid(violations) => Error::invalid(violations),
             Rejection::NotPermitted(message) => Error::PermissionDenied(message),
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(violation) => Error::invalid(vec![violation]),
+            other => Error::PermissionDenied(other.to_string()),
         }
     }
 }
@@ -100,9 +116,11 @@ impl From<Error> for Status {
                 message,
                 violations,
             } => p06_kit::status::invalid_argument(message, &violations),
-            Error::PermissionDenied(m) => Status::permission_denied(m),
-            Error::NotFound(m) => Status::not_found(m),
-            Error::AlreadyExists(m) => Status::already_exists(m),
+            // Messages may quote the caller's input: bounded like every detail (see
+            // `p06_kit::status`), so the trailer never outgrows the peer's header limit.
+            Error::PermissionDenied(m) => Status::permission_denied(bounded_message(m)),
+            Error::NotFound(m) => Status::not_found(bounded_message(m)),
+            Error::AlreadyExists(m) => Status::already_exists(bounded_message(m)),
             Error::FailedPrecondition {
                 kind,
                 subject,
@@ -116,6 +134,9 @@ impl From<Error> for Status {
                 tracing::warn!(error = %m, "write conflict persisted after retries");
                 Status::aborted("concurrent write conflict; retry")
             }
+            Error::Superseded(m) => Status::aborted(bounded_message(format!(
+                "{m}; retry the amendment with the same request_id"
+            ))),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Status::internal("internal error")

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod compliance;
 pub mod config;
 pub mod error;
+pub mod flag_feed;
 pub mod read_cache;
 pub mod store;
 

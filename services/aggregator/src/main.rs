@@ -16,6 +16,8 @@ struct Cli {
     config: AggregatorConfig,
     #[command(flatten)]
     auth: p06_kit::host::AuthArgs,
+    #[command(flatten)]
+    limits: p06_kit::limits::LimitsConfig,
 }
 
 #[derive(Subcommand)]
@@ -50,13 +52,21 @@ async fn main() -> anyhow::Result<()> {
             println!("{raised}");
         }
         Command::Serve => {
+            // Keys first: a refused key (production rules, p06_auth::key_check) stops the start
+            // before anything else is opened.
+            let auth = cli.auth.authenticator().await?;
+            let limits = cli.limits.clone().checked()?;
+            // P06_TLS_DIR (cert-manager layout): serve TLS only.
+            let tls = p06_kit::tls::TlsSettings::from_env().server()?;
             let aggregator = Aggregator::build(&cli.config).await?;
             let _sweep = aggregator.spawn_missing_sweep();
-            let auth = cli.auth.authenticator().await?;
+            let _retention = aggregator.spawn_flag_retention();
             let listener = tokio::net::TcpListener::bind(cli.config.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "aggregator listening");
             aggregator
                 .host(auth)
+                .with_limits(limits)
+                .with_tls(tls)
                 .serve(listener, p06_kit::host::shutdown_signal())
                 .await?;
         }

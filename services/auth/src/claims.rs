@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::AuthError;
+
 /// Who a token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -71,6 +73,15 @@ impl Role {
         Role::TaskforceAdmin,
         Role::Service,
     ];
+
+    /// Whether a token of `agency` may carry this role: the task-force roles belong to the task
+    /// force only, `reporter` and `service` to the three reporting agencies only.
+    pub fn fits(self, agency: Agency) -> bool {
+        match self {
+            Role::TaskforceViewer | Role::TaskforceAdmin => agency == Agency::Taskforce,
+            Role::Reporter | Role::Service => agency != Agency::Taskforce,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -139,6 +150,99 @@ pub struct Claims {
     pub roles: Vec<Role>,
 }
 
+/// Limits on the claims of a token, in characters. Anything longer is refused at validation
+/// (`UNAUTHENTICATED`, naming the claim), before any handler or database sees it: `sub` is stored
+/// as the author of reports and audit records (200 characters in the schema).
+pub mod limits {
+    pub const SUB: usize = 200;
+    pub const JTI: usize = 128;
+    pub const ISS: usize = 256;
+    pub const AUD: usize = 256;
+    /// Audiences in a list-valued `aud`.
+    pub const AUDIENCES: usize = 8;
+    /// `province` and `edition`: short codes ("64", "VN", "2024").
+    pub const CODE: usize = 8;
+    pub const ROLES: usize = 8;
+}
+
+impl Claims {
+    /// The P06 rules on top of the registered claims: every text claim within its limit and free
+    /// of control characters, `province` and `edition` short ASCII codes, 1 to 8 roles, each
+    /// allowed for the token's agency ([`Role::fits`]). The first violation is returned, naming
+    /// its claim.
+    pub fn check(&self) -> Result<(), AuthError> {
+        text("sub", &self.sub, limits::SUB)?;
+        if let Some(jti) = &self.jti {
+            text("jti", jti, limits::JTI)?;
+        }
+        text("iss", &self.iss, limits::ISS)?;
+        match &self.aud {
+            Audience::One(aud) => text("aud", aud, limits::AUD)?,
+            Audience::Many(list) => {
+                if list.len() > limits::AUDIENCES {
+                    return Err(bad(
+                        "aud",
+                        format!("more than {} audiences", limits::AUDIENCES),
+                    ));
+                }
+                for aud in list {
+                    text("aud", aud, limits::AUD)?;
+                }
+            }
+        }
+        code("province", &self.province)?;
+        code("edition", &self.edition)?;
+        if self.roles.is_empty() {
+            return Err(AuthError::MissingClaim("roles".into()));
+        }
+        if self.roles.len() > limits::ROLES {
+            return Err(bad("roles", format!("more than {} roles", limits::ROLES)));
+        }
+        if let Some(role) = self.roles.iter().find(|r| !r.fits(self.agency)) {
+            return Err(AuthError::RoleNotForAgency {
+                role: role.as_str(),
+                agency: self.agency.as_str(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn bad(claim: &'static str, reason: String) -> AuthError {
+    AuthError::BadClaim { claim, reason }
+}
+
+/// A non-blank text claim of at most `max` characters without control characters.
+fn text(claim: &'static str, value: &str, max: usize) -> Result<(), AuthError> {
+    if value.trim().is_empty() {
+        return Err(AuthError::MissingClaim(claim.into()));
+    }
+    if value.chars().count() > max {
+        return Err(bad(claim, format!("longer than {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(bad(claim, "contains control characters".into()));
+    }
+    Ok(())
+}
+
+/// A locality or edition code: 1 to 8 ASCII letters or digits.
+fn code(claim: &'static str, value: &str) -> Result<(), AuthError> {
+    if value.is_empty() {
+        return Err(AuthError::MissingClaim(claim.into()));
+    }
+    if value.len() > limits::CODE || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(bad(
+            claim,
+            format!(
+                "not a code of 1 to {} ASCII letters or digits",
+                limits::CODE
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The authenticated caller, as handlers see it: the layer inserts it into the request
 /// extensions (`request.extensions().get::<Principal>()`).
 ///
@@ -155,6 +259,10 @@ pub struct Principal {
     pub roles: Vec<Role>,
     /// The token's `jti`, for logs and audit.
     pub token_id: Option<String>,
+    /// The last Unix second at which the token is still accepted: its `exp` plus the leeway the
+    /// authenticator allows. A stream opened with the token ends when this passes
+    /// ([`crate::expiry::until_expiry`]).
+    pub valid_until: i64,
 }
 
 impl Principal {
@@ -201,6 +309,7 @@ impl From<Claims> for Principal {
             edition: c.edition,
             roles: c.roles,
             token_id: c.jti,
+            valid_until: c.exp,
         }
     }
 }

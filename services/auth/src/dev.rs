@@ -105,26 +105,25 @@ impl DevKeys {
     }
 
     /// Mints a development token (EdDSA, kid [`DEV_KID`], issuer `p06-dev`, audience `p06`,
-    /// a fresh `jti`, lifetime `grant.ttl`).
+    /// a fresh `jti`, lifetime `grant.ttl`). Claims the services would refuse ([`Claims::check`]:
+    /// a role its agency may not hold, a claim over its limit) are refused here.
     pub fn mint(&self, grant: &Grant) -> Result<String, AuthError> {
         if grant.ttl <= chrono::Duration::zero() {
             return Err(AuthError::Config(
                 "a token lifetime must be positive".into(),
             ));
         }
-        mint_with_key(
-            &self.encoding,
-            Algorithm::EdDSA,
-            Some(DEV_KID),
-            &grant.claims(DEV_ISSUER),
-        )
+        // The services would refuse it: say why now instead of minting a useless token.
+        let claims = grant.claims(DEV_ISSUER);
+        claims.check()?;
+        mint_with_key(&self.encoding, Algorithm::EdDSA, Some(DEV_KID), &claims)
     }
 
     /// An authenticator in development mode trusting this key.
     pub fn authenticator(&self) -> Result<Arc<Authenticator>, AuthError> {
         let mut config = AuthConfig::development();
         config.key_files = vec![self.public_path.clone()];
-        let keys = KeyStore::from_files(config.key_files.clone(), true)?;
+        let keys = KeyStore::from_files(config.key_files.clone(), Mode::Development)?;
         Ok(Arc::new(Authenticator::new(config, keys)?))
     }
 
@@ -150,7 +149,7 @@ fn warn_if_exposed(path: &Path) {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -162,7 +161,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     std::fs::OpenOptions::new()
         .write(true)
@@ -258,7 +257,7 @@ pub fn authenticator_for(
         return authenticator_for(config, data_dir);
     }
     config.check()?;
-    let keys = KeyStore::from_files(config.key_files.clone(), config.mode == Mode::Development)?;
+    let keys = KeyStore::from_files(config.key_files.clone(), config.mode)?;
     let every = config.reload_every;
     let authenticator = Arc::new(Authenticator::new(config, keys)?);
     authenticator.keys().spawn_reloader(every);

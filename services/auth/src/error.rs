@@ -2,7 +2,7 @@
 //!
 //! | variant | gRPC code |
 //! |---|---|
-//! | every token problem (missing, malformed, algorithm, key, signature, time, iss, aud, claims) | `UNAUTHENTICATED` |
+//! | every token problem (missing, malformed, algorithm, key, signature, time, iss, aud, claims, a claim over its limit, a role its agency may not hold) | `UNAUTHENTICATED` |
 //! | [`AuthError::Forbidden`]: a valid token without the right to this call | `PERMISSION_DENIED` |
 //! | [`AuthError::Config`]: the service itself is misconfigured | `INTERNAL` |
 //!
@@ -38,6 +38,17 @@ pub enum AuthError {
     WrongAudience,
     #[error("missing claim {0}")]
     MissingClaim(String),
+    /// A claim over its limit or malformed ([`crate::claims::limits`]).
+    #[error("claim {claim}: {reason}")]
+    BadClaim { claim: &'static str, reason: String },
+    /// A role the token's agency may not hold ([`crate::Role::fits`]).
+    #[error(
+        "role {role} is not valid for agency {agency} (taskforce-viewer and taskforce-admin belong to agency taskforce; reporter and service to police, health or justice)"
+    )]
+    RoleNotForAgency {
+        role: &'static str,
+        agency: &'static str,
+    },
     #[error("invalid token: {0}")]
     Invalid(String),
     /// Valid token, insufficient rights.

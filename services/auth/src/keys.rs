@@ -8,14 +8,20 @@
 //! - anything else: one PEM public key (Ed25519, EC or RSA, SPKI `BEGIN PUBLIC KEY`, or RSA PKCS#1);
 //!   its kid is the file name up to the first dot (`2025-a.pub.pem` → `2025-a`).
 //!
+//! Every key is parsed as its verifier will parse it and checked against the keys whose private
+//! halves are published and against placeholder kids ([`crate::key_check`]): in production a
+//! refused key stops the start (or the reload), with its file and kid in the error; in
+//! development a malformed or published key is skipped with a warning. No request ever meets a
+//! key that could not be parsed.
+//!
 //! A kid defined twice across the files is a configuration error, and so is a set of files that
 //! yields no key at all: both are refused at startup, and on reload they keep the previous keys.
 //!
 //! Rotation: [`KeyStore::spawn_reloader`] polls the files' modification times and sizes and reloads
 //! on change; [`KeyStore::reload`] does it on demand. The new set replaces the old one atomically
 //! (`ArcSwap`), so a request validates against one consistent generation of keys. A failed reload
-//! (unreadable file, half-written JWKS) logs a warning, keeps the old keys and is retried at the
-//! next poll.
+//! (unreadable file, half-written JWKS, a refused key) logs a warning naming the file and kid,
+//! keeps the old keys and is retried at the next poll.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +32,9 @@ use arc_swap::ArcSwap;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
+use crate::config::Mode;
 use crate::error::AuthError;
+use crate::key_check::{KeyMaterial, check_key, is_placeholder_kid, known_public_key};
 
 /// One verification key.
 #[derive(Clone)]
@@ -97,9 +105,10 @@ impl KeySet {
         kids
     }
 
-    /// Loads every file (see the module docs). `allow_hmac` admits `.secret` files and `oct`
-    /// JWKS keys; production passes `false`.
-    pub fn load(paths: &[PathBuf], allow_hmac: bool) -> Result<KeySet, AuthError> {
+    /// Loads every file (see the module docs), checking every key as [`crate::key_check`] says:
+    /// in production any refused key fails the whole load, naming its file and kid; in
+    /// development a malformed or published key is skipped with a warning.
+    pub fn load(paths: &[PathBuf], mode: Mode) -> Result<KeySet, AuthError> {
         let mut set = KeySet::default();
         for path in paths {
             let bytes = std::fs::read(path).map_err(|e| {
@@ -113,29 +122,66 @@ impl KeySet {
                 AuthError::Config(m) => AuthError::Config(format!("{}: {m}", path.display())),
                 other => other,
             };
-            match ext {
-                "json" => load_jwks(&mut set, &bytes, allow_hmac).map_err(in_file)?,
-                "secret" if allow_hmac => set
-                    .insert(
-                        stem(path),
-                        VerifyKey::new(DecodingKey::from_secret(bytes.trim_ascii())),
-                    )
-                    .map_err(in_file)?,
-                "secret" => {
-                    return Err(in_file(AuthError::Config(
-                        "HMAC secrets are refused in production".into(),
-                    )));
+            let entries = match ext {
+                "json" => jwks_entries(&bytes, mode).map_err(in_file)?,
+                "secret" => vec![(stem(path), secret_key(bytes.trim_ascii(), mode))],
+                _ => vec![(stem(path), pem_key(&bytes))],
+            };
+            for (kid, key) in entries {
+                if let Some(key) = admit(path, &kid, key, mode)? {
+                    set.insert(kid, key).map_err(in_file)?;
                 }
-                _ => set
-                    .insert(stem(path), pem_key(&bytes).map_err(in_file)?)
-                    .map_err(in_file)?,
             }
         }
         if set.is_empty() && !paths.is_empty() {
-            return Err(AuthError::Config("the key files hold no key".into()));
+            return Err(AuthError::Config("the key files hold no usable key".into()));
         }
         Ok(set)
     }
+}
+
+/// A parsed key and its canonical public material.
+type Parsed = Result<(VerifyKey, KeyMaterial), String>;
+
+/// Applies the rules of [`crate::key_check`] to one key of `path`: `Ok(None)` when it is skipped
+/// (development), an error naming the file and kid when it is refused.
+fn admit(path: &Path, kid: &str, key: Parsed, mode: Mode) -> Result<Option<VerifyKey>, AuthError> {
+    let file = path.display().to_string();
+    let refused = |reason: String| AuthError::Config(format!("{file}: key {kid:?}: {reason}"));
+    let (key, material) = match key {
+        Ok(parsed) => parsed,
+        Err(reason) if mode == Mode::Production => return Err(refused(reason)),
+        Err(reason) => {
+            tracing::warn!(file, kid, reason, "JWT key skipped: not usable");
+            return Ok(None);
+        }
+    };
+    if let Some(source) = known_public_key(&material) {
+        let reason = format!("this is the {source}: its private key is published");
+        if mode == Mode::Production {
+            return Err(refused(reason));
+        }
+        tracing::warn!(
+            file,
+            kid,
+            reason,
+            "JWT key skipped: anyone can sign with it"
+        );
+        return Ok(None);
+    }
+    if is_placeholder_kid(kid) {
+        if mode == Mode::Production {
+            return Err(refused(
+                "a placeholder kid: generate a key with `p06 keys generate` and publish it under its own kid".into(),
+            ));
+        }
+        tracing::warn!(
+            file,
+            kid,
+            "JWT key with a placeholder kid (refused in production)"
+        );
+    }
+    Ok(Some(key))
 }
 
 /// The kid of a single-key file: its name up to the first dot.
@@ -147,32 +193,49 @@ fn stem(path: &Path) -> String {
     name.split('.').next().unwrap_or(name).to_owned()
 }
 
-fn pem_key(pem: &[u8]) -> Result<VerifyKey, AuthError> {
+fn secret_key(secret: &[u8], mode: Mode) -> Parsed {
+    if mode == Mode::Production {
+        return Err("HMAC secrets are refused in production".into());
+    }
+    let key = DecodingKey::from_secret(secret);
+    let checked = check_key(&key)?;
+    Ok((VerifyKey::new(key), checked.material))
+}
+
+fn pem_key(pem: &[u8]) -> Parsed {
     // Each constructor checks the PEM's key type, so at most one of them succeeds.
-    DecodingKey::from_ed_pem(pem)
+    let key = DecodingKey::from_ed_pem(pem)
         .or_else(|_| DecodingKey::from_ec_pem(pem))
         .or_else(|_| DecodingKey::from_rsa_pem(pem))
-        .map(VerifyKey::new)
-        .map_err(|_| AuthError::Config("not an Ed25519, EC or RSA public key in PEM".into()))
+        .map_err(|_| "not an Ed25519, EC or RSA public key in PEM".to_owned())?;
+    let checked = check_key(&key)?;
+    // An EC key verifies only the algorithm of its curve.
+    let key = VerifyKey {
+        key,
+        alg: checked.curve_alg,
+    };
+    Ok((key, checked.material))
 }
 
-fn load_jwks(set: &mut KeySet, bytes: &[u8], allow_hmac: bool) -> Result<(), AuthError> {
+/// The keys of a JWKS file with their kids. A key without kid or a file that is not a JWKS fails
+/// the file; a key that does not parse is returned as an error for [`admit`] to judge.
+fn jwks_entries(bytes: &[u8], mode: Mode) -> Result<Vec<(String, Parsed)>, AuthError> {
     let jwks: JwkSet =
         serde_json::from_slice(bytes).map_err(|e| AuthError::Config(format!("not a JWKS: {e}")))?;
-    for jwk in &jwks.keys {
-        let kid = jwk
-            .common
-            .key_id
-            .clone()
-            .ok_or_else(|| AuthError::Config("every JWKS key needs a kid".into()))?;
-        let key =
-            jwk_key(jwk, allow_hmac).map_err(|e| AuthError::Config(format!("key {kid:?}: {e}")))?;
-        set.insert(kid, key)?;
-    }
-    Ok(())
+    jwks.keys
+        .iter()
+        .map(|jwk| {
+            let kid = jwk
+                .common
+                .key_id
+                .clone()
+                .ok_or_else(|| AuthError::Config("every JWKS key needs a kid".into()))?;
+            Ok((kid, jwk_key(jwk, mode)))
+        })
+        .collect()
 }
 
-fn jwk_key(jwk: &Jwk, allow_hmac: bool) -> Result<VerifyKey, String> {
+fn jwk_key(jwk: &Jwk, mode: Mode) -> Parsed {
     if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
         return Err("an encryption key (use=enc) cannot verify signatures".into());
     }
@@ -185,7 +248,7 @@ fn jwk_key(jwk: &Jwk, allow_hmac: bool) -> Result<VerifyKey, String> {
         AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => None,
         AlgorithmParameters::OctetKeyPair(_) => return Err("OKP keys must be Ed25519".into()),
         AlgorithmParameters::RSA(_) => None,
-        AlgorithmParameters::OctetKey(_) if allow_hmac => None,
+        AlgorithmParameters::OctetKey(_) if mode == Mode::Development => None,
         AlgorithmParameters::OctetKey(_) => {
             return Err("HMAC secrets are refused in production".into());
         }
@@ -196,7 +259,11 @@ fn jwk_key(jwk: &Jwk, allow_hmac: bool) -> Result<VerifyKey, String> {
         .key_algorithm
         .map(|a| Algorithm::try_from(a).map_err(|_| format!("{a} is not a signature algorithm")))
         .transpose()?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("not a valid key: {e}"))?;
+    let checked = check_key(&key)?;
+    if checked.curve_alg != curve_alg {
+        return Err("the point is not on the curve the JWK names".into());
+    }
     let alg = match (declared, curve_alg) {
         (Some(a), Some(c)) if a != c => return Err(format!("alg {a:?} does not fit the curve")),
         (Some(a), _) if a.family() != key.family() => {
@@ -204,7 +271,7 @@ fn jwk_key(jwk: &Jwk, allow_hmac: bool) -> Result<VerifyKey, String> {
         }
         (a, c) => a.or(c),
     };
-    Ok(VerifyKey { key, alg })
+    Ok((VerifyKey { key, alg }, checked.material))
 }
 
 /// What is watched of each key file: modification time and size.
@@ -224,20 +291,20 @@ fn stamps(paths: &[PathBuf]) -> Vec<Stamp> {
 pub struct KeyStore {
     current: ArcSwap<KeySet>,
     paths: Vec<PathBuf>,
-    allow_hmac: bool,
+    mode: Mode,
     seen: Mutex<Vec<Stamp>>,
 }
 
 impl KeyStore {
     /// Loads `paths` (see the module docs); any problem is a startup error.
-    pub fn from_files(paths: Vec<PathBuf>, allow_hmac: bool) -> Result<Arc<Self>, AuthError> {
+    pub fn from_files(paths: Vec<PathBuf>, mode: Mode) -> Result<Arc<Self>, AuthError> {
         let seen = stamps(&paths);
-        let set = KeySet::load(&paths, allow_hmac)?;
+        let set = KeySet::load(&paths, mode)?;
         tracing::info!(kids = ?set.kids(), "JWT keys loaded");
         Ok(Arc::new(KeyStore {
             current: ArcSwap::from_pointee(set),
             paths,
-            allow_hmac,
+            mode,
             seen: Mutex::new(seen),
         }))
     }
@@ -247,7 +314,7 @@ impl KeyStore {
         Arc::new(KeyStore {
             current: ArcSwap::from_pointee(set),
             paths: Vec::new(),
-            allow_hmac: true,
+            mode: Mode::Development,
             seen: Mutex::new(Vec::new()),
         })
     }
@@ -264,7 +331,7 @@ impl KeyStore {
     /// Re-reads the key files now. On error the previous keys stay in force.
     pub fn reload(&self) -> Result<(), AuthError> {
         let now = stamps(&self.paths);
-        let set = KeySet::load(&self.paths, self.allow_hmac)?;
+        let set = KeySet::load(&self.paths, self.mode)?;
         tracing::info!(kids = ?set.kids(), "JWT keys reloaded");
         self.current.store(Arc::new(set));
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = now;

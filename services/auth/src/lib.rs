@@ -10,11 +10,17 @@
 //! - **Claims**: `exp`, `iss`, `aud` and `sub` are required, `iss` and `aud` must equal the
 //!   configured issuer and audience (`aud` may be a list containing it), `nbf` is checked when
 //!   present; then the P06 claims `agency`, `province`, `edition`, `roles` (non-empty) and `iat`
-//!   must be present and well-formed (§3.9/§3.10).
+//!   must be present and well-formed (§3.9/§3.10): within their limits ([`claims::limits`]), free
+//!   of control characters, and every role allowed for the token's agency ([`Role::fits`]:
+//!   task-force roles only for the task force, reporter/service only for the three agencies).
 //! - **Leeway** on `exp`/`nbf`: `P06_JWT_LEEWAY_SECS`, default **30 s**, at most 300 s.
 //! - **Header**: `typ`, when present, must be `JWT` (§3.11); a `crit` header is refused; tokens over
 //!   8 KiB are refused before parsing. `jku`/`x5u`/`jwk` headers are ignored: keys come only from
 //!   local files.
+//! - **Keys** are parsed and checked when loaded ([`key_check`]): production refuses to start (or
+//!   to reload) with a malformed key, a key whose private half is published (RFC examples) or a
+//!   placeholder kid, naming the file and kid; `p06 keys generate` makes real ones ([`keygen`]).
+//! - **Streams** end with `UNAUTHENTICATED` when the caller's token expires ([`until_expiry`]).
 //! - **Keys** come from PEM files and JWKS files, several at once ([`keys`]), and are selected by
 //!   `kid`. An unknown `kid` is refused. **A token without `kid` is accepted only when exactly one
 //!   key is loaded** (a single-key deployment); with several keys it is refused.
@@ -52,6 +58,9 @@ pub mod claims;
 pub mod config;
 pub mod dev;
 pub mod error;
+pub mod expiry;
+pub mod key_check;
+pub mod keygen;
 pub mod keys;
 pub mod layer;
 pub mod table;
@@ -61,6 +70,7 @@ pub use claims::{Agency, Claims, Principal, Role};
 pub use config::{AuthConfig, Mode};
 pub use dev::{DevKeys, Grant, authenticator_for, mint_with_key};
 pub use error::AuthError;
+pub use expiry::until_expiry;
 pub use keys::KeyStore;
 pub use layer::{AuthLayer, forward_authorization};
 pub use table::{Access, access_for, authorize, authorize_path};

@@ -62,6 +62,10 @@ pub const TABLE: &[(&str, Access)] = &[
         Access::Authenticated,
     ),
     (
+        "/p06.aggregation.v1.CatalogService/ListEditions",
+        Access::Authenticated,
+    ),
+    (
         "/p06.aggregation.v1.CatalogService/ListTargets",
         Access::Roles(READERS),
     ),
@@ -72,6 +76,12 @@ pub const TABLE: &[(&str, Access)] = &[
     (
         "/p06.aggregation.v1.TaskForceService/*",
         Access::Roles(TASK_FORCE),
+    ),
+    // Reading the obligations that bind one's province: the task force, and the reporters who
+    // must know what to report and by when (`p06 template`, `p06 submit`); the rest is admin.
+    (
+        "/p06.aggregation.v1.AdminService/ListObligations",
+        Access::Roles(READERS),
     ),
     ("/p06.aggregation.v1.AdminService/*", Access::Roles(ADMIN)),
     (
@@ -139,6 +149,7 @@ mod tests {
             edition: "2024".into(),
             roles: roles.to_vec(),
             token_id: None,
+            valid_until: i64::MAX,
         }
     }
 
@@ -209,7 +220,12 @@ mod tests {
         let get = "/p06.aggregation.v1.IngestService/GetReport";
         assert!(may(Health, &[Reporter], get) && may(Taskforce, &[TaskforceViewer], get));
 
-        for m in ["ListLocalities", "ListLocalityMappings", "ListIndicators"] {
+        for m in [
+            "ListEditions",
+            "ListLocalities",
+            "ListLocalityMappings",
+            "ListIndicators",
+        ] {
             let path = format!("/p06.aggregation.v1.CatalogService/{m}");
             assert!(may(Justice, &[Reporter], &path) && may(Taskforce, &[TaskforceViewer], &path));
         }
@@ -225,6 +241,12 @@ mod tests {
         let admin = "/p06.aggregation.v1.AdminService/LockPeriod";
         assert!(may(Taskforce, &[TaskforceAdmin], admin));
         assert!(!may(Taskforce, &[TaskforceViewer], admin));
+        let obligations = "/p06.aggregation.v1.AdminService/ListObligations";
+        assert!(may(Taskforce, &[TaskforceViewer], obligations));
+        // A reporter reads the obligations it must meet (its province's, as the handler scopes).
+        assert!(may(Police, &[Reporter], obligations));
+        let upsert = "/p06.aggregation.v1.AdminService/UpsertObligation";
+        assert!(!may(Taskforce, &[TaskforceViewer], upsert));
 
         let health = "/p06.health.v1.HealthReportingService/SubmitHealthReport";
         assert!(may(Health, &[Reporter], health) && !may(Police, &[Reporter], health));

@@ -7,7 +7,9 @@
 //! 4. a key is selected by `kid` (without `kid`: only when exactly one key is loaded);
 //! 5. `alg` fits that key (same family, and the key's pinned algorithm if any) — key confusion;
 //! 6. signature, then `exp` (required), `nbf` (when present), `iss`, `aud`, `sub` (all required),
-//!    with the configured leeway; then the P06 claims (`agency`, `province`, `edition`, `roles`).
+//!    with the configured leeway; then the P06 claims (`agency`, `province`, `edition`, `roles`):
+//!    present, within their limits, free of control characters, and every role allowed for the
+//!    agency ([`Claims::check`]).
 
 use std::sync::Arc;
 
@@ -111,16 +113,11 @@ impl Authenticator {
             })?;
         let claims: Claims = serde_json::from_value(data.claims)
             .map_err(|e| AuthError::Invalid(format!("claims: {e}")))?;
-        if claims.sub.trim().is_empty() {
-            return Err(AuthError::MissingClaim("sub".into()));
-        }
-        if claims.province.trim().is_empty() || claims.edition.trim().is_empty() {
-            return Err(AuthError::MissingClaim("province".into()));
-        }
-        if claims.roles.is_empty() {
-            return Err(AuthError::MissingClaim("roles".into()));
-        }
-        Ok(claims.into())
+        claims.check()?;
+        let leeway = i64::try_from(self.config.leeway_secs).unwrap_or(i64::MAX);
+        let mut principal = Principal::from(claims);
+        principal.valid_until = principal.valid_until.saturating_add(leeway);
+        Ok(principal)
     }
 
     fn validation(&self, alg: jsonwebtoken::Algorithm) -> Validation {

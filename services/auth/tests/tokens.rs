@@ -405,7 +405,7 @@ fn jwks_files_and_pem_files_load_together_and_pin_algorithms() {
 
     // A kid defined twice is a configuration error.
     let twice = write(dir.path(), "jw-ed.pem", &c.public_pem);
-    let err = KeyStore::from_files(vec![files[0].clone(), twice], false)
+    let err = KeyStore::from_files(vec![files[0].clone(), twice], Mode::Production)
         .err()
         .unwrap();
     assert!(
@@ -426,21 +426,21 @@ fn jwks_files_and_pem_files_load_together_and_pin_algorithms() {
         );
         assert!(
             matches!(
-                KeyStore::from_files(vec![path], false),
+                KeyStore::from_files(vec![path], Mode::Production),
                 Err(AuthError::Config(_))
             ),
             "{bad}"
         );
     }
     let empty = write(dir.path(), "empty.json", r#"{"keys": []}"#);
-    assert!(KeyStore::from_files(vec![empty], false).is_err());
+    assert!(KeyStore::from_files(vec![empty], Mode::Production).is_err());
     let garbage = write(
         dir.path(),
         "garbage.pem",
         "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
     );
-    assert!(KeyStore::from_files(vec![garbage], false).is_err());
-    assert!(KeyStore::from_files(vec![dir.path().join("missing.pem")], false).is_err());
+    assert!(KeyStore::from_files(vec![garbage], Mode::Production).is_err());
+    assert!(KeyStore::from_files(vec![dir.path().join("missing.pem")], Mode::Production).is_err());
 }
 
 #[test]
@@ -559,18 +559,18 @@ fn hs256_is_refused_in_production_mode() {
         "0123456789abcdef0123456789abcdef",
     );
     let mut config = config(Mode::Production, &[Algorithm::HS256], vec![secret.clone()]);
-    let store = KeyStore::from_files(vec![], true).unwrap();
+    let store = KeyStore::from_files(vec![], Mode::Development).unwrap();
     assert!(matches!(
         Authenticator::new(config.clone(), store),
         Err(AuthError::Config(_))
     ));
     // An HMAC secret file is refused in production, admitted in development.
     assert!(matches!(
-        KeyStore::from_files(vec![secret.clone()], false),
+        KeyStore::from_files(vec![secret.clone()], Mode::Production),
         Err(AuthError::Config(_))
     ));
     config.mode = Mode::Development;
-    let store = KeyStore::from_files(vec![secret], true).unwrap();
+    let store = KeyStore::from_files(vec![secret], Mode::Development).unwrap();
     let auth = Authenticator::new(config, store).unwrap();
     let hs = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
     let token = p06_auth::mint_with_key(&hs, Algorithm::HS256, Some("shared"), &claims()).unwrap();

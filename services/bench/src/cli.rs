@@ -13,6 +13,14 @@ pub enum Scenario {
     Ceilings,
     /// A national data set loaded in bulk, then task-force queries cold and warm.
     Queries,
+    /// The web page (p06-web) over the query data set: concurrent viewers of the largest
+    /// province's overview, communes and compliance pages, warm.
+    Web,
+    /// A province with `--flag-count` flags: ListFlags pages, 200 idle WatchFlags streams, one
+    /// flag's fan-out.
+    Flags,
+    /// One agency floods while another agency and the task force work at a low rate.
+    Overload,
 }
 
 #[derive(Debug, Parser)]
@@ -22,7 +30,8 @@ pub enum Scenario {
     after_help = "Prints one `BENCH {json}` line per scenario, then a readable summary; exits non-zero when any request failed."
 )]
 pub struct Cli {
-    /// Scenarios to run (default: all). Ingest and ceilings run interleaved when both are chosen.
+    /// Scenarios to run (default: all). Ingest and ceilings run interleaved when both are chosen;
+    /// web runs on the query scenario's data set (loaded for it alone when queries is not chosen).
     #[arg(value_enum)]
     pub scenarios: Vec<Scenario>,
     /// PostgreSQL server to create fresh databases on (`postgres://user@host:port/db`); default:
@@ -53,6 +62,9 @@ pub struct Cli {
     /// Warm calls per query (bounded by --duration-secs too); default 200, smoke 20.
     #[arg(long)]
     pub query_calls: Option<u64>,
+    /// Concurrent viewers of each web page; default 32, smoke 4.
+    #[arg(long)]
+    pub web_viewers: Option<usize>,
     /// Aggregator restarts for cold calls; default 3, smoke 1.
     #[arg(long)]
     pub cold_restarts: Option<u32>,
@@ -62,6 +74,9 @@ pub struct Cli {
     /// Provinces loaded at once by bulk import (one transaction each).
     #[arg(long, default_value_t = 2)]
     pub load_parallel: usize,
+    /// Flags of the `flags` scenario's province; default 100,000, smoke 2,000.
+    #[arg(long)]
+    pub flag_count: Option<usize>,
     /// Short everything: seconds in all, same code paths (CI).
     #[arg(long)]
     pub smoke: bool,
@@ -86,9 +101,11 @@ pub struct Settings {
     pub query_weeks: u32,
     pub query_calls: u64,
     pub cold_restarts: u32,
+    pub web_viewers: usize,
     pub fsync_probe: Duration,
     pub load_via: crate::dataset::Loader,
     pub load_parallel: usize,
+    pub flag_count: usize,
     pub smoke: bool,
     pub verbose: bool,
 }
@@ -101,7 +118,14 @@ impl Settings {
         }
         let mut scenarios = cli.scenarios;
         if scenarios.is_empty() {
-            scenarios = vec![Scenario::Ingest, Scenario::Ceilings, Scenario::Queries];
+            scenarios = vec![
+                Scenario::Ingest,
+                Scenario::Ceilings,
+                Scenario::Queries,
+                Scenario::Web,
+                Scenario::Flags,
+                Scenario::Overload,
+            ];
         }
         scenarios.sort();
         scenarios.dedup();
@@ -129,7 +153,12 @@ impl Settings {
             },
             query_weeks: cli.query_weeks.unwrap_or(pick(smoke, 52, 4)).max(1),
             query_calls: cli.query_calls.unwrap_or(pick(smoke, 200, 20)).max(1),
+            flag_count: cli
+                .flag_count
+                .unwrap_or(pick(smoke, 100_000, 2_000))
+                .max(1_000),
             cold_restarts: cli.cold_restarts.unwrap_or(pick(smoke, 3, 1)).max(1),
+            web_viewers: cli.web_viewers.unwrap_or(pick(smoke, 32, 4)).max(1),
             load_via: cli.load_via,
             load_parallel: cli.load_parallel.max(1),
             fsync_probe: pick(smoke, Duration::from_secs(1), Duration::from_millis(300)),

@@ -9,7 +9,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use p06_kit::agency::Envelope;
-use p06_proto::aggregation::{Observation, SubmitReportRequest};
+use p06_proto::aggregation::{Observation, RevisionMode, SubmitReportRequest};
 use p06_proto::common::{LocalityRef, Narrative, Period};
 use p06_proto::health::{HealthFigures, SubmitHealthReportRequest};
 use p06_proto::justice::{CivilStatusFigures, SubmitCivilStatusReportRequest};
@@ -96,9 +96,19 @@ pub struct Week {
 
 impl Week {
     /// The week that ended `weeks_ago` weeks before the current one (1 = last complete week), in
-    /// Vietnam's calendar (UTC+7 all year, no daylight saving).
+    /// Vietnam's calendar (UTC+7 all year, no daylight saving). The bench reports in edition 2024,
+    /// which the aggregator accepts only for periods ending by 30 June 2025, so after that date
+    /// "the current week" is the one after edition 2024's last day (1 = 23–29 June 2025).
     pub fn ago(weeks_ago: u32) -> Week {
         let today = (chrono::Utc::now() + Duration::hours(7)).date_naive();
+        let last_day = p06_domain::edition::builtin()
+            .into_iter()
+            .find(|e| e.edition.as_str() == crate::world::EDITION)
+            .and_then(|e| e.valid_until);
+        let today = match last_day {
+            Some(last) if today > last => last + Duration::days(1),
+            _ => today,
+        };
         let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
         Week::starting(monday - Duration::weeks(i64::from(weeks_ago)))
     }
@@ -258,6 +268,7 @@ pub fn agency_report(key: &ReportKey<'_>, communes: &[Commune]) -> AgencyReport 
             period,
             localities: communes.iter().map(|c| police(c, week)).collect(),
             narrative,
+            mode: RevisionMode::Replace.into(),
         }),
         Agency::Health => AgencyReport::Health(SubmitHealthReportRequest {
             request_id,
@@ -266,6 +277,7 @@ pub fn agency_report(key: &ReportKey<'_>, communes: &[Commune]) -> AgencyReport 
             period,
             localities: communes.iter().map(|c| health(c, week)).collect(),
             narrative,
+            mode: RevisionMode::Replace.into(),
         }),
         Agency::Justice => AgencyReport::Justice(SubmitCivilStatusReportRequest {
             request_id,
@@ -274,6 +286,7 @@ pub fn agency_report(key: &ReportKey<'_>, communes: &[Commune]) -> AgencyReport 
             period,
             localities: communes.iter().map(|c| justice(c, week)).collect(),
             narrative,
+            mode: RevisionMode::Replace.into(),
         }),
     }
 }
@@ -291,7 +304,7 @@ pub fn observations(report: &AgencyReport) -> Vec<Observation> {
 /// The `SubmitReportRequest` the agency service forwards to the aggregator for this report.
 pub fn forwarded(report: AgencyReport) -> SubmitReportRequest {
     let observations = observations(&report);
-    let (agency, request_id, obligation, province, period, narrative) = match report {
+    let (agency, request_id, obligation, province, period, narrative, mode) = match report {
         AgencyReport::Police(r) => (
             "police",
             r.request_id,
@@ -299,6 +312,7 @@ pub fn forwarded(report: AgencyReport) -> SubmitReportRequest {
             r.province,
             r.period,
             r.narrative,
+            r.mode,
         ),
         AgencyReport::Health(r) => (
             "health",
@@ -307,6 +321,7 @@ pub fn forwarded(report: AgencyReport) -> SubmitReportRequest {
             r.province,
             r.period,
             r.narrative,
+            r.mode,
         ),
         AgencyReport::Justice(r) => (
             "justice",
@@ -315,6 +330,7 @@ pub fn forwarded(report: AgencyReport) -> SubmitReportRequest {
             r.province,
             r.period,
             r.narrative,
+            r.mode,
         ),
     };
     Envelope {
@@ -324,6 +340,7 @@ pub fn forwarded(report: AgencyReport) -> SubmitReportRequest {
         province,
         period,
         narrative,
+        mode,
     }
     .into_request(observations)
 }
@@ -391,5 +408,6 @@ mod tests {
         assert_eq!(w.start.weekday(), chrono::Weekday::Mon);
         assert_eq!(w.end.weekday(), chrono::Weekday::Sun);
         assert!(w.end < (chrono::Utc::now() + Duration::hours(7)).date_naive());
+        assert!(w.end <= NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
     }
 }

@@ -7,8 +7,10 @@
 //!
 //! Every submission is a new report series (agency, province, week) or, once the weeks of a
 //! stream are used up, a new revision of one. Weeks are Monday–Sunday in the past, visited oldest
-//! first like real weekly reporting: province reports use the last 52 weeks, small reports the
-//! 200 weeks before those (so their history lookups do not see the province data).
+//! first like real weekly reporting: province reports use the last 52 weeks of edition 2024 (the
+//! weeks ending by 30 June 2025, the last day the aggregator accepts that edition), small reports
+//! the 26 weeks before those, from Monday 1 January 2024 (so their history lookups do not see the
+//! province data).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -51,8 +53,8 @@ impl Stream {
         weeks: 52,
     };
     pub const SMALL: Stream = Stream {
-        oldest_weeks_ago: 252,
-        weeks: 200,
+        oldest_weeks_ago: 78,
+        weeks: 26,
     };
 
     pub fn job(&self, n: u64, provinces: usize) -> Job {

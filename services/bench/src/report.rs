@@ -47,6 +47,14 @@ impl Report {
             if let Some(db) = s.get("database") {
                 println!("[{name}] database: {}", describe_db(db));
             }
+            if name == "web" {
+                println!(
+                    "[web] p06-web, {} viewers of province {} ({} communes)",
+                    s["viewers"],
+                    s["province"]["code"].as_str().unwrap_or("?"),
+                    s["province"]["communes"]
+                );
+            }
             if let Some(loaded) = s.get("data_set") {
                 println!(
                     "  data set: {} reports, {} observations ({} provinces, {} weeks) via {} ×{} in {} s = {} obs/s",
@@ -59,6 +67,9 @@ impl Report {
                     loaded["seconds"],
                     loaded["observations_per_sec"]
                 );
+            }
+            for line in s["summary"].as_array().into_iter().flatten() {
+                println!("  {}", line.as_str().unwrap_or("?"));
             }
             for m in s["measurements"].as_array().into_iter().flatten() {
                 println!("  {}", measurement_line(m));
@@ -90,6 +101,9 @@ impl Report {
             if let Some(peak) = s.get("aggregator_peak_rss_kib").filter(|v| !v.is_null()) {
                 println!("  aggregator peak RSS: {} MiB", kib_to_mib(peak));
             }
+            if name == "overload" {
+                overload_lines(s);
+            }
             if name == "memory" {
                 for key in [
                     "startup_hwm_kib",
@@ -119,6 +133,46 @@ impl Report {
             println!("all requests succeeded");
         }
     }
+}
+
+/// The overload scenario: each steady caller's p50/p99 idle → under the flood, the flooder's
+/// answers, lost receipts, targets.
+fn overload_lines(s: &Value) {
+    for (label, key) in [
+        ("health (steady agency)", "health"),
+        ("task force status", "taskforce_status"),
+    ] {
+        let o = &s[key];
+        let ms = |v: &Value| format!("{:.1}", v.as_f64().unwrap_or(0.0) / 1000.0);
+        println!(
+            "  {label:<24} idle p50 {} ms p99 {} ms → flood p50 {} ms p99 {} ms (p99 ×{}, target ≤ ×{})",
+            ms(&o["idle"]["p50_us"]),
+            ms(&o["idle"]["p99_us"]),
+            ms(&o["flood"]["p50_us"]),
+            ms(&o["flood"]["p99_us"]),
+            o["p99_ratio"],
+            s["targets"]["p99_ratio_max"],
+        );
+    }
+    let f = &s["flood"];
+    println!(
+        "  flooder (police, {} in flight): {} OK, {} RESOURCE_EXHAUSTED ({:.1} %), {} other",
+        f["in_flight"],
+        f["ok"],
+        f["resource_exhausted"],
+        f["resource_exhausted_share"].as_f64().unwrap_or(0.0) * 100.0,
+        f["other"],
+    );
+    println!(
+        "  acknowledged reports: {}, lost: {}; targets {}",
+        s["acknowledged"],
+        s["acknowledged_lost"],
+        if s["meets_targets"].as_bool() == Some(true) {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
 }
 
 fn kib_to_mib(v: &Value) -> String {
@@ -173,6 +227,20 @@ pub fn measurement_line(m: &Value) -> String {
         m["errors"],
         cpu_text
     );
+    if let Some(bytes) = m.get("page_bytes_with_assets") {
+        let ok = |key: &str| match m[key].as_bool() {
+            Some(true) => "ok",
+            _ => "MISSED",
+        };
+        line.push_str(&format!(
+            "  page {} B + assets {} B = {} B (< 200 KB: {}; p99 ≤ 50 ms: {})",
+            m["html_bytes"],
+            m["asset_bytes"],
+            bytes,
+            ok("meets_bytes_target"),
+            ok("meets_p99_target")
+        ));
+    }
     if let Some(cold) = m["cold_us"].as_array().filter(|c| !c.is_empty()) {
         let cold: Vec<String> = cold.iter().map(ms).collect();
         line.push_str(&format!("  cold ms: {}", cold.join(", ")));

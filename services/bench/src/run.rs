@@ -19,7 +19,7 @@ use crate::setup::{self, Keys};
 use crate::world::{self, Province};
 
 /// Issue 8's target for the aggregator's peak resident memory (150 MB).
-const TARGET_RSS_KIB: u64 = 150 * 1024;
+pub(crate) const TARGET_RSS_KIB: u64 = 150 * 1024;
 
 /// Aggregator memory per phase, for the `memory` scenario line.
 #[derive(Default)]
@@ -52,6 +52,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<Report> {
     let all = world::provinces()?;
     let ingest_provinces = Arc::new(world::select(&all, &settings.provinces)?);
     let query_provinces = world::select(&all, &settings.query_provinces)?;
+    let overload_province = ingest_provinces
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no province selected"))?;
     let keys = Keys::new()?;
     let compliance_file = setup::compliance_file(keys.dir(), &all)?;
     let tokens = Arc::new(Tokens::reporters(&keys, &all)?);
@@ -82,7 +86,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<Report> {
             )
             .await?;
         }
-        if ctx.settings.runs(Scenario::Queries) {
+        if ctx.settings.runs(Scenario::Overload) {
+            overload(&ctx, &mut server, &overload_province, &mut report).await?;
+        }
+        if ctx.settings.runs(Scenario::Queries) || ctx.settings.runs(Scenario::Web) {
             queries(
                 &ctx,
                 &mut server,
@@ -91,6 +98,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<Report> {
                 &mut memory,
             )
             .await?;
+        }
+        if ctx.settings.runs(Scenario::Flags) {
+            flags(&ctx, &mut server, &query_provinces, &mut report).await?;
         }
         anyhow::Ok(())
     }
@@ -369,7 +379,7 @@ async fn queries(
     let mut cases = crate::queries::cases(&ctx.keys, province, &weeks)?;
     let as_of: Week = weeks[weeks.len() - 1];
     let mut phase = None;
-    if loaded.errors == 0 {
+    if loaded.errors == 0 && s.runs(Scenario::Queries) {
         for restart in 1..=s.cold_restarts {
             rig.restart_aggregator()?;
             if restart == s.cold_restarts {
@@ -395,6 +405,13 @@ async fn queries(
         }
     }
     memory.queries = phase.map(|p| rig.aggregator.end_memory_phase(&p));
+    if loaded.errors == 0 && s.runs(Scenario::Web) {
+        web(ctx, &rig, province, &weeks, report).await?;
+    }
+    if !s.runs(Scenario::Queries) {
+        rig.stop().await?;
+        return Ok(());
+    }
     let district = province.largest_district();
     report.emit(json!({
         "scenario": "queries",
@@ -409,5 +426,111 @@ async fn queries(
         "aggregator_peak_rss_kib": memory.queries.map(|m| m.peak_kib()),
     }));
     rig.stop().await?;
+    Ok(())
+}
+
+/// The web page over the loaded data set (see `web`).
+async fn web(
+    ctx: &Context,
+    rig: &Rig,
+    province: &Province,
+    weeks: &[Week],
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let s = &ctx.settings;
+    let token = crate::rig::viewer(&ctx.keys, &province.code)?;
+    let (web, cookie) = crate::web::start(rig, &token).await?;
+    eprintln!(
+        "web: p06-web on {} in front of the aggregator at {}; {} viewers",
+        web.addr, rig.aggregator.addr, s.web_viewers
+    );
+    let mut pages = crate::web::pages(province, weeks);
+    let plan = Plan::new(s.web_viewers, s.warmup, s.duration());
+    crate::web::measure(rig, &web, &cookie, &mut pages, plan).await?;
+    for page in &pages {
+        if let Some(o) = &page.outcome {
+            report::progress("web", page.name, o);
+            report.count_errors(
+                &format!("web {}", page.name),
+                page.errors(),
+                &o.error_samples,
+            );
+        }
+    }
+    report.emit(json!({
+        "scenario": "web",
+        "province": { "code": province.code, "name": province.name, "communes": province.communes.len() },
+        "viewers": s.web_viewers,
+        "server": "p06_web::Web (the p06-web binary's code) in the bench process; one signed-in session shared by the viewers; keep-alive HTTP/1.1, one connection per viewer",
+        "measurements": pages.iter().map(|p| p.json()).collect::<Vec<_>>(),
+    }));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), web.shutdown()).await;
+    Ok(())
+}
+
+async fn flags(
+    ctx: &Context,
+    server: &mut Server,
+    provinces: &[Province],
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let s = &ctx.settings;
+    let db = server.fresh("flags").await?;
+    let mut rig = Rig::start(db.clone(), ctx.child_config(&db), &ctx.keys, 1).await?;
+    let described = database::describe(&rig.db, rig.store.connection()).await;
+    let province = provinces
+        .iter()
+        .max_by_key(|p| (p.communes.len(), std::cmp::Reverse(p.code.clone())))
+        .expect("at least one province");
+    let settings = crate::flags::FlagSettings {
+        flag_count: s.flag_count,
+        idle: s.duration(),
+        warmup: s.warmup,
+        duration: s.duration(),
+        calls: s.query_calls.max(100),
+    };
+    let (mut out, errors, samples) =
+        crate::flags::run(&mut rig, &ctx.keys, &ctx.tokens, province, &settings).await?;
+    out["database"] = described;
+    report.count_errors("flags", errors, &samples);
+    report.emit(out);
+    rig.stop().await?;
+    Ok(())
+}
+
+/// The overload scenario on its own fresh database (p06_kit::limits at their defaults).
+async fn overload(
+    ctx: &Context,
+    server: &mut Server,
+    province: &Province,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let db = server.fresh("overload").await?;
+    let rig = Rig::start(
+        db.clone(),
+        ctx.child_config(&db),
+        &ctx.keys,
+        crate::overload::FLOOD_IN_FLIGHT / 8,
+    )
+    .await?;
+    let described = database::describe(&rig.db, rig.store.connection()).await;
+    eprintln!(
+        "overload: aggregator pid {} on {}; database {described}",
+        rig.aggregator.pid, rig.aggregator.addr
+    );
+    let viewer = crate::rig::viewer(&ctx.keys, &province.code)?;
+    let result = crate::overload::run(
+        &rig,
+        &ctx.tokens,
+        &viewer,
+        province,
+        ctx.settings.duration(),
+        &json!(described),
+    )
+    .await;
+    rig.stop().await?;
+    let (value, errors, samples) = result?;
+    report.count_errors("overload", errors, &samples);
+    report.emit(value);
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct ServeArgs {
     config: AggregatorConfig,
     #[command(flatten)]
     auth: p06_kit::host::AuthArgs,
+    #[command(flatten)]
+    limits: p06_kit::limits::LimitsConfig,
 }
 
 pub fn run(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
@@ -38,6 +40,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         p06_telemetry::init(p06_telemetry::TelemetryConfig::from_env("p06-aggregator"))?;
     let aggregator = Aggregator::build(&args.config).await?;
     let _sweep = aggregator.spawn_missing_sweep();
+    let _retention = aggregator.spawn_flag_retention();
     let auth = args.auth.authenticator().await?;
     let listener = tokio::net::TcpListener::bind(args.config.listen).await?;
     {
@@ -47,6 +50,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     aggregator
         .host(auth)
+        .with_limits(args.limits.checked()?)
         .serve(listener, stop_requested())
         .await?;
     Ok(())

@@ -33,6 +33,11 @@ impl Keys {
         Ok(self.dev.mint(&grant)?)
     }
 
+    /// A token of any grant (e.g. one viewer per subject).
+    pub fn mint(&self, grant: &Grant) -> anyhow::Result<String> {
+        Ok(self.dev.mint(grant)?)
+    }
+
     /// Authenticator for the in-process agency services (trusts the same key).
     pub fn authenticator(&self) -> anyhow::Result<std::sync::Arc<p06_auth::Authenticator>> {
         Ok(self.dev.authenticator()?)

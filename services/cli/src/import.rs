@@ -1,62 +1,218 @@
 //! `p06 targets import` and `p06 submit`: the agencies' spreadsheets, as CSV, into the exchange.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
-use p06_proto::aggregation::{Receipt, Target, UpsertTargetsRequest};
+use p06_proto::aggregation::{Receipt, RevisionMode, Target, UpsertTargetsRequest};
 use p06_proto::common::{LocalityRef, Narrative, Period};
 use serde_json::json;
 
-use crate::client::{Connection, explain};
+use p06_proto::aggregation::LocalityLevel;
+use p06_workbook::{Record, Value};
+
+use crate::client::Connection;
+use crate::error::user;
+use crate::flags::flag_message;
+use crate::lang::{self, tr};
 use crate::output::{self, Format};
+use crate::sheet;
+use crate::{out, rpc};
 
 /// Targets per call; a province's every commune × indicator fits in a few calls.
 const TARGET_BATCH: usize = 5_000;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The file, either form:\n  - the workbook of `p06 template targets` (one row per locality, one column per indicator,\n    the due date on its information sheet or --due-date), or a sheet made by hand like it;\n  - one target per row (CSV or a sheet; locality codes of --edition):\n      indicator_code,locality_code,due_date,value\n      vneid.l2.activated,23680,2025-06-30,2068\nEvery problem is named by its cell and nothing is imported while any remains.\n\nExample (needs a taskforce-admin token):\n  p06 targets import chi-tieu.xlsx"
+)]
 pub struct TargetsImportArgs {
     #[command(flatten)]
     connection: Connection,
-    /// CSV with columns `indicator_code,locality_code,due_date,value` (due_date as YYYY-MM-DD).
+    /// A workbook (xlsx, xls, ods) or CSV of targets (see below).
+    #[arg(value_name = "FILE")]
     file: PathBuf,
+    /// The workbook's sheet of targets (default: the first sheet).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// The due date of a sheet with one column per indicator, YYYY-MM-DD (default: the template's).
+    #[arg(long, value_name = "DATE")]
+    due_date: Option<NaiveDate>,
+    /// The province whose localities the targets are for (default: the template's, else the
+    /// token's).
+    #[arg(long, value_name = "CODE")]
+    province: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-struct TargetRow {
-    indicator_code: String,
-    locality_code: String,
-    due_date: NaiveDate,
-    value: f64,
+/// The targets of a file, every problem named by its cell.
+async fn read_targets(args: &TargetsImportArgs) -> anyhow::Result<(Vec<u8>, Vec<Target>)> {
+    use p06_workbook::{Column, Kind, Problem, Schema};
+    let c = &args.connection;
+    let progress = sheet::spinner(tr("đọc bảng tính…", "reading the workbook…"));
+    let (bytes, book) = sheet::open(&args.file)?;
+    let grid = sheet::data_sheet(&args.file, &book, args.sheet.as_deref())?;
+    let info = sheet::info(&book, grid);
+    let indicators = crate::catalog::list_indicators(c, None).await?;
+    let mut problems = Vec::new();
+    let long = Schema {
+        key: sheet::key_column(),
+        columns: vec![
+            Column::new("indicator_code", Kind::Text, &["Mã chỉ số", "Chỉ số"]),
+            Column::new("due_date", Kind::Date, &["Hạn chỉ tiêu", "Hạn"]),
+            Column::new("value", Kind::Number, &["Chỉ tiêu", "Giá trị"]),
+        ],
+        ignored: sheet::IGNORED.iter().map(|s| (*s).to_owned()).collect(),
+        unique: None,
+    };
+    let mut table = p06_workbook::read_table(grid, &long);
+    let is_long = table.columns.iter().any(|(k, _)| k == "indicator_code")
+        && table.columns.iter().any(|(k, _)| k == "value");
+    if !is_long {
+        let wide = Schema {
+            key: sheet::key_column(),
+            columns: indicators
+                .iter()
+                .map(|i| Column {
+                    key: i.code.clone(),
+                    labels: vec![i.code.clone(), i.name_vi.clone(), i.name_en.clone()],
+                    kind: Kind::Number,
+                })
+                .collect(),
+            ignored: sheet::IGNORED.iter().map(|s| (*s).to_owned()).collect(),
+            unique: Some(("đơn vị".into(), "unit".into())),
+        };
+        table = p06_workbook::read_table(grid, &wide);
+    }
+    problems.append(&mut table.problems);
+    let due = match args.due_date {
+        Some(d) => Some(d),
+        None => sheet::info_date(&info, "due_date", &mut problems),
+    };
+    if !is_long && due.is_none() && table.header_row.is_some() {
+        return Err(user(tr(
+            format!(
+                "{}: bảng chỉ tiêu theo cột cần hạn chỉ tiêu: thêm --due-date YYYY-MM-DD (mẫu của `p06 template targets` có ghi)",
+                args.file.display()
+            ),
+            format!(
+                "{}: a sheet with one column per indicator needs the due date: add --due-date YYYY-MM-DD (the `p06 template targets` workbook has it)",
+                args.file.display()
+            ),
+        )));
+    }
+    let province = args
+        .province
+        .clone()
+        .or_else(|| sheet::info_text(&info, "province"))
+        .or_else(|| c.claims().map(|claims| claims.province));
+    progress.set_message(tr(
+        "đối chiếu địa bàn với danh mục…",
+        "checking the localities against the catalog…",
+    ));
+    if let Some(province) = &province {
+        let mut known = sheet::localities(c, province, LocalityLevel::Unspecified).await?;
+        known.extend(
+            sheet::localities(c, "", LocalityLevel::Province)
+                .await?
+                .into_iter()
+                .filter(|p| &p.code == province),
+        );
+        sheet::resolve_codes(
+            &mut table.records,
+            &known,
+            province,
+            LocalityLevel::Unspecified,
+            &mut problems,
+        );
+    }
+    progress.finish_and_clear();
+    let locality = |code: &str| {
+        Some(LocalityRef {
+            edition: c.edition.clone(),
+            code: code.to_owned(),
+        })
+    };
+    let mut targets = Vec::new();
+    for record in &table.records {
+        if is_long {
+            let code = match record.get("indicator_code") {
+                Some(Value::Text(code)) => code.clone(),
+                _ => String::new(),
+            };
+            if !indicators.iter().any(|i| i.code == code) {
+                let cell = record
+                    .cell("indicator_code")
+                    .unwrap_or(&record.key_cell)
+                    .clone();
+                problems.push(Problem::other(
+                    cell,
+                    format!("không có chỉ số {code:?} trong danh mục (xem `p06 indicators`)"),
+                    format!("no indicator {code:?} in the catalog (see `p06 indicators`)"),
+                ));
+                continue;
+            }
+            let (Some(Value::Date(due)), Some(value)) = (
+                record.get("due_date"),
+                record.get("value").and_then(Value::as_f64),
+            ) else {
+                problems.push(Problem::other(
+                    record.key_cell.clone(),
+                    "dòng chỉ tiêu cần đủ due_date và value",
+                    "a target row needs both due_date and value",
+                ));
+                continue;
+            };
+            targets.push(Target {
+                indicator_code: code,
+                locality: locality(&record.key),
+                due_date: Some(date_to_proto(*due)),
+                value,
+                update_time: None,
+            });
+        } else if let Some(due) = due {
+            for (code, (value, _)) in &record.values {
+                if let Some(value) = value.as_f64() {
+                    targets.push(Target {
+                        indicator_code: code.clone(),
+                        locality: locality(&record.key),
+                        due_date: Some(date_to_proto(due)),
+                        value,
+                        update_time: None,
+                    });
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(sheet::problems_error(&args.file, problems));
+    }
+    if targets.is_empty() {
+        return Err(user(tr(
+            format!(
+                "{}: không có chỉ tiêu nào (các ô đều trống)",
+                args.file.display()
+            ),
+            format!("{}: no targets (every cell is blank)", args.file.display()),
+        )));
+    }
+    Ok((bytes, targets))
 }
 
 pub async fn targets_import(args: TargetsImportArgs) -> anyhow::Result<()> {
-    let mut reader = csv::Reader::from_path(&args.file)?;
-    let mut targets = Vec::new();
-    for (line, row) in reader.deserialize::<TargetRow>().enumerate() {
-        let row =
-            row.map_err(|e| anyhow::anyhow!("{} line {}: {e}", args.file.display(), line + 2))?;
-        targets.push(Target {
-            indicator_code: row.indicator_code,
-            locality: Some(LocalityRef {
-                edition: args.connection.edition.clone(),
-                code: row.locality_code,
-            }),
-            due_date: Some(date_to_proto(row.due_date)),
-            value: row.value,
-            update_time: None,
-        });
-    }
+    let (content, targets) = read_targets(&args).await?;
     let mut client =
         CatalogServiceClient::new(args.connection.channel(&args.connection.server).await?);
     let (mut created, mut updated) = (0, 0);
-    let file_id = format!(
-        "{}-{}",
-        args.file.display(),
-        std::fs::metadata(&args.file)?.len()
+    let file_id = {
+        use sha2::Digest as _;
+        hex::encode(&sha2::Sha256::digest(&content)[..12])
+    };
+    let bar = indicatif::ProgressBar::new(targets.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    bar.set_message(tr("chỉ tiêu", "targets"));
     for (i, batch) in targets.chunks(TARGET_BATCH).enumerate() {
         let response = client
             .upsert_targets(args.connection.request(UpsertTargetsRequest {
@@ -66,25 +222,37 @@ pub async fn targets_import(args: TargetsImportArgs) -> anyhow::Result<()> {
             })?)
             .await
             .map_err(|status| {
-                explain(status).context(format!(
-                    "batch {} (rows {}–{})",
-                    i + 1,
-                    i * TARGET_BATCH + 1,
-                    i * TARGET_BATCH + batch.len()
-                ))
+                let batch = tr(
+                    format!(
+                        "lô {} (chỉ tiêu {}–{} của {})",
+                        i + 1,
+                        i * TARGET_BATCH + 1,
+                        i * TARGET_BATCH + batch.len(),
+                        args.file.display()
+                    ),
+                    format!(
+                        "batch {} (targets {}–{} of {})",
+                        i + 1,
+                        i * TARGET_BATCH + 1,
+                        i * TARGET_BATCH + batch.len(),
+                        args.file.display()
+                    ),
+                );
+                args.connection.refused(rpc::UPSERT_TARGETS, None)(status).context(batch)
             })?
             .into_inner();
         created += response.created_count;
         updated += response.updated_count;
-        eprint!(
-            "\r{} / {} targets",
-            (i * TARGET_BATCH + batch.len()).min(targets.len()),
-            targets.len()
-        );
-        let _ = std::io::stderr().flush();
+        bar.inc(batch.len() as u64);
     }
-    eprintln!();
-    println!("{created} created, {updated} updated");
+    bar.finish_and_clear();
+    out!(
+        "{}",
+        tr(
+            format!("{created} chỉ tiêu mới, {updated} chỉ tiêu cập nhật"),
+            format!("{created} targets created, {updated} updated")
+        )
+    );
     Ok(())
 }
 
@@ -95,79 +263,341 @@ pub enum AgencyName {
     Justice,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct SubmitArgs {
-    #[command(flatten)]
-    connection: Connection,
-    /// The agency whose service receives the report.
-    agency: AgencyName,
-    /// CSV in the agency's own columns, one row per locality: `locality_code` and the figure fields of
-    /// the agency's API (e.g. police: permanent_residents, vneid_level2_activated, …). Empty cells are
-    /// "not reported".
-    file: PathBuf,
-    /// The agency service (default: its local port 50052/50053/50054).
-    #[arg(long)]
-    service: Option<String>,
-    #[arg(long)]
-    province: String,
-    #[arg(long)]
-    obligation: String,
-    #[arg(long)]
-    period_start: NaiveDate,
-    #[arg(long)]
-    period_end: NaiveDate,
-    #[arg(long, default_value = "")]
-    assessment: String,
-    #[arg(long, default_value = "")]
-    obstacles: String,
-    #[arg(long, default_value = "")]
-    proposals: String,
-    /// Idempotency key; default: derived from the file's content, so a re-run stores nothing new.
-    #[arg(long)]
-    request_id: Option<String>,
-    #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+/// `submit --help`: each agency's columns, from the agency services' own field tables.
+fn submit_help() -> String {
+    let mut text = String::from(
+        "The CSV: a header row, then one row per locality: `locality_code` (a code of --edition inside \
+         --province) and the agency's figure columns below, in any order. Leave a cell empty for \
+         \"not reported\" (never 0); counts may use thousands separators (5.908 or 5,908).\n",
+    );
+    for (agency, fields) in [
+        ("police", p06_police::FIELDS),
+        ("health", p06_health::FIELDS),
+        ("justice", p06_justice::FIELDS),
+    ] {
+        text.push_str(&format!("\n{agency} columns (column → indicator):\n"));
+        for f in fields {
+            let unit = if f.percent { " (%, 0–100)" } else { "" };
+            text.push_str(&format!("  {:<30} {}{unit}\n", f.name, f.indicator));
+        }
+    }
+    // This week, Monday to Sunday, in the province's time zone (Asia/Ho_Chi_Minh, UTC+7 all year).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let sunday = monday + chrono::Duration::days(6);
+    text.push_str(&format!(
+        "\nExample, this week (needs a reporter token of the agency, see `p06 token --help`):\n  \
+         p06 submit police week.csv --province 52 --obligation police-weekly-identity-52 \\\n    \
+         --period-start {monday} --period-end {sunday} --assessment \"Đạt 71,1 % chỉ tiêu …\"\n\
+         The obligations and their periods: `p06 obligations --province 52`.\n\n\
+         A second report for the same period is a new revision. By default it replaces the earlier \
+         one (--mode replace: a locality or figure left out has no value from then on). To correct \
+         a few figures only, send just those rows with --mode amend: every other figure of the \
+         earlier revision is kept, and the receipt says how many were carried:\n  \
+         p06 submit police correction.csv --province 52 --obligation police-weekly-identity-52 \\\n    \
+         --period-start {monday} --period-end {sunday} --mode amend",
+    ));
+    text
 }
 
-type Row = std::collections::HashMap<String, String>;
-
-fn count(row: &Row, line: usize, field: &str) -> anyhow::Result<Option<i64>> {
-    match row.get(field).map(|s| s.trim()) {
-        None | Some("") => Ok(None),
-        Some(text) => {
-            text.replace(['.', ','], "").parse().map(Some).map_err(|_| {
-                anyhow::anyhow!("line {line}: {field} = {text:?} is not a whole number")
-            })
-        }
+pub fn fields_of(agency: AgencyName) -> &'static [p06_kit::agency::Field] {
+    match agency {
+        AgencyName::Police => p06_police::FIELDS,
+        AgencyName::Health => p06_health::FIELDS,
+        AgencyName::Justice => p06_justice::FIELDS,
     }
 }
 
-pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
-    let content = std::fs::read(&args.file)?;
-    let mut reader = csv::Reader::from_reader(content.as_slice());
-    let rows: Vec<(usize, Row)> = reader
-        .deserialize::<Row>()
-        .enumerate()
-        .map(|(i, r)| r.map(|r| (i + 2, r)))
-        .collect::<Result<_, _>>()?;
+/// `submit --mode`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    /// The file is the whole report: what it leaves out has no value from this revision on.
+    Replace,
+    /// The file corrects the figures it names; every other figure of the earlier revision is kept.
+    Amend,
+}
+
+impl ModeArg {
+    fn proto(self) -> i32 {
+        match self {
+            ModeArg::Replace => RevisionMode::Replace,
+            ModeArg::Amend => RevisionMode::Amend,
+        }
+        .into()
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = submit_help(), after_help = "The agencies' columns: p06 submit --help (long help).")]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The agency whose service receives the report: police, health or justice.
+    #[arg(value_name = "AGENCY")]
+    agency: AgencyName,
+    /// The report: a workbook (xlsx, xls, ods: the template of `p06 template`, or made by hand)
+    /// or CSV, one row per locality (see the columns below).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The workbook's sheet of figures (default: the first sheet).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// The agency service's URL (default: http://127.0.0.1:50052 police, 50053 health, 50054 justice).
+    #[arg(long, env = "P06_AGENCY_SERVICE", value_name = "URL")]
+    service: Option<String>,
+    /// Province code in --edition the report is for, e.g. 52 (default: the template's).
+    #[arg(long, value_name = "CODE")]
+    province: Option<String>,
+    /// The reporting obligation, e.g. police-weekly-identity (see `p06 obligations`; default: the
+    /// template's).
+    #[arg(long, value_name = "CODE")]
+    obligation: Option<String>,
+    /// First day of the reporting period, YYYY-MM-DD (a Monday for weekly obligations; default:
+    /// the template's).
+    #[arg(long, value_name = "DATE")]
+    period_start: Option<NaiveDate>,
+    /// Last day of the reporting period, YYYY-MM-DD (default: the template's).
+    #[arg(long, value_name = "DATE")]
+    period_end: Option<NaiveDate>,
+    /// Assessment against the targets (đánh giá), in words with figures.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    assessment: String,
+    /// Obstacles met (khó khăn, vướng mắc).
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    obstacles: String,
+    /// Proposals for what is behind (đề xuất, kiến nghị).
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    proposals: String,
+    /// replace (default) or amend, when the period was reported before: replace makes this file the
+    /// whole report; amend changes only the figures in the file and keeps every other figure of the
+    /// earlier revision. Example: --mode amend with a CSV holding only the commune to correct.
+    #[arg(long, value_enum, default_value = "replace", value_name = "MODE")]
+    mode: ModeArg,
+    /// Idempotency key; default: derived from the file's content, so a re-run stores nothing new.
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// Output format: table, json or csv.
+    #[arg(long, value_enum, default_value = "table", value_name = "FORMAT")]
+    format: Format,
+}
+
+/// A figure of a record as the agency's whole count.
+fn count(record: &Record, field: &str) -> Option<i64> {
+    match record.get(field) {
+        Some(Value::Count(c)) => Some(*c),
+        Some(v) => v.as_f64().map(|v| v as i64),
+        None => None,
+    }
+}
+
+/// What a submission sends, read from the file and the command line.
+struct Submission {
+    records: Vec<Record>,
+    province: String,
+    obligation: String,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    narrative: Narrative,
+    request_id: String,
+}
+
+/// A value from the command line, else from the workbook's information sheet, else an error
+/// naming the option.
+fn required<T>(value: Option<T>, option: &str) -> anyhow::Result<T> {
+    value.ok_or_else(|| {
+        user(tr(
+            format!(
+                "thiếu {option} (bảng tính không ghi giá trị này; mẫu của `p06 template` có ghi)"
+            ),
+            format!(
+                "{option} is missing (the workbook does not say; the `p06 template` workbook does)"
+            ),
+        ))
+    })
+}
+
+/// Reads the file, checks every row and every locality, and says every problem at once.
+async fn read_submission(args: &SubmitArgs) -> anyhow::Result<Submission> {
+    let progress = sheet::spinner(tr("đọc bảng tính…", "reading the workbook…"));
+    let (bytes, book) = sheet::open(&args.file)?;
+    let grid = sheet::data_sheet(&args.file, &book, args.sheet.as_deref())?;
+    let info = sheet::info(&book, grid);
+    let c = &args.connection;
+    let mut problems = Vec::new();
+    if let Some(edition) = sheet::info_text(&info, "edition")
+        && edition != c.edition
+    {
+        return Err(user(tr(
+            format!(
+                "{}: bảng tính dùng bộ mã đơn vị hành chính {edition}, lệnh đang dùng {}; thêm --edition {edition}",
+                args.file.display(),
+                c.edition
+            ),
+            format!(
+                "{}: the workbook uses the locality edition {edition}, the command {}; add --edition {edition}",
+                args.file.display(),
+                c.edition
+            ),
+        )));
+    }
+    let period_start = args
+        .period_start
+        .or_else(|| sheet::info_date(&info, "period_start", &mut problems));
+    let period_end = args
+        .period_end
+        .or_else(|| sheet::info_date(&info, "period_end", &mut problems));
+    let province = required(
+        args.province
+            .clone()
+            .or_else(|| sheet::info_text(&info, "province")),
+        "--province",
+    )?;
+    let obligation = required(
+        args.obligation
+            .clone()
+            .or_else(|| sheet::info_text(&info, "obligation")),
+        "--obligation",
+    )?;
+    let names = crate::catalog::list_indicators(c, None)
+        .await?
+        .into_iter()
+        .map(|i| (i.code, (i.name_vi, i.name_en)))
+        .collect();
+    let fields = fields_of(args.agency);
+    let mut schema = sheet::agency_schema(fields, &names);
+    let level = crate::catalog::list_obligations(c, Some(&province))
+        .await?
+        .into_iter()
+        .find(|o| o.code == obligation)
+        .map_or(LocalityLevel::Unspecified, |o| match o.level.as_str() {
+            "commune" => LocalityLevel::Commune,
+            "district" => LocalityLevel::District,
+            "province" => LocalityLevel::Province,
+            _ => LocalityLevel::Unspecified,
+        });
+    schema.unique = Some(match level {
+        LocalityLevel::District => ("huyện".into(), "district".into()),
+        LocalityLevel::Commune => ("xã".into(), "commune".into()),
+        _ => ("đơn vị".into(), "unit".into()),
+    });
+    progress.set_message(tr("kiểm tra từng ô…", "checking every cell…"));
+    let mut table = p06_workbook::read_table(grid, &schema);
+    problems.append(&mut table.problems);
+    progress.set_message(tr(
+        "đối chiếu địa bàn với danh mục…",
+        "checking the localities against the catalog…",
+    ));
+    let known = if level == LocalityLevel::Province {
+        Vec::new()
+    } else {
+        sheet::localities(c, &province, level).await?
+    };
+    if level != LocalityLevel::Province {
+        sheet::resolve_codes(&mut table.records, &known, &province, level, &mut problems);
+    }
+    progress.finish_and_clear();
+    if !problems.is_empty() {
+        return Err(sheet::problems_error(&args.file, problems));
+    }
+    if table.records.iter().all(|r| r.values.is_empty()) {
+        return Err(user(tr(
+            format!(
+                "{}: trang '{}' chưa có số liệu nào (mọi ô số liệu đều trống); chưa gửi gì",
+                args.file.display(),
+                grid.sheet
+            ),
+            format!(
+                "{}: sheet '{}' has no figures (every figure cell is blank); nothing was submitted",
+                args.file.display(),
+                grid.sheet
+            ),
+        )));
+    }
+    let period_start = required(period_start, "--period-start")?;
+    let period_end = required(period_end, "--period-end")?;
+    let text = |arg: &str, key: &str| {
+        if arg.is_empty() {
+            sheet::info_text(&info, key).unwrap_or_default()
+        } else {
+            arg.to_owned()
+        }
+    };
+    // The template's "Kết quả" (results) goes before the assessment, both in the assessment.
+    let assessment = match (
+        sheet::info_text(&info, "results"),
+        text(&args.assessment, "assessment"),
+    ) {
+        (Some(results), a) if args.assessment.is_empty() && !a.is_empty() => {
+            format!("{results}\n{a}")
+        }
+        (Some(results), a) if args.assessment.is_empty() && a.is_empty() => results,
+        (_, a) => a,
+    };
+    let narrative = Narrative {
+        assessment,
+        obstacles: text(&args.obstacles, "obstacles"),
+        proposals: text(&args.proposals, "proposals"),
+    };
     let request_id = args.request_id.clone().unwrap_or_else(|| {
         use sha2::Digest as _;
-        format!("csv-{}", hex::encode(&sha2::Sha256::digest(&content)[..12]))
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(&bytes);
+        // The same file as an amendment is another report (its payload says mode=amend).
+        if matches!(args.mode, ModeArg::Amend) {
+            hasher.update(b"\nmode=amend");
+        }
+        let kind = if grid.sheet.to_lowercase().ends_with(".csv") {
+            "csv"
+        } else {
+            "xlsx"
+        };
+        format!("{kind}-{}", hex::encode(&hasher.finalize()[..12]))
     });
+    Ok(Submission {
+        records: table.records,
+        province,
+        obligation,
+        period_start,
+        period_end,
+        narrative,
+        request_id,
+    })
+}
+
+pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
+    let Submission {
+        records: rows,
+        province: province_code,
+        obligation,
+        period_start,
+        period_end,
+        narrative,
+        request_id,
+    } = read_submission(&args).await?;
     let province = Some(LocalityRef {
         edition: args.connection.edition.clone(),
-        code: args.province.clone(),
+        code: province_code.clone(),
     });
     let period = Some(Period {
-        start: Some(date_to_proto(args.period_start)),
-        end: Some(date_to_proto(args.period_end)),
+        start: Some(date_to_proto(period_start)),
+        end: Some(date_to_proto(period_end)),
     });
-    let narrative = Some(Narrative {
-        assessment: args.assessment.clone(),
-        obstacles: args.obstacles.clone(),
-        proposals: args.proposals.clone(),
-    });
-    let code = |row: &Row| row.get("locality_code").cloned().unwrap_or_default();
+    let narrative = Some(narrative);
+    let code = |row: &Record| row.key.clone();
+    // A refusal naming `localities[i].field` is pointed at the cell it came from.
+    let refused = |path: &'static str| {
+        let rows = &rows;
+        let file = &args.file;
+        let fallback = args.connection.refused(path, Some(&province_code));
+        move |status: tonic::Status| {
+            let problems = sheet::violations_at_cells(&status, rows);
+            if problems.is_empty() {
+                fallback(status)
+            } else {
+                sheet::problems_error(file, problems)
+            }
+        }
+    };
     let c = &args.connection;
     let (default_port, receipt): (u16, Receipt) = match args.agency {
         AgencyName::Police => {
@@ -176,21 +606,21 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 police_reporting_service_client::PoliceReportingServiceClient,
             };
             let mut localities = Vec::new();
-            for (line, row) in &rows {
-                let f = |name| count(row, *line, name);
+            for row in &rows {
+                let f = |name| count(row, name);
                 localities.push(IdentityFigures {
                     locality_code: code(row),
-                    permanent_residents: f("permanent_residents")?,
-                    vneid_level1_created: f("vneid_level1_created")?,
-                    vneid_level2_created: f("vneid_level2_created")?,
-                    vneid_level2_activated: f("vneid_level2_activated")?,
-                    vneid_profiles_collected: f("vneid_profiles_collected")?,
-                    cccd_applications_collected: f("cccd_applications_collected")?,
-                    cccd_cards_issued: f("cccd_cards_issued")?,
-                    eligible_without_cccd: f("eligible_without_cccd")?,
-                    signatures_initiated: f("signatures_initiated")?,
-                    signatures_completed: f("signatures_completed")?,
-                    signatures_pending: f("signatures_pending")?,
+                    permanent_residents: f("permanent_residents"),
+                    vneid_level1_created: f("vneid_level1_created"),
+                    vneid_level2_created: f("vneid_level2_created"),
+                    vneid_level2_activated: f("vneid_level2_activated"),
+                    vneid_profiles_collected: f("vneid_profiles_collected"),
+                    cccd_applications_collected: f("cccd_applications_collected"),
+                    cccd_cards_issued: f("cccd_cards_issued"),
+                    eligible_without_cccd: f("eligible_without_cccd"),
+                    signatures_initiated: f("signatures_initiated"),
+                    signatures_completed: f("signatures_completed"),
+                    signatures_pending: f("signatures_pending"),
                 });
             }
             let url = args
@@ -200,18 +630,19 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
             let mut client = PoliceReportingServiceClient::new(c.channel(&url).await?);
             let request = SubmitIdentityReportRequest {
                 request_id,
-                obligation: args.obligation.clone(),
+                obligation: obligation.clone(),
                 province,
                 period,
                 localities,
                 narrative,
+                mode: args.mode.proto(),
             };
             (
                 50052,
                 client
                     .submit_identity_report(c.request(request)?)
                     .await
-                    .map_err(explain)?
+                    .map_err(refused(rpc::SUBMIT_IDENTITY_REPORT))?
                     .into_inner(),
             )
         }
@@ -221,25 +652,20 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 health_reporting_service_client::HealthReportingServiceClient,
             };
             let mut localities = Vec::new();
-            for (line, row) in &rows {
-                let f = |name| count(row, *line, name);
-                let percent = match row.get("pension_cashless_urban_percent").map(|s| s.trim()) {
-                    None | Some("") => None,
-                    Some(p) => Some(
-                        p.replace(',', ".")
-                            .parse::<f64>()
-                            .map_err(|_| anyhow::anyhow!("line {line}: bad percentage {p:?}"))?,
-                    ),
-                };
+            for row in &rows {
+                let f = |name| count(row, name);
+                let percent = row
+                    .get("pension_cashless_urban_percent")
+                    .and_then(Value::as_f64);
                 localities.push(HealthFigures {
                     locality_code: code(row),
-                    bhyt_cards_integrated: f("bhyt_cards_integrated")?,
-                    health_books_integrated: f("health_books_integrated")?,
-                    facilities_accepting_cccd: f("facilities_accepting_cccd")?,
-                    facilities_total: f("facilities_total")?,
-                    pension_recipients_cashless: f("pension_recipients_cashless")?,
-                    pension_recipients: f("pension_recipients")?,
-                    social_security_accounts: f("social_security_accounts")?,
+                    bhyt_cards_integrated: f("bhyt_cards_integrated"),
+                    health_books_integrated: f("health_books_integrated"),
+                    facilities_accepting_cccd: f("facilities_accepting_cccd"),
+                    facilities_total: f("facilities_total"),
+                    pension_recipients_cashless: f("pension_recipients_cashless"),
+                    pension_recipients: f("pension_recipients"),
+                    social_security_accounts: f("social_security_accounts"),
                     pension_cashless_urban_percent: percent,
                 });
             }
@@ -250,18 +676,19 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
             let mut client = HealthReportingServiceClient::new(c.channel(&url).await?);
             let request = SubmitHealthReportRequest {
                 request_id,
-                obligation: args.obligation.clone(),
+                obligation: obligation.clone(),
                 province,
                 period,
                 localities,
                 narrative,
+                mode: args.mode.proto(),
             };
             (
                 50053,
                 client
                     .submit_health_report(c.request(request)?)
                     .await
-                    .map_err(explain)?
+                    .map_err(refused(rpc::SUBMIT_HEALTH_REPORT))?
                     .into_inner(),
             )
         }
@@ -271,15 +698,15 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 justice_reporting_service_client::JusticeReportingServiceClient,
             };
             let mut localities = Vec::new();
-            for (line, row) in &rows {
-                let f = |name| count(row, *line, name);
+            for row in &rows {
+                let f = |name| count(row, name);
                 localities.push(CivilStatusFigures {
                     locality_code: code(row),
-                    records_digitized: f("records_digitized")?,
-                    records_backlog: f("records_backlog")?,
-                    registrations_total: f("registrations_total")?,
-                    registrations_online: f("registrations_online")?,
-                    registrations_interlinked: f("registrations_interlinked")?,
+                    records_digitized: f("records_digitized"),
+                    records_backlog: f("records_backlog"),
+                    registrations_total: f("registrations_total"),
+                    registrations_online: f("registrations_online"),
+                    registrations_interlinked: f("registrations_interlinked"),
                 });
             }
             let url = args
@@ -289,18 +716,19 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
             let mut client = JusticeReportingServiceClient::new(c.channel(&url).await?);
             let request = SubmitCivilStatusReportRequest {
                 request_id,
-                obligation: args.obligation.clone(),
+                obligation: obligation.clone(),
                 province,
                 period,
                 localities,
                 narrative,
+                mode: args.mode.proto(),
             };
             (
                 50054,
                 client
                     .submit_civil_status_report(c.request(request)?)
                     .await
-                    .map_err(explain)?
+                    .map_err(refused(rpc::SUBMIT_CIVIL_STATUS_REPORT))?
                     .into_inner(),
             )
         }
@@ -311,6 +739,7 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         "receive_time": receipt.receive_time.as_ref().map(|t| t.seconds), "deadline": receipt.deadline.as_ref().map(|t| t.seconds),
         "timeliness": receipt.timeliness().as_str_name(), "lateness_seconds": receipt.lateness.as_ref().map(|d| d.seconds),
         "specificity_score": receipt.specificity_score, "replayed": receipt.replayed,
+        "mode": receipt.mode().as_str_name(), "carried_observations": receipt.carried_observations,
         "specificity_reasons": receipt.specificity_reasons.iter().map(|r| json!({"code": r.code, "penalty": r.penalty, "explanation_vi": r.explanation_vi, "explanation_en": r.explanation_en})).collect::<Vec<_>>(),
         "flags": receipt.flags.iter().map(|f| json!({"kind": f.kind, "message": f.message})).collect::<Vec<_>>(),
     });
@@ -325,26 +754,57 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 "lateness_seconds",
                 "specificity_score",
                 "replayed",
+                "mode",
+                "carried_observations",
             ],
             &[record],
         ),
         Format::Table => {
-            println!(
-                "{} (lần nộp {}) — {} dòng",
+            out!(
+                "{} — {} {}, {} {}",
                 receipt.report,
+                tr("lần nộp", "revision"),
                 receipt.revision,
-                rows.len()
+                rows.len(),
+                tr("dòng", "rows")
             );
-            println!("  SHA-256   {}", receipt.payload_sha256);
-            println!("  thời hạn  {}", receipt.timeliness().as_str_name());
+            out!("  SHA-256      {}", receipt.payload_sha256);
+            out!(
+                "  {}  {}",
+                tr("cách nộp   ", "mode       "),
+                lang::revision_mode(receipt.mode(), receipt.carried_observations)
+            );
+            let timeliness = lang::timeliness(receipt.timeliness().as_str_name());
+            match receipt.lateness.as_ref() {
+                Some(d) if d.seconds > 0 => out!(
+                    "  {}  {timeliness} ({})",
+                    tr("thời hạn   ", "timeliness "),
+                    lang::duration(d.seconds)
+                ),
+                _ => out!("  {}  {timeliness}", tr("thời hạn   ", "timeliness ")),
+            }
             if let Some(score) = receipt.specificity_score {
-                println!("  điểm cụ thể {score}/100");
+                out!("  {}  {score}/100", tr("điểm cụ thể", "specificity"));
             }
             for r in &receipt.specificity_reasons {
-                println!("  - {} (−{}): {}", r.code, r.penalty, r.explanation_vi);
+                out!(
+                    "  - {} (−{}): {}",
+                    r.code,
+                    r.penalty,
+                    tr(&r.explanation_vi, &r.explanation_en)
+                );
             }
             for f in &receipt.flags {
-                println!("  ! {}: {}", f.kind, f.message);
+                out!("  ! {}: {}", lang::flag_kind(&f.kind), flag_message(f));
+            }
+            if receipt.replayed {
+                out!(
+                    "  {}",
+                    tr(
+                        "(đã nộp trước đó với cùng request id: không ghi gì mới)",
+                        "(submitted before with the same request id: nothing new stored)"
+                    )
+                );
             }
             Ok(())
         }

@@ -1,11 +1,20 @@
 //! `p06`: runs the whole system for development (`p06 up`), mints development tokens, probes health.
 
+mod catalog;
 mod client;
 mod demo;
+mod error;
+mod export;
+mod flags;
 mod import;
+mod keys;
+mod lang;
 mod output;
 mod probe;
 mod query;
+mod rpc;
+mod sheet;
+mod template;
 mod token;
 mod up;
 
@@ -20,6 +29,9 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of tables, receipts and errors: vi (default) or en. JSON and CSV keep stable codes.
+    #[arg(long, global = true, env = "P06_LANG", value_enum, value_name = "LANG")]
+    lang: Option<lang::Lang>,
 }
 
 #[derive(Subcommand)]
@@ -28,6 +40,11 @@ enum Command {
     Up(up::UpArgs),
     /// Mint a development token signed with the key `p06 up` generated.
     Token(token::TokenArgs),
+    /// Production signing keys: `p06 keys generate --out DIR` (key pair + JWKS for the secret).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
     /// Check a service's gRPC health; exits 0 when it is SERVING (for container health checks).
     Probe(probe::ProbeArgs),
     /// Consolidated status of a province, district or commune: value, target, %, completeness.
@@ -37,16 +54,24 @@ enum Command {
     /// Per district: how many communes are below a percent of target ("Kông Chro 5/14").
     Districts(query::DistrictsArgs),
     /// Who reported on time, late, not at all, or vaguely.
-    Compliance(query::ComplianceArgs),
+    Compliance(flags::ComplianceArgs),
     /// Open and resolved flags; --watch streams new ones.
-    Flags(query::FlagsArgs),
+    Flags(flags::FlagsArgs),
     /// Targets (chỉ tiêu).
     Targets {
         #[command(subcommand)]
         command: TargetsCommand,
     },
-    /// Submit an agency's CSV (one row per locality, the agency's own columns) as one report.
+    /// The workbook to fill for one report (police, health, justice) or for targets.
+    Template(template::TemplateArgs),
+    /// Submit an agency's workbook (xlsx, xls, ods) or CSV: one row per locality, as one report.
     Submit(import::SubmitArgs),
+    /// The indicator catalog: codes, names, owning agency, kind, denominator.
+    Indicators(catalog::IndicatorsArgs),
+    /// Reporting obligations: who reports which indicators, how often, by when.
+    Obligations(catalog::ObligationsArgs),
+    /// Localities of an edition: provinces, or the units below a parent (--parent).
+    Localities(catalog::LocalitiesArgs),
 }
 
 #[derive(Subcommand)]
@@ -55,8 +80,19 @@ enum TargetsCommand {
     Import(import::TargetsImportArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let cli = Cli::parse();
+    lang::set(cli.lang.unwrap_or_else(lang::from_env));
+    // Errors are printed here as one line (user errors exit 2, unexpected ones 1), never with a
+    // backtrace; a closed stdout ends the command quietly with 0.
+    let code = match run(cli) {
+        Ok(()) => 0,
+        Err(e) => error::report(&e),
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -64,16 +100,21 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Up(args) => up::run(args).await,
             Command::Token(args) => token::run(args),
+            Command::Keys { command } => keys::run(command),
             Command::Probe(args) => probe::run(args).await,
             Command::Status(args) => query::status(args).await,
             Command::Progress(args) => query::progress(args).await,
             Command::Districts(args) => query::districts(args).await,
-            Command::Compliance(args) => query::compliance(args).await,
-            Command::Flags(args) => query::flags(args).await,
+            Command::Compliance(args) => flags::compliance(args).await,
+            Command::Flags(args) => flags::flags(args).await,
             Command::Targets {
                 command: TargetsCommand::Import(args),
             } => import::targets_import(args).await,
             Command::Submit(args) => import::submit(args).await,
+            Command::Template(args) => template::template(args).await,
+            Command::Indicators(args) => catalog::indicators(args).await,
+            Command::Obligations(args) => catalog::obligations(args).await,
+            Command::Localities(args) => catalog::localities(args).await,
         }
     })
 }

@@ -1,51 +1,82 @@
-//! Human and machine output: tables with Vietnamese number formatting, JSON, CSV.
+//! Human and machine output: tables in the output language, JSON, CSV.
+//!
+//! Everything goes through [`out!`](crate::out) or the functions here, which return the write
+//! error instead of panicking: a reader that closes the pipe (`p06 flags … | head`) ends the
+//! command quietly (see `main`).
+
+use std::io::Write as _;
 
 use serde_json::Value;
 
+use crate::lang;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A readable table (Vietnamese names, thousands separators).
+    /// A readable table in the output language (--lang).
     Table,
-    /// One JSON document; field names are stable (README, "CLI output").
+    /// One JSON document; field names and codes are stable (README, "Command line").
     Json,
     /// CSV with a header row; same field names as JSON.
     Csv,
 }
 
-/// 704828 → "704.828"; 40.83 → "40,8" (Vietnamese separators), with `decimals` digits.
-pub fn number(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
+/// The task-force views' formats: those of [`Format`] and a workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ViewFormat {
+    /// A readable table in the output language (--lang).
+    Table,
+    /// One JSON document; field names and codes are stable (README, "Command line").
+    Json,
+    /// CSV with a header row; same field names as JSON.
+    Csv,
+    /// An Excel workbook written to -o FILE: typed cells, headers in --lang above the JSON names.
+    Xlsx,
 }
 
-pub fn opt_number(value: Option<f64>, decimals: usize) -> String {
-    value.map_or_else(|| "—".into(), |v| number(v, decimals))
+/// `println!` to stdout that returns the error (a closed pipe) instead of panicking.
+#[macro_export]
+macro_rules! out {
+    () => {
+        $crate::output::line(format_args!(""))?
+    };
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))?
+    };
+}
+
+pub fn line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args)?;
+    stdout.write_all(b"\n")
+}
+
+pub fn opt_number(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), lang::figure)
 }
 
 pub fn opt_percent(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".into(), |v| format!("{} %", number(v, 1)))
+    value.map_or_else(|| "—".into(), percent)
+}
+
+/// 40.83 → "40,8 %" / "40.8 %".
+pub fn percent(value: f64) -> String {
+    format!("{} %", lang::number(value, 1))
+}
+
+/// A count in JSON: an integer when it is whole (`704828`, not `704828.0`), else the number.
+pub fn count(value: Option<f64>) -> Value {
+    match value {
+        None => Value::Null,
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Value::from(v as i64),
+        Some(v) => Value::from(v),
+    }
 }
 
 /// Prints rows as an aligned table (first row is the header).
-pub fn table(rows: &[Vec<String>]) {
-    let Some(first) = rows.first() else { return };
+pub fn table(rows: &[Vec<String>]) -> std::io::Result<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
     let widths: Vec<usize> = (0..first.len())
         .map(|i| {
             rows.iter()
@@ -54,38 +85,46 @@ pub fn table(rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
+    // A column of numbers (and "—" for none) is right-aligned; any other column left-aligned.
+    let is_number = |cell: &str| {
+        cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+            && !cell.contains(|c: char| c.is_alphabetic())
+    };
+    let numeric: Vec<bool> = (0..first.len())
+        .map(|i| {
+            let mut cells = rows[1..]
+                .iter()
+                .filter_map(|r| r.get(i))
+                .filter(|c| *c != "—");
+            i > 0 && cells.all(|c| is_number(c))
+        })
+        .collect();
+    let mut stdout = std::io::stdout().lock();
     for (n, row) in rows.iter().enumerate() {
         let line: Vec<String> = row
             .iter()
             .enumerate()
             .map(|(i, cell)| {
                 let pad = widths[i].saturating_sub(cell.chars().count());
-                // Numbers right-aligned, text left-aligned.
-                if cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '—') && i > 0
-                {
+                if numeric[i] && n > 0 {
                     format!("{}{cell}", " ".repeat(pad))
                 } else {
                     format!("{cell}{}", " ".repeat(pad))
                 }
             })
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        writeln!(stdout, "{}", line.join("  ").trim_end())?;
         if n == 0 {
-            println!(
-                "{}",
-                widths
-                    .iter()
-                    .map(|w| "─".repeat(*w))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            );
+            let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+            writeln!(stdout, "{}", rule.join("  "))?;
         }
     }
+    Ok(())
 }
 
 /// Prints JSON records (an array of flat objects) as CSV with the given columns.
 pub fn csv(columns: &[&str], records: &[Value]) -> anyhow::Result<()> {
-    let mut out = ::csv::Writer::from_writer(std::io::stdout());
+    let mut out = ::csv::Writer::from_writer(std::io::stdout().lock());
     out.write_record(columns)?;
     for record in records {
         let row: Vec<String> = columns
@@ -103,7 +142,9 @@ pub fn csv(columns: &[&str], records: &[Value]) -> anyhow::Result<()> {
 }
 
 pub fn json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    stdout.write_all(b"\n")?;
     Ok(())
 }
 
@@ -112,11 +153,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vietnamese_separators() {
-        assert_eq!(number(704_828.0, 0), "704.828");
-        assert_eq!(number(40.83, 1), "40,8");
-        assert_eq!(number(1_494_541.0, 0), "1.494.541");
-        assert_eq!(number(-8_221.0, 0), "-8.221");
-        assert_eq!(number(109.0, 0), "109");
+    fn counts_are_integers_in_json() {
+        assert_eq!(count(Some(704_828.0)).to_string(), "704828");
+        assert_eq!(count(Some(40.5)).to_string(), "40.5");
+        assert_eq!(count(None), Value::Null);
     }
 }

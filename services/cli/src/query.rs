@@ -1,66 +1,105 @@
-//! Task-force commands: status, progress, districts, compliance, flags.
+//! Task-force figures: status, progress, districts (compliance and flags: `flags.rs`).
 
 use chrono::NaiveDate;
-use p06_kit::convert::date_to_proto;
+use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    Flag, GetComplianceBoardRequest, GetConsolidatedStatusRequest, ListFlagsRequest,
-    ListLocalityProgressRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest,
-    WatchFlagsRequest,
+    GetConsolidatedStatusRequest, ListLocalityProgressRequest, LocalityLevel, LocalityProgress,
+    SummarizeChildrenRequest,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
 use serde_json::{Value, json};
 
-use crate::client::{Connection, explain};
-use crate::output::{self, Format, opt_number, opt_percent};
+use crate::client::Connection;
+use crate::lang::{self, tr};
+use crate::output::{self, ViewFormat as Format, count, opt_number, opt_percent};
+use crate::{out, rpc};
 
 #[derive(Debug, clap::Args)]
 pub struct Common {
     #[command(flatten)]
     pub connection: Connection,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
+    /// Output format: table (in --lang), json or csv (stable codes, ISO dates), or xlsx (a
+    /// workbook, with -o FILE).
+    #[arg(long, value_enum, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
-    /// Province code, e.g. 64.
-    #[arg(long)]
+    /// The workbook to write with --format xlsx, e.g. -o tinh-hinh.xlsx.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Province code in --edition, e.g. 52 (see `p06 localities`).
+    #[arg(long, value_name = "CODE")]
     pub province: String,
-    /// Date the figures are as of (default: today).
-    #[arg(long)]
+    /// The date the figures are as of, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
 }
 
 impl Common {
-    fn locality(&self, code: &str) -> Option<LocalityRef> {
+    pub fn locality(&self, code: &str) -> Option<LocalityRef> {
         Some(LocalityRef {
             edition: self.connection.edition.clone(),
             code: code.to_owned(),
         })
     }
 
-    async fn client(&self) -> anyhow::Result<TaskForceServiceClient<tonic::transport::Channel>> {
+    pub async fn client(
+        &self,
+    ) -> anyhow::Result<TaskForceServiceClient<tonic::transport::Channel>> {
         Ok(TaskForceServiceClient::new(
             self.connection.channel(&self.connection.server).await?,
         ))
     }
+
+    /// CSV on stdout, or the workbook of --format xlsx: the same columns and records.
+    pub fn records(&self, view: &str, columns: &[&str], records: &[Value]) -> anyhow::Result<()> {
+        match self.format {
+            Format::Xlsx => {
+                let as_of = self
+                    .as_of
+                    .map_or_else(|| tr("hôm nay", "today").to_owned(), lang::date);
+                let title = tr(
+                    format!(
+                        "{view} — tỉnh {} (bộ mã {}) — {as_of}",
+                        self.province, self.connection.edition
+                    ),
+                    format!(
+                        "{view} — province {} (edition {}) — {as_of}",
+                        self.province, self.connection.edition
+                    ),
+                );
+                crate::export::write(self.output.as_deref(), view, &title, columns, records)
+            }
+            _ => output::csv(columns, records),
+        }
+    }
+
+    /// Turns a refusal of `path` into words naming what to do (see [`Connection::refused`]).
+    pub fn refused(&self, path: &'static str) -> impl FnOnce(tonic::Status) -> anyhow::Error + '_ {
+        self.connection.refused(path, Some(&self.province))
+    }
 }
 
-fn date(d: Option<NaiveDate>) -> Option<CalendarDate> {
+pub fn date(d: Option<NaiveDate>) -> Option<CalendarDate> {
     d.map(date_to_proto)
 }
 
-fn show_date(d: Option<&CalendarDate>) -> Value {
-    d.map_or(Value::Null, |d| {
-        json!(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-    })
+/// An ISO date for JSON/CSV, `null` when absent.
+pub fn iso_date(d: Option<&CalendarDate>) -> Value {
+    date_from_proto(d).map_or(Value::Null, |d| json!(d.format("%Y-%m-%d").to_string()))
+}
+
+/// A date in the output language, "—" when absent.
+pub fn shown_date(d: Option<&CalendarDate>) -> String {
+    date_from_proto(d).map_or_else(|| "—".into(), lang::date)
 }
 
 fn progress_json(r: &LocalityProgress) -> Value {
     let l = r.locality.clone().unwrap_or_default();
     json!({
         "code": l.code, "name": l.name, "parent_code": l.parent_code,
-        "value": r.value, "target": r.target, "percent_of_target": r.percent_of_target,
-        "denominator_value": r.denominator_value, "percent_of_denominator": r.percent_of_denominator,
-        "change": r.change, "rank": r.rank, "as_of": show_date(r.as_of.as_ref()),
+        "value": count(r.value), "target": count(r.target), "percent_of_target": r.percent_of_target,
+        "denominator_value": count(r.denominator_value), "percent_of_denominator": r.percent_of_denominator,
+        "change": count(r.change), "rank": r.rank, "as_of": iso_date(r.as_of.as_ref()),
     })
 }
 
@@ -78,18 +117,42 @@ const PROGRESS_COLUMNS: &[&str] = &[
     "as_of",
 ];
 
-fn progress_table(rows: &[LocalityProgress]) {
+/// "+1.234" / "-56" / "0".
+fn signed(change: Option<f64>) -> String {
+    match change {
+        Some(c) if c > 0.0 => format!("+{}", lang::figure(c)),
+        other => opt_number(other),
+    }
+}
+
+fn progress_table(rows: &[LocalityProgress]) -> std::io::Result<()> {
     let mut table = vec![
-        [
-            "#",
-            "mã",
-            "địa bàn",
-            "giá trị",
-            "chỉ tiêu",
-            "% chỉ tiêu",
-            "% mẫu số",
-            "thay đổi",
-        ]
+        tr(
+            [
+                "#",
+                "mã",
+                "địa bàn",
+                "giá trị",
+                "chỉ tiêu",
+                "% chỉ tiêu",
+                "mẫu số",
+                "% mẫu số",
+                "thay đổi",
+                "số liệu ngày",
+            ],
+            [
+                "#",
+                "code",
+                "locality",
+                "value",
+                "target",
+                "% of target",
+                "denominator",
+                "% of denominator",
+                "change",
+                "figures of",
+            ],
+        )
         .map(String::from)
         .to_vec(),
     ];
@@ -103,35 +166,53 @@ fn progress_table(rows: &[LocalityProgress]) {
             },
             l.code,
             l.name,
-            opt_number(r.value, 0),
-            opt_number(r.target, 0),
+            opt_number(r.value),
+            opt_number(r.target),
             opt_percent(r.percent_of_target),
+            opt_number(r.denominator_value),
             opt_percent(r.percent_of_denominator),
-            opt_number(r.change, 0),
+            signed(r.change),
+            shown_date(r.as_of.as_ref()),
         ]);
     }
-    output::table(&table);
+    output::table(&table)
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  p06 status --province 52\n  p06 status --province 52 --locality 21616 --indicator vneid.l2.activated --format json\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --compare-to 2025-03-16"
+)]
 pub struct StatusArgs {
     #[command(flatten)]
     common: Common,
-    /// A district or commune instead of the whole province.
-    #[arg(long)]
+    /// A district or commune code instead of the whole province, e.g. 21616 (626 in edition 2024).
+    #[arg(long, value_name = "CODE")]
     locality: Option<String>,
-    /// Only these indicators (repeatable).
-    #[arg(long = "indicator")]
+    /// Only this indicator (repeatable), e.g. vneid.l2.activated (see `p06 indicators`).
+    #[arg(long = "indicator", value_name = "CODE")]
     indicators: Vec<String>,
-    /// Also report the change since this date.
-    #[arg(long)]
+    /// Also show the change since this date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
     compare_to: Option<NaiveDate>,
-    #[arg(long, default_value_t = 5)]
+    /// How many lowest localities to list per indicator in JSON (1–50).
+    #[arg(long, default_value_t = 5, value_name = "N")]
     lowest: i32,
+}
+
+/// "hôm nay" / "cách đây 3 ngày".
+fn age(newest: NaiveDate, today: NaiveDate) -> String {
+    let days = (today - newest).num_days();
+    match days {
+        0 => tr("hôm nay", "today").into(),
+        1 => tr("hôm qua", "yesterday").into(),
+        d if d < 0 => tr(format!("sau {} ngày nữa", -d), format!("in {} days", -d)),
+        d => tr(format!("cách đây {d} ngày"), format!("{d} days ago")),
+    }
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     let c = &args.common;
+    crate::catalog::check_indicator_codes(&c.connection, &args.indicators).await?;
     let code = args.locality.clone().unwrap_or_else(|| c.province.clone());
     let response = c
         .client()
@@ -145,7 +226,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             flow_from: None,
         })?)
         .await
-        .map_err(explain)?
+        .map_err(c.refused(rpc::GET_CONSOLIDATED_STATUS))?
         .into_inner();
     let records: Vec<Value> = response
         .indicators
@@ -153,13 +234,13 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         .map(|i| {
             json!({
                 "indicator_code": i.indicator_code, "name_vi": i.name_vi, "name_en": i.name_en,
-                "value": i.value, "target": i.target, "percent_of_target": i.percent_of_target,
-                "denominator_code": i.denominator_code, "denominator_value": i.denominator_value,
-                "percent_of_denominator": i.percent_of_denominator, "change": i.change,
+                "value": count(i.value), "target": count(i.target), "percent_of_target": i.percent_of_target,
+                "denominator_code": i.denominator_code, "denominator_value": count(i.denominator_value),
+                "percent_of_denominator": i.percent_of_denominator, "change": count(i.change),
                 "localities_meeting_target": i.localities_meeting_target, "localities_with_target": i.localities_with_target,
                 "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
                 "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
-                "oldest_as_of": show_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
+                "oldest_as_of": iso_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
                 "lowest": i.lowest.iter().map(progress_json).collect::<Vec<_>>(),
             })
         })
@@ -169,14 +250,16 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             let l = response.locality.unwrap_or_default();
             output::json(&json!({
                 "locality": {"edition": l.edition, "code": l.code, "name": l.name},
-                "as_of": show_date(response.as_of.as_ref()),
+                "as_of": iso_date(response.as_of.as_ref()),
                 "indicators": records,
             }))
         }
-        Format::Csv => output::csv(
+        Format::Csv | Format::Xlsx => c.records(
+            tr("Tình hình", "Status"),
             &[
                 "indicator_code",
                 "name_vi",
+                "name_en",
                 "value",
                 "target",
                 "percent_of_target",
@@ -196,70 +279,144 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         ),
         Format::Table => {
             let l = response.locality.unwrap_or_default();
-            println!(
-                "{} — số liệu đến ngày {}",
+            let as_of = date_from_proto(response.as_of.as_ref());
+            out!(
+                "{} — {} {}",
                 l.name,
-                show_date(response.as_of.as_ref()).as_str().unwrap_or("?")
+                tr("số liệu đến ngày", "figures as of"),
+                shown_date(response.as_of.as_ref())
             );
+            let newest = response
+                .indicators
+                .iter()
+                .filter_map(|i| date_from_proto(i.oldest_as_of.as_ref()))
+                .max();
+            match (newest, as_of) {
+                (Some(newest), Some(as_of)) => out!(
+                    "{}",
+                    tr(
+                        format!(
+                            "số liệu mới nhất ngày {}, {}",
+                            lang::date(newest),
+                            age(newest, as_of)
+                        ),
+                        format!(
+                            "latest figures of {}, {}",
+                            lang::date(newest),
+                            age(newest, as_of)
+                        ),
+                    )
+                ),
+                _ => out!(
+                    "{}",
+                    tr(
+                        "chưa có số liệu nào đến ngày này",
+                        "no figures up to this date"
+                    )
+                ),
+            }
+            out!();
             let mut table = vec![
-                [
-                    "chỉ tiêu",
-                    "giá trị",
-                    "% chỉ tiêu",
-                    "% mẫu số",
-                    "thay đổi",
-                    "đạt/có chỉ tiêu",
-                    "có số liệu",
-                ]
+                tr(
+                    [
+                        "chỉ số",
+                        "giá trị",
+                        "chỉ tiêu",
+                        "% chỉ tiêu",
+                        "mẫu số",
+                        "% mẫu số",
+                        "thay đổi",
+                        "đơn vị đạt chỉ tiêu",
+                        "đơn vị có số liệu",
+                    ],
+                    [
+                        "indicator",
+                        "value",
+                        "target",
+                        "% of target",
+                        "denominator",
+                        "% of denominator",
+                        "change",
+                        "units meeting target",
+                        "units reporting",
+                    ],
+                )
                 .map(String::from)
                 .to_vec(),
             ];
             for i in &response.indicators {
                 table.push(vec![
-                    i.name_vi.clone(),
-                    opt_number(i.value, 0),
+                    tr(&i.name_vi, &i.name_en).clone(),
+                    opt_number(i.value),
+                    opt_number(i.target),
                     opt_percent(i.percent_of_target),
+                    opt_number(i.denominator_value),
                     opt_percent(i.percent_of_denominator),
-                    opt_number(i.change, 0),
-                    format!(
-                        "{}/{}",
-                        i.localities_meeting_target, i.localities_with_target
-                    ),
+                    if args.compare_to.is_some() {
+                        signed(i.change)
+                    } else {
+                        "—".into()
+                    },
+                    if i.localities_with_target == 0 {
+                        "—".into()
+                    } else {
+                        format!(
+                            "{}/{}",
+                            i.localities_meeting_target, i.localities_with_target
+                        )
+                    },
                     format!("{}/{}", i.localities_reporting, i.localities_expected),
                 ]);
             }
-            output::table(&table);
+            output::table(&table)?;
+            if response.indicators.is_empty() {
+                out!(
+                    "{}",
+                    tr(
+                        "(không có chỉ số nào có số liệu; xem `p06 indicators`)",
+                        "(no indicator has figures; see `p06 indicators`)"
+                    )
+                );
+            }
             Ok(())
         }
     }
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  p06 progress --province 52 --indicator vneid.l2.activated --below 50\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --parent 626 --indicator vneid.l2.activated --format csv\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --level district --indicator cccd.cards.issued"
+)]
 pub struct ProgressArgs {
     #[command(flatten)]
     common: Common,
-    #[arg(long)]
+    /// Indicator code, e.g. vneid.l2.activated (see `p06 indicators`).
+    #[arg(long, value_name = "CODE")]
     indicator: String,
-    /// List the localities under this one (default: the province).
-    #[arg(long)]
+    /// List the localities under this one, e.g. district 626 (default: the province).
+    #[arg(long, value_name = "CODE")]
     parent: Option<String>,
-    /// Which level to list.
-    #[arg(long, default_value = "commune", value_parser = ["province", "district", "commune"])]
+    /// Which level to list: province, district or commune.
+    #[arg(long, default_value = "commune", value_parser = ["province", "district", "commune"], value_name = "LEVEL")]
     level: String,
-    /// Only localities below this percent of target.
-    #[arg(long)]
+    /// Only localities below this percent of target, e.g. 50.
+    #[arg(long, value_name = "PERCENT")]
     below: Option<f64>,
-    #[arg(long)]
+    /// Only localities at or above this percent of target, e.g. 100.
+    #[arg(long, value_name = "PERCENT")]
     above: Option<f64>,
     /// Only localities without data.
     #[arg(long)]
     no_data: bool,
-    #[arg(long)]
+    /// Also show each locality's change since this date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
     compare_to: Option<NaiveDate>,
 }
 
 pub async fn progress(args: ProgressArgs) -> anyhow::Result<()> {
     let c = &args.common;
+    crate::catalog::check_indicator_codes(&c.connection, std::slice::from_ref(&args.indicator))
+        .await?;
     let mut client = c.client().await?;
     let parent = args.parent.clone().unwrap_or_else(|| c.province.clone());
     let level = match args.level.as_str() {
@@ -285,7 +442,7 @@ pub async fn progress(args: ProgressArgs) -> anyhow::Result<()> {
                 page_token: page_token.clone(),
             })?)
             .await
-            .map_err(explain)?
+            .map_err(c.refused(rpc::LIST_LOCALITY_PROGRESS))?
             .into_inner();
         rows.extend(page.rows);
         if page.next_page_token.is_empty() {
@@ -295,30 +452,47 @@ pub async fn progress(args: ProgressArgs) -> anyhow::Result<()> {
     }
     match c.format {
         Format::Json => output::json(&Value::Array(rows.iter().map(progress_json).collect())),
-        Format::Csv => output::csv(
+        Format::Csv | Format::Xlsx => c.records(
+            tr("Tiến độ", "Progress"),
             PROGRESS_COLUMNS,
             &rows.iter().map(progress_json).collect::<Vec<_>>(),
         ),
         Format::Table => {
-            progress_table(&rows);
+            if rows.is_empty() {
+                out!(
+                    "{}",
+                    tr(
+                        "Không có địa bàn nào khớp điều kiện lọc (--below/--above/--no-data) ở ngày này.",
+                        "No locality matches the filters (--below/--above/--no-data) on this date."
+                    )
+                );
+                return Ok(());
+            }
+            progress_table(&rows)?;
             Ok(())
         }
     }
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example (districts exist in the three-tier edition 2024 only):\n  p06 districts --province 64 --edition 2024 --as-of 2025-03-23 --indicator vneid.l2.activated --threshold 50"
+)]
 pub struct DistrictsArgs {
     #[command(flatten)]
     common: Common,
-    #[arg(long)]
+    /// Indicator code, e.g. vneid.l2.activated (see `p06 indicators`).
+    #[arg(long, value_name = "CODE")]
     indicator: String,
-    /// Percent of target below which a commune counts as lagging.
-    #[arg(long, default_value_t = 50.0)]
+    /// Percent of target below which a commune counts as lagging, e.g. 50.
+    #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
     threshold: f64,
 }
 
 pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
     let c = &args.common;
+    crate::catalog::check_indicator_codes(&c.connection, std::slice::from_ref(&args.indicator))
+        .await?;
     let response = c
         .client()
         .await?
@@ -329,7 +503,7 @@ pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
             as_of: date(c.as_of),
         })?)
         .await
-        .map_err(explain)?
+        .map_err(c.refused(rpc::SUMMARIZE_CHILDREN))?
         .into_inner();
     let records: Vec<Value> = response
         .children
@@ -345,7 +519,8 @@ pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
         .collect();
     match c.format {
         Format::Json => output::json(&Value::Array(records)),
-        Format::Csv => output::csv(
+        Format::Csv | Format::Xlsx => c.records(
+            tr("Huyện", "Districts"),
             &[
                 "code",
                 "name",
@@ -360,18 +535,41 @@ pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
             &records,
         ),
         Format::Table => {
-            let mut table = vec![
-                [
-                    "mã",
-                    "đơn vị",
-                    "dưới ngưỡng",
-                    "giá trị",
-                    "% chỉ tiêu",
-                    "chưa có số liệu",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
+            let threshold = lang::number(args.threshold, 0);
+            let mut table = vec![vec![
+                tr("mã", "code").to_owned(),
+                tr("đơn vị", "unit").to_owned(),
+                tr(
+                    format!("xã dưới {threshold} % chỉ tiêu"),
+                    format!("communes below {threshold} % of target"),
+                ),
+                tr("giá trị", "value").to_owned(),
+                tr("chỉ tiêu", "target").to_owned(),
+                tr("% chỉ tiêu", "% of target").to_owned(),
+                tr("chưa có số liệu", "without data").to_owned(),
+            ]];
+            let two_tiers = c
+                .connection
+                .edition
+                .parse::<p06_domain::locality::Edition>()
+                .is_ok_and(|e| !e.has_districts());
+            if two_tiers {
+                out!(
+                    "{}",
+                    tr(
+                        format!(
+                            "Ấn bản {} có hai cấp, không có cấp huyện: các dòng dưới đây là từng xã. \
+                             Xếp hạng xã: p06 progress --province {} --indicator {} --below {threshold}",
+                            c.connection.edition, c.province, args.indicator
+                        ),
+                        format!(
+                            "Edition {} has two tiers and no districts: the rows below are communes. \
+                             To rank them: p06 progress --province {} --indicator {} --below {threshold}",
+                            c.connection.edition, c.province, args.indicator
+                        ),
+                    )
+                );
+            }
             let mut sorted = response.children.clone();
             sorted.sort_by_key(|s| std::cmp::Reverse(s.below_threshold));
             for s in &sorted {
@@ -380,231 +578,18 @@ pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
                 table.push(vec![
                     l.code,
                     l.name,
-                    format!("{}/{}", s.below_threshold, s.total),
-                    opt_number(child.value, 0),
+                    if s.with_target == 0 {
+                        "—".into()
+                    } else {
+                        format!("{}/{}", s.below_threshold, s.total)
+                    },
+                    opt_number(child.value),
+                    opt_number(child.target),
                     opt_percent(child.percent_of_target),
                     s.without_data.to_string(),
                 ]);
             }
-            output::table(&table);
-            Ok(())
-        }
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ComplianceArgs {
-    #[command(flatten)]
-    common: Common,
-    /// Periods ending from this date (default: 30 days before --as-of).
-    #[arg(long)]
-    from: Option<NaiveDate>,
-    #[arg(long)]
-    agency: Option<String>,
-}
-
-pub async fn compliance(args: ComplianceArgs) -> anyhow::Result<()> {
-    let c = &args.common;
-    let board = c
-        .client()
-        .await?
-        .get_compliance_board(c.connection.request(GetComplianceBoardRequest {
-            province: c.locality(&c.province),
-            from: date(args.from),
-            to: date(c.as_of),
-            agency: args.agency.clone().unwrap_or_default(),
-        })?)
-        .await
-        .map_err(explain)?
-        .into_inner();
-    let records: Vec<Value> = board
-        .obligations
-        .iter()
-        .map(|o| {
-            json!({
-                "obligation": o.obligation, "agency": o.agency, "expected": o.expected, "received": o.received,
-                "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "vague": o.vague,
-                "mean_lateness_seconds": o.mean_lateness.as_ref().map(|d| d.seconds),
-                "worst_lateness_seconds": o.worst_lateness.as_ref().map(|d| d.seconds),
-                "consistency_flags": o.consistency_flags, "reporting_rate": o.reporting_rate, "on_time_rate": o.on_time_rate,
-                "top_vague_reasons": o.top_vague_reasons.iter().map(|r| json!({"code": r.code, "count": r.count})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    match c.format {
-        Format::Json => output::json(&json!({
-            "obligations": records,
-            "open_flags": board.open_flags.iter().map(flag_json).collect::<Vec<_>>(),
-        })),
-        Format::Csv => output::csv(
-            &[
-                "obligation",
-                "agency",
-                "expected",
-                "received",
-                "on_time",
-                "late",
-                "missing",
-                "pending",
-                "vague",
-                "mean_lateness_seconds",
-                "worst_lateness_seconds",
-                "consistency_flags",
-                "reporting_rate",
-                "on_time_rate",
-            ],
-            &records,
-        ),
-        Format::Table => {
-            let mut table = vec![
-                [
-                    "nghĩa vụ báo cáo",
-                    "cơ quan",
-                    "phải nộp",
-                    "đã nộp",
-                    "đúng hạn",
-                    "trễ",
-                    "thiếu",
-                    "chung chung",
-                    "trễ nhất",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
-            for o in &board.obligations {
-                table.push(vec![
-                    o.obligation.clone(),
-                    o.agency.clone(),
-                    o.expected.to_string(),
-                    o.received.to_string(),
-                    o.on_time.to_string(),
-                    o.late.to_string(),
-                    o.missing.to_string(),
-                    o.vague.to_string(),
-                    o.worst_lateness
-                        .as_ref()
-                        .map_or("—".into(), |d| crate::query::hours(d.seconds)),
-                ]);
-            }
-            output::table(&table);
-            println!("\n{} cờ cảnh báo đang mở", board.open_flags.len());
-            Ok(())
-        }
-    }
-}
-
-/// A lateness in hours, or in days beyond two days.
-pub fn hours(seconds: i64) -> String {
-    if seconds > 2 * 86_400 {
-        format!("{} ngày", output::number(seconds as f64 / 86_400.0, 1))
-    } else {
-        format!("{} giờ", output::number(seconds as f64 / 3_600.0, 1))
-    }
-}
-
-fn flag_json(f: &Flag) -> Value {
-    let period = f.period.unwrap_or_default();
-    json!({
-        "name": f.name, "kind": f.kind, "state": f.state, "agency": f.agency, "obligation": f.obligation,
-        "period_start": show_date(period.start.as_ref()), "period_end": show_date(period.end.as_ref()),
-        "report": f.report, "indicator_code": f.indicator_code, "locality_code": f.locality_code, "message": f.message,
-    })
-}
-
-const FLAG_COLUMNS: &[&str] = &[
-    "name",
-    "kind",
-    "state",
-    "agency",
-    "obligation",
-    "period_start",
-    "period_end",
-    "report",
-    "indicator_code",
-    "locality_code",
-    "message",
-];
-
-#[derive(Debug, clap::Args)]
-pub struct FlagsArgs {
-    #[command(flatten)]
-    common: Common,
-    #[arg(long)]
-    kind: Option<String>,
-    /// OPEN or RESOLVED.
-    #[arg(long)]
-    state: Option<String>,
-    #[arg(long)]
-    agency: Option<String>,
-    /// Keep running and print flags as they are raised.
-    #[arg(long)]
-    watch: bool,
-}
-
-pub async fn flags(args: FlagsArgs) -> anyhow::Result<()> {
-    let c = &args.common;
-    let mut client = c.client().await?;
-    if args.watch {
-        let mut stream = client
-            .watch_flags(c.connection.request(WatchFlagsRequest {
-                province: c.locality(&c.province),
-                kind: args.kind.clone().unwrap_or_default(),
-                include_open: true,
-            })?)
-            .await
-            .map_err(explain)?
-            .into_inner();
-        while let Some(flag) = stream.message().await.map_err(explain)? {
-            match c.format {
-                Format::Table => println!(
-                    "{}  {:<17} {:<8} {}  {}",
-                    flag.name, flag.kind, flag.agency, flag.obligation, flag.message
-                ),
-                _ => println!("{}", flag_json(&flag)),
-            }
-        }
-        return Ok(());
-    }
-    let response = client
-        .list_flags(c.connection.request(ListFlagsRequest {
-            province: c.locality(&c.province),
-            kind: args.kind.clone().unwrap_or_default(),
-            state: args.state.clone().unwrap_or_default(),
-            agency: args.agency.clone().unwrap_or_default(),
-            page_size: 1_000,
-            page_token: String::new(),
-        })?)
-        .await
-        .map_err(explain)?
-        .into_inner();
-    let records: Vec<Value> = response.flags.iter().map(flag_json).collect();
-    match c.format {
-        Format::Json => output::json(&Value::Array(records)),
-        Format::Csv => output::csv(FLAG_COLUMNS, &records),
-        Format::Table => {
-            let mut table = vec![
-                [
-                    "cờ",
-                    "loại",
-                    "trạng thái",
-                    "cơ quan",
-                    "nghĩa vụ",
-                    "nội dung",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
-            for f in &response.flags {
-                table.push(vec![
-                    f.name.clone(),
-                    f.kind.clone(),
-                    f.state.clone(),
-                    f.agency.clone(),
-                    f.obligation.clone(),
-                    f.message.clone(),
-                ]);
-            }
-            output::table(&table);
+            output::table(&table)?;
             Ok(())
         }
     }

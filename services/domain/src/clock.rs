@@ -48,12 +48,58 @@ impl Clock for ManualClock {
     }
 }
 
+/// The operating system's clock, unless set to an instant: lets a loader replay reports at the
+/// instants they were received (`p06 up`'s demo), through the same ingest path, then hand back
+/// real time.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayClock {
+    fixed: Arc<Mutex<Option<DateTime<Utc>>>>,
+}
+
+impl ReplayClock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stands still at `instant` until set again or released.
+    pub fn set(&self, instant: DateTime<Utc>) {
+        *self.fixed.lock().expect("clock mutex poisoned") = Some(instant);
+    }
+
+    /// Follows the operating system's clock again.
+    pub fn release(&self) {
+        *self.fixed.lock().expect("clock mutex poisoned") = None;
+    }
+}
+
+impl Clock for ReplayClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.fixed
+            .lock()
+            .expect("clock mutex poisoned")
+            .unwrap_or_else(Utc::now)
+    }
+}
+
 /// A shared clock handle, as services hold it.
 pub type SharedClock = Arc<dyn Clock>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_clock_stands_where_set_then_follows_real_time() {
+        let clock = ReplayClock::new();
+        let past = DateTime::parse_from_rfc3339("2025-03-17T09:30:00+07:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        clock.set(past);
+        assert_eq!(clock.now(), past);
+        clock.release();
+        assert!(clock.now() - Utc::now() < Duration::seconds(5));
+        assert!(clock.now() > past);
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

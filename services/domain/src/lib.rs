@@ -3,12 +3,17 @@
 //! Handlers translate wire messages into these types, call the rules here, and hand the outcome to
 //! storage. Everything time-dependent takes its "now" from a [`clock::Clock`], so tests can pin it.
 
+pub mod admin;
 pub mod clock;
 pub mod consistency;
 pub mod contribution;
+pub mod edition;
+pub mod invariants;
 pub mod locality;
 pub mod obligation;
 pub mod report;
+pub mod revision;
 pub mod rollup;
 pub mod schedule;
 pub mod specificity;
+pub mod text;

@@ -34,6 +34,11 @@ impl Edition {
         }
     }
 
+    /// Whether the edition has a district tier (the two-tier units of 2025 have none).
+    pub fn has_districts(self) -> bool {
+        self != Edition::E2025
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Edition::E2023 => "2023",

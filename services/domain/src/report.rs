@@ -10,7 +10,11 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use crate::edition::{self, EditionValidity};
+use crate::invariants::{self, Figure};
 use crate::locality::{Edition, Locality};
+pub use crate::revision::RevisionMode;
+use crate::text;
 
 /// At most this many observations in one report (a province's every commune × every indicator of
 /// an obligation stays far below it).
@@ -19,6 +23,8 @@ pub const MAX_OBSERVATIONS: usize = 50_000;
 pub const MAX_NARRATIVE_CHARS: usize = 20_000;
 /// At most this many characters in a request id.
 pub const MAX_REQUEST_ID_CHARS: usize = 128;
+/// At most this many characters in a code (obligation, indicator), as the columns hold.
+pub const MAX_CODE_CHARS: usize = 64;
 
 /// Whether an indicator is a cumulative stock or a count within the period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +54,8 @@ pub struct Indicator {
 
 /// What validation needs to know of the catalog.
 pub trait CatalogView {
+    /// The editions with their intervals of validity (the catalog's `locality_edition` rows).
+    fn editions(&self) -> &[EditionValidity];
     fn indicator(&self, code: &str) -> Option<&Indicator>;
     fn locality(&self, edition: Edition, code: &str) -> Option<&Locality>;
 }
@@ -100,6 +108,7 @@ pub struct ReportDraft {
     pub period_end: Option<NaiveDate>,
     pub observations: Vec<DraftObservation>,
     pub narrative: Narrative,
+    pub mode: RevisionMode,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,8 +128,11 @@ pub struct ValidReport {
     pub province: Locality,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// The figures sent, sorted by indicator then locality code; after [`crate::revision::amend`]
+    /// also the figures carried forward from the earlier revision.
     pub observations: Vec<ValidObservation>,
     pub narrative: Narrative,
+    pub mode: RevisionMode,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +141,29 @@ pub struct ValidObservation {
     pub locality_id: i64,
     pub locality_code: String,
     pub value: f64,
+    /// For a figure an AMEND revision carried forward rather than sent: the id of the revision that
+    /// sent it. `None` for a figure of the submitted payload.
+    pub carried_from: Option<i64>,
+}
+
+/// Checks a request id (AIP-155), already trimmed: required, at most [`MAX_REQUEST_ID_CHARS`]
+/// printable ASCII characters.
+pub fn check_request_id(request_id: &str) -> Result<(), FieldViolation> {
+    if request_id.is_empty() {
+        Err(FieldViolation::new(
+            "request_id",
+            "request_id is required (AIP-155); use a UUID",
+        ))
+    } else if request_id.chars().count() > MAX_REQUEST_ID_CHARS
+        || !request_id.chars().all(|c| c.is_ascii_graphic())
+    {
+        Err(FieldViolation::new(
+            "request_id",
+            format!("request_id must be at most {MAX_REQUEST_ID_CHARS} printable ASCII characters"),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Checks a draft against the catalog. `today` is the current date in the province's time zone.
@@ -142,21 +177,13 @@ pub fn validate(
         |field: &str, description: String| violations.push(FieldViolation::new(field, description));
 
     let request_id = draft.request_id.trim();
-    if request_id.is_empty() {
-        bad(
-            "request_id",
-            "request_id is required (AIP-155); use a UUID".into(),
-        );
-    } else if request_id.chars().count() > MAX_REQUEST_ID_CHARS
-        || !request_id.chars().all(|c| c.is_ascii_graphic())
-    {
-        bad(
-            "request_id",
-            format!("request_id must be at most {MAX_REQUEST_ID_CHARS} printable ASCII characters"),
-        );
+    if let Err(v) = check_request_id(request_id) {
+        bad(&v.field, v.description);
     }
     if draft.obligation.trim().is_empty() {
         bad("obligation", "obligation is required".into());
+    } else if let Err(v) = text::check("obligation", &draft.obligation, MAX_CODE_CHARS) {
+        bad(&v.field, v.description);
     }
 
     let edition = draft.edition.parse::<Edition>().ok();
@@ -164,8 +191,8 @@ pub fn validate(
         bad(
             "province.edition",
             format!(
-                "unknown edition {:?}; expected 2023, 2024 or 2025",
-                draft.edition
+                "unknown edition {}; expected 2023, 2024 or 2025",
+                text::echo(&draft.edition)
             ),
         );
     }
@@ -175,8 +202,9 @@ pub fn validate(
         bad(
             "province.code",
             format!(
-                "{:?} is not a province of edition {}",
-                draft.province_code, draft.edition
+                "{} is not a province of edition {}",
+                text::echo(&draft.province_code),
+                draft.edition
             ),
         );
     }
@@ -203,6 +231,11 @@ pub fn validate(
                     format!("period starts in the future ({start} > {today})"),
                 );
             }
+            if let Some(e) = edition
+                && let Err(v) = edition::check_report_edition(catalog.editions(), e, end)
+            {
+                bad(&v.field, v.description);
+            }
         }
     }
 
@@ -211,8 +244,8 @@ pub fn validate(
         ("narrative.obstacles", &draft.narrative.obstacles),
         ("narrative.proposals", &draft.narrative.proposals),
     ] {
-        if text.chars().count() > MAX_NARRATIVE_CHARS {
-            bad(field, format!("at most {MAX_NARRATIVE_CHARS} characters"));
+        if let Err(v) = text::check(field, text, MAX_NARRATIVE_CHARS) {
+            bad(&v.field, v.description);
         }
     }
 
@@ -232,13 +265,26 @@ pub fn validate(
             ),
         );
     } else {
+        // The relations between indicators of one locality (activated ≤ created, …): the same
+        // rule book the agency services apply before forwarding.
+        let figures = draft.observations.iter().map(|o| Figure {
+            indicator: &o.indicator_code,
+            locality: &o.locality_code,
+            value: o.value,
+        });
+        for breach in invariants::check(figures) {
+            bad(
+                &format!("observations[{}].value", breach.figure),
+                breach.description(),
+            );
+        }
         let mut seen = HashSet::with_capacity(draft.observations.len());
         for (i, obs) in draft.observations.into_iter().enumerate() {
             let indicator = catalog.indicator(&obs.indicator_code);
             match indicator {
                 None => bad(
                     &format!("observations[{i}].indicator_code"),
-                    format!("unknown indicator {:?}", obs.indicator_code),
+                    format!("unknown indicator {}", text::echo(&obs.indicator_code)),
                 ),
                 Some(ind) if ind.agency != draft.agency => {
                     foreign_indicators.push(ind.code.clone())
@@ -255,8 +301,10 @@ pub fn validate(
                 bad(
                     &format!("observations[{i}].locality_code"),
                     format!(
-                        "{:?} is not a locality of province {} in edition {}",
-                        obs.locality_code, draft.province_code, draft.edition
+                        "{} is not a locality of province {} in edition {}",
+                        text::echo(&obs.locality_code),
+                        draft.province_code,
+                        draft.edition
                     ),
                 );
             }
@@ -276,7 +324,8 @@ pub fn validate(
                     &format!("observations[{i}]"),
                     format!(
                         "duplicate observation of {} for locality {}",
-                        obs.indicator_code, obs.locality_code
+                        text::echo_bare(&obs.indicator_code),
+                        text::echo_bare(&obs.locality_code)
                     ),
                 );
             }
@@ -287,6 +336,7 @@ pub fn validate(
                     locality_code: obs.locality_code,
                     // -0.0 and 0.0 are the same figure; keep one canonical form.
                     value: if obs.value == 0.0 { 0.0 } else { obs.value },
+                    carried_from: None,
                 });
             }
         }
@@ -322,17 +372,21 @@ pub fn validate(
         period_end,
         observations,
         narrative: draft.narrative,
+        mode: draft.mode,
     })
 }
 
 /// The canonical text of a report's payload, whose SHA-256 the receipt carries.
 ///
 /// Line-oriented UTF-8, `\n`-terminated, in this order: `p06-report/v1`; `agency=`; `obligation=`;
-/// `province=<edition>/<code>`; `period=<start>/<end>` (ISO dates); the three narrative fields as
-/// `assessment=`, `obstacles=`, `proposals=` with the text JSON-string-escaped; then one
-/// `obs=<indicator>|<locality>|<value>` per observation sorted by indicator code then locality code,
-/// the value in Rust's shortest round-trip decimal form (`704828`, `40.8`). The request id is not
-/// part of the payload. Anyone holding the report can recompute the hash.
+/// `province=<edition>/<code>`; `period=<start>/<end>` (ISO dates); `mode=amend` for an AMEND
+/// revision only (a REPLACE report has no mode line, so its hash is what it was before modes
+/// existed); the three narrative fields as `assessment=`, `obstacles=`, `proposals=` with the text
+/// JSON-string-escaped; then one `obs=<indicator>|<locality>|<value>` per observation sent, sorted by
+/// indicator code then locality code, the value in Rust's shortest round-trip decimal form
+/// (`704828`, `40.8`). Figures an amendment carried forward are not part of what was sent, so not of
+/// the payload. The request id is not part of the payload. Anyone holding the report can recompute
+/// the hash.
 pub fn canonical_payload(report: &ValidReport) -> String {
     let mut out = String::with_capacity(128 + report.observations.len() * 40);
     let _ = writeln!(out, "p06-report/v1");
@@ -340,6 +394,9 @@ pub fn canonical_payload(report: &ValidReport) -> String {
     let _ = writeln!(out, "obligation={}", report.obligation);
     let _ = writeln!(out, "province={}/{}", report.edition, report.province.code);
     let _ = writeln!(out, "period={}/{}", report.period_start, report.period_end);
+    if report.mode == RevisionMode::Amend {
+        let _ = writeln!(out, "mode=amend");
+    }
     for (name, text) in [
         ("assessment", &report.narrative.assessment),
         ("obstacles", &report.narrative.obstacles),
@@ -347,7 +404,11 @@ pub fn canonical_payload(report: &ValidReport) -> String {
     ] {
         let _ = writeln!(out, "{name}={}", json_escape(text));
     }
-    let mut observations: Vec<&ValidObservation> = report.observations.iter().collect();
+    let mut observations: Vec<&ValidObservation> = report
+        .observations
+        .iter()
+        .filter(|o| o.carried_from.is_none())
+        .collect();
     observations.sort_by(|a, b| {
         (&a.indicator_code, &a.locality_code).cmp(&(&b.indicator_code, &b.locality_code))
     });
@@ -396,9 +457,13 @@ mod tests {
     struct Fixture {
         indicators: HashMap<String, Indicator>,
         localities: HashMap<(Edition, String), Locality>,
+        editions: [EditionValidity; 3],
     }
 
     impl CatalogView for Fixture {
+        fn editions(&self) -> &[EditionValidity] {
+            &self.editions
+        }
         fn indicator(&self, code: &str) -> Option<&Indicator> {
             self.indicators.get(code)
         }
@@ -447,6 +512,7 @@ mod tests {
                 .into_iter()
                 .map(|l| ((l.edition, l.code.clone()), l))
                 .collect(),
+            editions: crate::edition::builtin(),
         }
     }
 
@@ -472,6 +538,7 @@ mod tests {
                 })
                 .collect(),
             narrative: Narrative::default(),
+            mode: RevisionMode::Replace,
         }
     }
 
@@ -503,6 +570,21 @@ mod tests {
             .collect();
         assert_eq!(codes, ["23680", "626"]);
         assert_eq!(report.observations[0].locality_id, 3);
+    }
+
+    #[test]
+    fn a_report_outside_its_editions_interval_is_refused_naming_the_edition_in_force() {
+        let mut late = draft(vec![("vneid.l2.activated", "23680", 1.0)]);
+        late.period_start = Some(date("2026-03-02"));
+        late.period_end = Some(date("2026-03-08"));
+        match validate(late, &fixture(), date("2026-03-10")) {
+            Err(Rejection::Invalid(v)) => {
+                assert_eq!(v.len(), 1);
+                assert_eq!(v[0].field, "province.edition");
+                assert!(v[0].description.contains("edition 2025 is in force"));
+            }
+            other => panic!("expected a violation, got {other:?}"),
+        }
     }
 
     #[test]
@@ -620,5 +702,30 @@ mod tests {
         .unwrap();
         assert_ne!(payload_sha256(&a), payload_sha256(&c));
         assert!(canonical_payload(&a).contains("obs=vneid.l2.activated|23680|109\n"));
+    }
+
+    /// REPLACE keeps the hash reports had before modes existed; AMEND adds one line, so the same
+    /// figures sent as an amendment are another payload (and another idempotent request).
+    #[test]
+    fn only_an_amendment_adds_a_mode_line_to_the_payload() {
+        let figures = vec![("vneid.l2.activated", "23680", 109.0)];
+        let replace = validate(draft(figures.clone()), &fixture(), date(TODAY)).unwrap();
+        assert_eq!(
+            canonical_payload(&replace),
+            "p06-report/v1\nagency=police\nobligation=police-weekly\nprovince=2024/64\n\
+             period=2025-03-10/2025-03-16\nassessment=\"\"\nobstacles=\"\"\nproposals=\"\"\n\
+             obs=vneid.l2.activated|23680|109\n"
+        );
+        let mut amend_draft = draft(figures);
+        amend_draft.mode = RevisionMode::Amend;
+        let amend = validate(amend_draft, &fixture(), date(TODAY)).unwrap();
+        assert_eq!(
+            canonical_payload(&amend),
+            canonical_payload(&replace).replace(
+                "period=2025-03-10/2025-03-16\n",
+                "period=2025-03-10/2025-03-16\nmode=amend\n"
+            )
+        );
+        assert_ne!(payload_sha256(&amend), payload_sha256(&replace));
     }
 }

@@ -5,7 +5,7 @@
 //! aggregator with the caller's token; returns the aggregator's receipt. Holds no state of its own.
 
 use p06_domain::report::FieldViolation;
-use p06_kit::agency::{Envelope, ReportMapper, forward};
+use p06_kit::agency::{Envelope, Field, ReportMapper, forward};
 use p06_kit::forward::AggregatorClient;
 use p06_proto::aggregation::{Observation, Receipt};
 use p06_proto::health::{
@@ -31,8 +31,25 @@ impl HealthApi {
     }
 }
 
-/// Maps health figures to observations, checking: recipients paid without cash ≤ recipients;
-/// facilities accepting chip ID cards ≤ facilities; percentages within 0–100; no negative counts.
+/// The figure fields of a health report, in the order of `HealthFigures`: the API's fields and the
+/// columns of the agency's spreadsheets (`p06 submit health --help` lists them from here).
+pub const FIELDS: &[Field] = &[
+    Field::count("bhyt_cards_integrated", "bhyt.cards.integrated"),
+    Field::count("health_books_integrated", "health_book.integrated"),
+    Field::count("facilities_accepting_cccd", "facilities.accepting_cccd"),
+    Field::count("facilities_total", "facilities.total"),
+    Field::count("pension_recipients_cashless", "pension.cashless.recipients"),
+    Field::count("pension_recipients", "pension.recipients"),
+    Field::count("social_security_accounts", "social_security.accounts"),
+    Field::percent(
+        "pension_cashless_urban_percent",
+        "pension.cashless.urban_share",
+    ),
+];
+
+/// Maps health figures to observations: no negative counts, percentages within 0–100, and the
+/// domain's rule book ([`p06_domain::invariants`]: recipients paid without cash ≤ recipients;
+/// facilities accepting chip ID cards ≤ facilities), each violation named by its BHXH field.
 pub fn observations(localities: &[HealthFigures]) -> Result<Vec<Observation>, Vec<FieldViolation>> {
     let mut mapper = ReportMapper::new();
     for (i, f) in localities.iter().enumerate() {
@@ -73,14 +90,6 @@ pub fn observations(localities: &[HealthFigures]) -> Result<Vec<Observation>, Ve
                 "pension_cashless_urban_percent",
                 "pension.cashless.urban_share",
                 f.pension_cashless_urban_percent,
-            )
-            .at_most(
-                &[("pension_recipients_cashless", f.pension_recipients_cashless)],
-                ("pension_recipients", f.pension_recipients),
-            )
-            .at_most(
-                &[("facilities_accepting_cccd", f.facilities_accepting_cccd)],
-                ("facilities_total", f.facilities_total),
             );
     }
     mapper.finish()
@@ -103,6 +112,7 @@ impl HealthReportingService for HealthApi {
             province: req.province,
             period: req.period,
             narrative: req.narrative,
+            mode: req.mode,
         };
         let receipt = forward(&self.aggregator, &metadata, envelope, observations).await?;
         Ok(Response::new(receipt))
@@ -112,6 +122,26 @@ impl HealthReportingService for HealthApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`FIELDS`] is what [`observations`] maps: every field, to its indicator, in order.
+    #[test]
+    fn the_field_table_is_the_mapping() {
+        let all = HealthFigures {
+            locality_code: "1".into(),
+            bhyt_cards_integrated: Some(1),
+            health_books_integrated: Some(1),
+            facilities_accepting_cccd: Some(1),
+            facilities_total: Some(1),
+            pension_recipients_cashless: Some(1),
+            pension_recipients: Some(1),
+            social_security_accounts: Some(1),
+            pension_cashless_urban_percent: Some(50.0),
+        };
+        let obs = observations(&[all]).unwrap();
+        let mapped: Vec<&str> = obs.iter().map(|o| o.indicator_code.as_str()).collect();
+        let table: Vec<&str> = FIELDS.iter().map(|f| f.indicator).collect();
+        assert_eq!(mapped, table);
+    }
 
     #[test]
     fn cashless_recipients_cannot_exceed_recipients() {

@@ -4,7 +4,7 @@
 //! aggregator with the caller's token; returns the aggregator's receipt. Holds no state of its own.
 
 use p06_domain::report::FieldViolation;
-use p06_kit::agency::{Envelope, ReportMapper, forward};
+use p06_kit::agency::{Envelope, Field, ReportMapper, forward};
 use p06_kit::forward::AggregatorClient;
 use p06_proto::aggregation::{Observation, Receipt};
 use p06_proto::justice::{
@@ -30,8 +30,22 @@ impl JusticeApi {
     }
 }
 
-/// Maps civil-status figures to observations, checking: records digitized ≤ backlog to digitize;
-/// interlinked registrations ≤ online registrations ≤ all registrations; no negative counts.
+/// The figure fields of a justice report, in the order of `CivilStatusFigures`: the API's fields and the
+/// columns of the agency's spreadsheets (`p06 submit justice --help` lists them from here).
+pub const FIELDS: &[Field] = &[
+    Field::count("records_digitized", "civil_status.digitized"),
+    Field::count("records_backlog", "civil_status.backlog"),
+    Field::count("registrations_total", "civil_registration.total"),
+    Field::count("registrations_online", "civil_registration.online"),
+    Field::count(
+        "registrations_interlinked",
+        "civil_registration.interlinked",
+    ),
+];
+
+/// Maps civil-status figures to observations: no negative counts, and the domain's rule book
+/// ([`p06_domain::invariants`]: records digitized ≤ backlog to digitize; interlinked registrations
+/// ≤ online registrations ≤ all registrations), each violation named by its justice field.
 pub fn observations(
     localities: &[CivilStatusFigures],
 ) -> Result<Vec<Observation>, Vec<FieldViolation>> {
@@ -59,18 +73,6 @@ pub fn observations(
                 "registrations_interlinked",
                 "civil_registration.interlinked",
                 f.registrations_interlinked,
-            )
-            .at_most(
-                &[("records_digitized", f.records_digitized)],
-                ("records_backlog", f.records_backlog),
-            )
-            .at_most(
-                &[("registrations_interlinked", f.registrations_interlinked)],
-                ("registrations_online", f.registrations_online),
-            )
-            .at_most(
-                &[("registrations_online", f.registrations_online)],
-                ("registrations_total", f.registrations_total),
             );
     }
     mapper.finish()
@@ -93,6 +95,7 @@ impl JusticeReportingService for JusticeApi {
             province: req.province,
             period: req.period,
             narrative: req.narrative,
+            mode: req.mode,
         };
         let receipt = forward(&self.aggregator, &metadata, envelope, observations).await?;
         Ok(Response::new(receipt))
@@ -102,6 +105,23 @@ impl JusticeReportingService for JusticeApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`FIELDS`] is what [`observations`] maps: every field, to its indicator, in order.
+    #[test]
+    fn the_field_table_is_the_mapping() {
+        let all = CivilStatusFigures {
+            locality_code: "1".into(),
+            records_digitized: Some(1),
+            records_backlog: Some(1),
+            registrations_total: Some(1),
+            registrations_online: Some(1),
+            registrations_interlinked: Some(1),
+        };
+        let obs = observations(&[all]).unwrap();
+        let mapped: Vec<&str> = obs.iter().map(|o| o.indicator_code.as_str()).collect();
+        let table: Vec<&str> = FIELDS.iter().map(|f| f.indicator).collect();
+        assert_eq!(mapped, table);
+    }
 
     #[test]
     fn digitized_cannot_exceed_backlog_nor_interlinked_online() {

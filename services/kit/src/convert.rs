@@ -3,6 +3,11 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use p06_proto::common::CalendarDate;
 
+/// The compliance board's window when the caller names no start (`GetComplianceBoardRequest.from`):
+/// periods ending in the 56 days (eight weeks) up to `to` — two months of weekly meetings, and the
+/// eight weeks the demo reports. The aggregator, the CLI and the web page use this one value.
+pub const COMPLIANCE_WINDOW_DAYS: i64 = 56;
+
 /// A calendar date from the wire, `None` when absent or not a real date (e.g. 2025-02-30).
 pub fn date_from_proto(date: Option<&CalendarDate>) -> Option<NaiveDate> {
     let d = date?;

@@ -4,7 +4,7 @@
 //! aggregator with the caller's token; returns the aggregator's receipt. Holds no state of its own.
 
 use p06_domain::report::FieldViolation;
-use p06_kit::agency::{Envelope, ReportMapper, forward};
+use p06_kit::agency::{Envelope, Field, ReportMapper, forward};
 use p06_kit::forward::AggregatorClient;
 use p06_proto::aggregation::{Observation, Receipt};
 use p06_proto::police::{
@@ -30,8 +30,25 @@ impl PoliceApi {
     }
 }
 
-/// Maps police figures to observations, checking: level-2 activated ≤ level-2 created; digital
-/// signatures completed + pending ≤ initiated; no negative counts.
+/// The figure fields of a police report, in the order of `IdentityFigures`: the API's fields and the
+/// columns of the agency's spreadsheets (`p06 submit police --help` lists them from here).
+pub const FIELDS: &[Field] = &[
+    Field::count("permanent_residents", "residents.permanent"),
+    Field::count("vneid_level1_created", "vneid.l1.created"),
+    Field::count("vneid_level2_created", "vneid.l2.created"),
+    Field::count("vneid_level2_activated", "vneid.l2.activated"),
+    Field::count("vneid_profiles_collected", "vneid.profiles.collected"),
+    Field::count("cccd_applications_collected", "cccd.applications.collected"),
+    Field::count("cccd_cards_issued", "cccd.cards.issued"),
+    Field::count("eligible_without_cccd", "cccd.eligible.without_card"),
+    Field::count("signatures_initiated", "signature.initiated"),
+    Field::count("signatures_completed", "signature.completed"),
+    Field::count("signatures_pending", "signature.pending"),
+];
+
+/// Maps police figures to observations: no negative counts, and the domain's rule book
+/// ([`p06_domain::invariants`]: level-2 activated ≤ level-2 created; digital signatures completed +
+/// pending ≤ initiated), each violation named by its police field.
 pub fn observations(
     localities: &[IdentityFigures],
 ) -> Result<Vec<Observation>, Vec<FieldViolation>> {
@@ -93,17 +110,6 @@ pub fn observations(
                 "signatures_pending",
                 "signature.pending",
                 f.signatures_pending,
-            )
-            .at_most(
-                &[("vneid_level2_activated", f.vneid_level2_activated)],
-                ("vneid_level2_created", f.vneid_level2_created),
-            )
-            .at_most(
-                &[
-                    ("signatures_completed", f.signatures_completed),
-                    ("signatures_pending", f.signatures_pending),
-                ],
-                ("signatures_initiated", f.signatures_initiated),
             );
     }
     mapper.finish()
@@ -126,6 +132,7 @@ impl PoliceReportingService for PoliceApi {
             province: req.province,
             period: req.period,
             narrative: req.narrative,
+            mode: req.mode,
         };
         let receipt = forward(&self.aggregator, &metadata, envelope, observations).await?;
         Ok(Response::new(receipt))
@@ -135,6 +142,29 @@ impl PoliceReportingService for PoliceApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`FIELDS`] is what [`observations`] maps: every field, to its indicator, in order.
+    #[test]
+    fn the_field_table_is_the_mapping() {
+        let all = IdentityFigures {
+            locality_code: "1".into(),
+            permanent_residents: Some(1),
+            vneid_level1_created: Some(1),
+            vneid_level2_created: Some(1),
+            vneid_level2_activated: Some(1),
+            vneid_profiles_collected: Some(1),
+            cccd_applications_collected: Some(1),
+            cccd_cards_issued: Some(1),
+            eligible_without_cccd: Some(1),
+            signatures_initiated: Some(2),
+            signatures_completed: Some(1),
+            signatures_pending: Some(1),
+        };
+        let obs = observations(&[all]).unwrap();
+        let mapped: Vec<&str> = obs.iter().map(|o| o.indicator_code.as_str()).collect();
+        let table: Vec<&str> = FIELDS.iter().map(|f| f.indicator).collect();
+        assert_eq!(mapped, table);
+    }
 
     #[test]
     fn figures_map_to_indicators_and_invariants_hold() {

@@ -170,6 +170,13 @@ fn provider(
     add_exporter(builder).build()
 }
 
+/// Colour codes only for a person at a terminal: never in a file, a pipe or a container log, nor
+/// with `NO_COLOR` set (https://no-color.org).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn install(
     config: &TelemetryConfig,
     provider: Option<SdkTracerProvider>,
@@ -182,10 +189,18 @@ fn install(
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(config.service_name.clone())));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let installed = match config.log_format {
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(colour_logs()),
+            )
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(false)
                     .json()
                     .with_current_span(true)
                     .with_span_list(true),

@@ -1,8 +1,13 @@
-//! `p06.aggregation.v1.AdminService`: obligations and period locks (task-force admins).
+//! `p06.aggregation.v1.AdminService`: obligations and period locks, each belonging to one
+//! province and changed only by that province's admin (the rules: `p06_domain::admin`).
 
 use std::sync::Arc;
 
+use p06_domain::admin::{Scope, province_key};
+use p06_domain::locality::{Edition, Locality};
 use p06_domain::obligation::ObligationSpec;
+use p06_domain::report::MAX_CODE_CHARS;
+use p06_domain::text;
 use p06_kit::convert::{date_from_proto, date_to_proto, timestamp};
 use p06_proto::aggregation::{
     ListObligationsRequest, ListObligationsResponse, LockPeriodRequest, Obligation, PeriodLock,
@@ -15,6 +20,9 @@ use super::{Caller, paging};
 use crate::app::AppState;
 use crate::error::Error;
 use crate::store::compliance::LockRow;
+
+/// At most this many characters in a lock's reason.
+pub const MAX_REASON_CHARS: usize = 2_000;
 
 pub struct AdminApi {
     state: Arc<AppState>,
@@ -47,21 +55,109 @@ impl AdminApi {
         }
     }
 
-    /// The caller's province, checked against the one the request names.
-    fn province_id(&self, caller: &Caller, province: Option<&LocalityRef>) -> Result<i64, Error> {
+    /// The province the request names, which must be the one the caller administers (the
+    /// national token administers none).
+    fn administered_province(
+        &self,
+        caller: &Caller,
+        province: Option<&LocalityRef>,
+    ) -> Result<&Locality, Error> {
+        let scope = caller.scope()?;
+        scope.own_province()?;
         let p = province.cloned().unwrap_or_default();
-        caller.require_province(&p.edition, &p.code)?;
-        let edition = p
-            .edition
-            .parse()
-            .map_err(|_| Error::invalid_field("province.edition", "unknown edition"))?;
+        let edition: Edition = p.edition.parse().map_err(|_| {
+            Error::invalid_field(
+                "province.edition",
+                format!(
+                    "unknown edition {}; expected 2023, 2024 or 2025",
+                    text::echo(&p.edition)
+                ),
+            )
+        })?;
+        scope.administers(edition, &p.code)?;
         self.state
             .catalog
             .province(edition, &p.code)
-            .map(|l| l.id)
             .ok_or_else(|| Error::invalid_field("province.code", "not a province of this edition"))
     }
+
+    /// The obligations the caller may read: those binding its province, or for the national
+    /// token those of every province of its edition, identical settings merged.
+    async fn readable_obligations(&self, caller: &Caller) -> Result<Vec<ObligationSpec>, Error> {
+        let scope = caller.scope()?;
+        let catalog = &self.state.catalog;
+        let store = &self.state.store;
+        match &scope {
+            Scope::Province { edition, code } => match catalog.province(*edition, code) {
+                Some(province) => store.obligations_of(province.id).await,
+                None => Ok(Vec::new()),
+            },
+            Scope::National(_) => {
+                let bindings = store.obligation_bindings().await?;
+                Ok(ObligationSpec::merge(bindings.into_iter().filter_map(
+                    |(province_id, spec)| {
+                        let province = catalog.locality_by_id(province_id)?;
+                        scope
+                            .reads(province.edition, &province.code)
+                            .then_some(spec)
+                    },
+                )))
+            }
+        }
+    }
+
+    /// What a lock names besides its province must exist there: a reporting agency, an
+    /// obligation that binds the province (of that agency, when both are named).
+    async fn check_lock_subject(
+        &self,
+        province: &Locality,
+        agency: Option<&str>,
+        obligation: Option<&str>,
+    ) -> Result<(), Error> {
+        if let Some(agency) = agency
+            && !REPORTING_AGENCIES.contains(&agency)
+        {
+            return Err(Error::invalid_field(
+                "agency",
+                format!(
+                    "unknown agency {}: police, health or justice",
+                    text::echo(agency)
+                ),
+            ));
+        }
+        if let Some(code) = obligation {
+            let key = province_key(province.edition, &province.code);
+            let spec = self
+                .state
+                .store
+                .obligation_for(code, province.id)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid_field(
+                        "obligation",
+                        format!(
+                            "obligation {} does not bind province {key}",
+                            text::echo(code)
+                        ),
+                    )
+                })?;
+            if let Some(agency) = agency
+                && spec.agency != agency
+            {
+                return Err(Error::invalid_field(
+                    "obligation",
+                    format!(
+                        "obligation {code} is reported by {}, not {agency}",
+                        spec.agency
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
+
+const REPORTING_AGENCIES: [&str; 3] = ["police", "health", "justice"];
 
 fn obligation_to_proto(spec: &ObligationSpec) -> Result<Obligation, Error> {
     Ok(Obligation {
@@ -77,9 +173,14 @@ impl AdminService for AdminApi {
         &self,
         request: Request<ListObligationsRequest>,
     ) -> Result<Response<ListObligationsResponse>, Status> {
-        Caller::of(&request)?;
+        let caller = Caller::of(&request)?;
         let req = request.into_inner();
-        let all = self.state.store.obligations().await?;
+        let mut all = self.readable_obligations(&caller).await?;
+        // A reporting agency reads the obligations it must meet (for its templates and
+        // submissions), not the other agencies' ones.
+        if !caller.is_task_force() {
+            all.retain(|spec| spec.agency == caller.agency());
+        }
         let (page, next_page_token) =
             paging::page("obligations", &all, req.page_size, &req.page_token)?;
         Ok(Response::new(ListObligationsResponse {
@@ -96,21 +197,24 @@ impl AdminService for AdminApi {
         request: Request<UpsertObligationRequest>,
     ) -> Result<Response<Obligation>, Status> {
         let caller = Caller::of(&request)?;
+        let scope = caller.scope()?;
+        // The national token is refused before its request is looked at.
+        let (edition, code) = scope.own_province().map_err(Error::from)?;
         let req = request.into_inner();
         let spec: ObligationSpec = serde_json::from_str(&req.spec_json)
             .map_err(|e| Error::invalid_field("spec_json", format!("not an obligation: {e}")))?;
+        // Only its own province's settings: other provinces bound by the same code keep theirs.
+        scope.may_set_obligation(&spec).map_err(Error::from)?;
         spec.check(&self.state.catalog).map_err(Error::invalid)?;
-        // An admin sets obligations of its own province only.
-        let own = format!("{}/{}", caller.0.edition, caller.0.province);
-        if spec.provinces.iter().any(|p| *p != own) {
-            return Err(Error::PermissionDenied(
-                "an obligation may bind only the token's province".into(),
-            )
-            .into());
-        }
+        let province = self.state.catalog.province(edition, code).ok_or_else(|| {
+            Error::PermissionDenied(format!(
+                "the token's province {} is not in the catalog",
+                province_key(edition, code)
+            ))
+        })?;
         self.state
             .store
-            .upsert_obligation(&spec, caller.subject(), self.state.clock.now())
+            .upsert_obligation(&spec, province.id, caller.subject(), self.state.clock.now())
             .await?;
         Ok(Response::new(obligation_to_proto(&spec)?))
     }
@@ -121,7 +225,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<PeriodLock>, Status> {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
-        let province_id = self.province_id(&caller, req.province.as_ref())?;
+        let province = self.administered_province(&caller, req.province.as_ref())?;
         let period = req.period.unwrap_or_default();
         let (Some(start), Some(end)) = (
             date_from_proto(period.start.as_ref()),
@@ -132,16 +236,36 @@ impl AdminService for AdminApi {
         if end < start {
             return Err(Error::invalid_field("period.end", "ends before it starts").into());
         }
+        let mut violations = Vec::new();
+        text::check_into(&mut violations, "agency", req.agency.trim(), 16);
+        text::check_into(
+            &mut violations,
+            "obligation",
+            req.obligation.trim(),
+            MAX_CODE_CHARS,
+        );
+        text::check_into(
+            &mut violations,
+            "reason",
+            req.reason.trim(),
+            MAX_REASON_CHARS,
+        );
+        if !violations.is_empty() {
+            return Err(Error::invalid(violations).into());
+        }
         let optional = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let (agency, obligation) = (optional(&req.agency), optional(&req.obligation));
+        self.check_lock_subject(province, agency.as_deref(), obligation.as_deref())
+            .await?;
         let lock = self
             .state
             .store
             .lock_period(
-                province_id,
+                province.id,
                 start,
                 end,
-                optional(&req.agency).as_deref(),
-                optional(&req.obligation).as_deref(),
+                agency.as_deref(),
+                obligation.as_deref(),
                 req.reason.trim(),
                 caller.subject(),
                 self.state.clock.now(),
@@ -156,7 +280,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<PeriodLock>, Status> {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
-        let province_id = self.province_id(&caller, req.province.as_ref())?;
+        let province = self.administered_province(&caller, req.province.as_ref())?;
         let id: i64 = req
             .name
             .strip_prefix("locks/")
@@ -165,9 +289,15 @@ impl AdminService for AdminApi {
         let lock = self
             .state
             .store
-            .unlock_period(province_id, id, caller.subject(), self.state.clock.now())
+            .unlock_period(province.id, id, caller.subject(), self.state.clock.now())
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no active lock {}", req.name)))?;
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "no active lock {} in province {}",
+                    req.name,
+                    province_key(province.edition, &province.code)
+                ))
+            })?;
         Ok(Response::new(self.lock_to_proto(&lock)))
     }
 }

@@ -3,6 +3,7 @@
 //! checks add what the table cannot know: which agency's data and which province.
 
 use p06_auth::{Principal, Role};
+use p06_domain::admin::Scope;
 use tonic::{Request, Status};
 
 use crate::error::Error;
@@ -34,6 +35,17 @@ impl Caller {
         self.0.has_role(Role::TaskforceViewer) || self.0.has_role(Role::TaskforceAdmin)
     }
 
+    /// Whose administered objects the token reaches (`p06_domain::admin`): its province, or every
+    /// province of its edition read-only for the national token.
+    pub fn scope(&self) -> Result<Scope, Error> {
+        Scope::of(&self.0.edition, &self.0.province).ok_or_else(|| {
+            Error::PermissionDenied(format!(
+                "the token's edition {:?} is not a locality edition",
+                self.0.edition
+            ))
+        })
+    }
+
     /// The caller's token is scoped to this province, given by edition and code.
     pub fn owns_province(&self, edition: &str, code: &str) -> bool {
         self.0.province == code && self.0.edition == edition
@@ -56,8 +68,9 @@ impl Caller {
             Ok(())
         } else {
             Err(Error::PermissionDenied(format!(
-                "a {} token cannot report for agency {agency:?}",
-                self.agency()
+                "a {} token cannot report for agency {}",
+                self.agency(),
+                p06_domain::text::echo(agency)
             )))
         }
     }

@@ -3,14 +3,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use p06_domain::admin::province_key;
 use p06_domain::locality::{Edition, Level, Locality};
-use p06_domain::report::{CatalogView, FieldViolation, Indicator, IndicatorKind, Unit};
+use p06_domain::report::{
+    CatalogView, FieldViolation, Indicator, IndicatorKind, MAX_CODE_CHARS, Unit,
+};
+use p06_domain::text::{self, echo, echo_bare};
 use p06_kit::convert::{date_from_proto, date_to_proto, timestamp};
 use p06_proto::aggregation::{
-    self as pb, ListIndicatorsRequest, ListIndicatorsResponse, ListLocalitiesRequest,
-    ListLocalitiesResponse, ListLocalityMappingsRequest, ListLocalityMappingsResponse,
-    ListTargetsRequest, ListTargetsResponse, LocalityLevel, UpsertTargetsRequest,
-    UpsertTargetsResponse, catalog_service_server::CatalogService,
+    self as pb, ListEditionsRequest, ListEditionsResponse, ListIndicatorsRequest,
+    ListIndicatorsResponse, ListLocalitiesRequest, ListLocalitiesResponse,
+    ListLocalityMappingsRequest, ListLocalityMappingsResponse, ListTargetsRequest,
+    ListTargetsResponse, LocalityLevel, UpsertTargetsRequest, UpsertTargetsResponse,
+    catalog_service_server::CatalogService,
 };
 use p06_proto::common::LocalityRef;
 use sha2::{Digest, Sha256};
@@ -33,13 +38,21 @@ impl CatalogApi {
         Self { state }
     }
 
-    fn province(
+    /// A province the caller may read: its own, or any of its edition for the national token.
+    fn readable_province(
         &self,
         caller: &Caller,
         province: Option<&LocalityRef>,
     ) -> Result<&Locality, Error> {
         let province = province.cloned().unwrap_or_default();
-        caller.require_province(&province.edition, &province.code)?;
+        if !caller
+            .scope()?
+            .reads_named(&province.edition, &province.code)
+        {
+            return Err(Error::PermissionDenied(
+                "the token is not scoped to this province".into(),
+            ));
+        }
         let edition = parse_edition("province.edition", &province.edition)?;
         self.state
             .catalog
@@ -52,7 +65,10 @@ fn parse_edition(field: &str, edition: &str) -> Result<Edition, Error> {
     edition.parse().map_err(|_| {
         Error::invalid_field(
             field,
-            format!("unknown edition {edition:?}; expected 2023, 2024 or 2025"),
+            format!(
+                "unknown edition {}; expected 2023, 2024 or 2025",
+                echo(edition)
+            ),
         )
     })
 }
@@ -107,7 +123,7 @@ impl CatalogService for CatalogApi {
             catalog.localities(edition).collect()
         } else {
             let parent = catalog.locality(edition, &req.parent_code).ok_or_else(|| {
-                Error::invalid_field("parent_code", "no such locality in this edition")
+                super::unknown_locality(catalog, "parent_code", edition, &req.parent_code)
             })?;
             catalog.descendants(parent.id)
         };
@@ -137,7 +153,7 @@ impl CatalogService for CatalogApi {
         let edition = parse_edition("locality.edition", &locality.edition)?;
         let catalog = &self.state.catalog;
         let from = catalog.locality(edition, &locality.code).ok_or_else(|| {
-            Error::invalid_field("locality.code", "no such locality in this edition")
+            super::unknown_locality(catalog, "locality.code", edition, &locality.code)
         })?;
         let mappings = catalog
             .mappings_of(from.id)
@@ -155,6 +171,30 @@ impl CatalogService for CatalogApi {
             })
             .collect();
         Ok(Response::new(ListLocalityMappingsResponse { mappings }))
+    }
+
+    async fn list_editions(
+        &self,
+        request: Request<ListEditionsRequest>,
+    ) -> Result<Response<ListEditionsResponse>, Status> {
+        Caller::of(&request)?;
+        let today = self.state.today();
+        let editions = self
+            .state
+            .catalog
+            .editions()
+            .iter()
+            .map(|e| pb::Edition {
+                edition: e.validity.edition.to_string(),
+                valid_from: e.validity.valid_from.map(date_to_proto),
+                valid_until: e.validity.valid_until.map(date_to_proto),
+                tiers: i32::from(e.validity.tiers),
+                name_vi: e.name_vi.clone(),
+                name_en: e.name_en.clone(),
+                in_force: e.validity.contains(today),
+            })
+            .collect();
+        Ok(Response::new(ListEditionsResponse { editions }))
     }
 
     async fn list_indicators(
@@ -184,11 +224,8 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<UpsertTargetsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
-        if req.request_id.trim().is_empty() {
-            return Err(
-                Error::invalid_field("request_id", "request_id is required (AIP-155)").into(),
-            );
-        }
+        p06_domain::report::check_request_id(req.request_id.trim())
+            .map_err(|v| Error::invalid(vec![v]))?;
         if req.targets.is_empty() || req.targets.len() > MAX_TARGETS_PER_CALL {
             return Err(Error::invalid_field(
                 "targets",
@@ -196,16 +233,17 @@ impl CatalogService for CatalogApi {
             )
             .into());
         }
-        // Every target must lie in the caller's province; the first one names it.
-        let first = req.targets[0].locality.clone().unwrap_or_default();
-        let edition = parse_edition("targets[0].locality.edition", &first.edition)?;
+        // Every target must lie in the province the caller administers (the national token
+        // administers none).
+        let scope = caller.scope()?;
+        let (edition, code) = scope.own_province().map_err(Error::from)?;
         let catalog = &self.state.catalog;
-        let token_province = catalog
-            .province(edition, &caller.0.province)
-            .filter(|_| caller.0.edition == edition.as_str())
-            .ok_or_else(|| {
-                Error::PermissionDenied("the token is not scoped to this province".into())
-            })?;
+        let token_province = catalog.province(edition, code).ok_or_else(|| {
+            Error::PermissionDenied(format!(
+                "the token's province {} is not in the catalog",
+                province_key(edition, code)
+            ))
+        })?;
 
         let mut violations = Vec::new();
         let mut upserts = Vec::with_capacity(req.targets.len());
@@ -219,23 +257,37 @@ impl CatalogService for CatalogApi {
                 .parse::<Edition>()
                 .ok()
                 .and_then(|e| catalog.locality(e, &locality.code));
-            if found.is_some_and(|l| l.province_id != token_province.id) {
-                return Err(Error::PermissionDenied(
-                    "the token is not scoped to this province".into(),
-                )
+            if let Some(l) = found
+                && l.province_id != token_province.id
+            {
+                let other = catalog
+                    .locality_by_id(l.province_id)
+                    .map_or_else(|| "?".into(), |p| province_key(p.edition, &p.code));
+                return Err(Error::PermissionDenied(format!(
+                    "{}: locality {}/{} lies in {other}; an admin of {} sets targets of {} only",
+                    f("locality"),
+                    locality.edition,
+                    locality.code,
+                    province_key(edition, code),
+                    province_key(edition, code),
+                ))
                 .into());
             }
             if found.is_none() {
                 violations.push(FieldViolation::new(
                     f("locality"),
-                    format!("unknown locality {}/{}", locality.edition, locality.code),
+                    format!(
+                        "unknown locality {}/{}",
+                        echo_bare(&locality.edition),
+                        echo_bare(&locality.code)
+                    ),
                 ));
             }
             let indicator = catalog.indicator(&t.indicator_code);
             if indicator.is_none() {
                 violations.push(FieldViolation::new(
                     f("indicator_code"),
-                    format!("unknown indicator {:?}", t.indicator_code),
+                    format!("unknown indicator {}", echo(&t.indicator_code)),
                 ));
             }
             let due = date_from_proto(t.due_date.as_ref());
@@ -302,9 +354,11 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<ListTargetsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let req = request.into_inner();
-        let province = self.province(&caller, req.province.as_ref())?;
+        let province = self.readable_province(&caller, req.province.as_ref())?;
         let size = paging::page_size(req.page_size)?;
         let offset = paging::decode_token("targets", &req.page_token)?;
+        text::check("indicator_code", &req.indicator_code, MAX_CODE_CHARS)
+            .map_err(|v| Error::invalid(vec![v]))?;
         let indicator = (!req.indicator_code.is_empty()).then_some(req.indicator_code.as_str());
         let mut rows = self
             .state

@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use p06_domain::obligation::ObligationSpec;
-use p06_domain::report::{self, DraftObservation, Narrative, ReportDraft, ValidReport};
+use p06_domain::report::{
+    self, DraftObservation, Narrative, ReportDraft, ValidObservation, ValidReport,
+};
+use p06_domain::revision::{self, EarlierRevision, RevisionMode};
 use p06_domain::schedule::Period;
 use p06_domain::specificity::SpecificityReason;
+use p06_domain::text::echo;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration, timestamp};
 use p06_proto::aggregation::{
     self as pb, GetReportRequest, Observation, Receipt, Report, SubmitReportRequest, Timeliness,
@@ -19,7 +23,7 @@ use super::Caller;
 use crate::app::AppState;
 use crate::compliance;
 use crate::error::Error;
-use crate::store::compliance::FlagRow;
+use crate::store::compliance::{FlagFacts, FlagRow};
 use crate::store::{NewReport, Stored, StoredReceipt};
 
 pub struct IngestApi {
@@ -77,28 +81,41 @@ impl IngestService for IngestApi {
             format!("{}..{}", valid.period_start, valid.period_end),
         );
         let obligation = self.obligation_of(&valid).await?;
-        let evaluation = compliance::evaluate(&self.state, &valid, &obligation)
-            .instrument(tracing::info_span!("compliance.evaluate"))
-            .await?;
-        span.record("specificity_score", evaluation.specificity.score);
+        // The hash covers what was sent (the mode included), never the figures an amendment
+        // carries forward.
         let payload_sha256 = report::payload_sha256(&valid);
-        let stored = self
-            .state
-            .store
-            .insert_report(&NewReport {
-                report: &valid,
-                payload_sha256: &payload_sha256,
-                received_at,
-                submitted_by: caller.subject(),
-                evaluation: &evaluation,
-                catalog: &self.state.catalog,
-            })
-            .instrument(tracing::info_span!(
-                "store.insert_report",
-                observations = valid.observations.len(),
-                statements = tracing::field::Empty,
-            ))
-            .await?;
+        let mut attempt = 0;
+        let stored = loop {
+            attempt += 1;
+            let (merged, amends) = self.merge_amendment(&valid).await?;
+            let evaluation = compliance::evaluate(&self.state, &merged, &obligation)
+                .instrument(tracing::info_span!("compliance.evaluate"))
+                .await?;
+            span.record("specificity_score", evaluation.specificity.score);
+            let stored = self
+                .state
+                .store
+                .insert_report(&NewReport {
+                    report: &merged,
+                    payload_sha256: &payload_sha256,
+                    received_at,
+                    submitted_by: caller.subject(),
+                    evaluation: &evaluation,
+                    catalog: &self.state.catalog,
+                    amends,
+                })
+                .instrument(tracing::info_span!(
+                    "store.insert_report",
+                    observations = merged.observations.len(),
+                    statements = tracing::field::Empty,
+                ))
+                .await;
+            match stored {
+                // Another revision landed between the merge and the insert: merge with it.
+                Err(Error::Superseded(_)) if attempt < 3 => continue,
+                other => break other?,
+            }
+        };
         span.record("report", stored.receipt.id);
         span.record("revision", stored.receipt.revision);
         span.record(
@@ -133,8 +150,14 @@ impl IngestService for IngestApi {
             .ok_or_else(|| Error::Internal(format!("report {id} has an unknown province")))?;
         // Another province's or (for a reporter) another agency's report is indistinguishable from a
         // missing one.
-        let visible = caller.owns_province(province.edition.as_str(), &province.code)
-            && (caller.is_task_force() || caller.agency() == stored.header.agency);
+        // The national task force reads every province of its edition.
+        let edition = province.edition.as_str();
+        let visible = if caller.is_task_force() {
+            caller.owns_province(edition, &province.code)
+                || caller.owns_province(edition, p06_domain::locality::COUNTRY_CODE)
+        } else {
+            caller.owns_province(edition, &province.code) && caller.agency() == stored.header.agency
+        };
         if !visible {
             return Err(not_found().into());
         }
@@ -142,13 +165,17 @@ impl IngestService for IngestApi {
         let observations = stored
             .observations
             .iter()
-            .map(|(indicator, locality_id, value)| Observation {
-                indicator_code: indicator.clone(),
+            .map(|o| Observation {
+                indicator_code: o.indicator_code.clone(),
                 locality_code: catalog
-                    .locality_by_id(*locality_id)
+                    .locality_by_id(o.locality_id)
                     .map(|l| l.code.clone())
                     .unwrap_or_default(),
-                value: *value,
+                value: o.value,
+                carried_from: o
+                    .carried_from
+                    .map(|id| format!("reports/{id}"))
+                    .unwrap_or_default(),
             })
             .collect();
         Ok(Response::new(Report {
@@ -208,38 +235,75 @@ fn draft_from_proto(req: SubmitReportRequest) -> ReportDraft {
             obstacles: narrative.obstacles,
             proposals: narrative.proposals,
         },
+        mode: match pb::RevisionMode::try_from(req.mode) {
+            Ok(pb::RevisionMode::Amend) => RevisionMode::Amend,
+            _ => RevisionMode::Replace,
+        },
     }
 }
 
 impl IngestApi {
+    /// An AMEND merged with the latest revision of its series ([`revision::amend`]), and that
+    /// revision's id; a REPLACE, a first report or a retried request id as sent.
+    async fn merge_amendment(
+        &self,
+        valid: &ValidReport,
+    ) -> Result<(ValidReport, Option<i64>), Error> {
+        let store = &self.state.store;
+        if valid.mode != RevisionMode::Amend || store.request_seen(valid).await? {
+            // A retry is answered from its stored receipt before anything is merged.
+            return Ok((valid.clone(), None));
+        }
+        let Some((id, figures)) = store.latest_of_series(valid).await? else {
+            return Ok((valid.clone(), None));
+        };
+        let catalog = &self.state.catalog;
+        let observations = figures
+            .into_iter()
+            .map(|o| {
+                let locality = catalog.locality_by_id(o.locality_id).ok_or_else(|| {
+                    Error::Internal(format!(
+                        "reports/{id} names unknown locality {}",
+                        o.locality_id
+                    ))
+                })?;
+                Ok(ValidObservation {
+                    indicator_code: o.indicator_code,
+                    locality_id: o.locality_id,
+                    locality_code: locality.code.clone(),
+                    value: o.value,
+                    carried_from: o.carried_from,
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        let earlier = EarlierRevision { id, observations };
+        let merged = revision::amend(valid.clone(), Some(&earlier))?;
+        Ok((merged, Some(id)))
+    }
+
     /// The obligation a report claims to fulfil, checked against it.
     async fn obligation_of(&self, report: &ValidReport) -> Result<ObligationSpec, Error> {
-        let obligation = self
-            .state
-            .store
-            .obligation(&report.obligation)
+        let store = &self.state.store;
+        let Some(obligation) = store
+            .obligation_for(&report.obligation, report.province.id)
             .await?
-            .ok_or_else(|| {
-                Error::invalid_field(
-                    "obligation",
-                    format!("unknown obligation {:?}", report.obligation),
+        else {
+            let why = if store.obligation_exists(&report.obligation).await? {
+                format!(
+                    "obligation {} does not bind province {}/{}",
+                    report.obligation, report.edition, report.province.code
                 )
-            })?;
+            } else {
+                format!("unknown obligation {}", echo(&report.obligation))
+            };
+            return Err(Error::invalid_field("obligation", why));
+        };
         if obligation.agency != report.agency {
             return Err(Error::invalid_field(
                 "obligation",
                 format!(
                     "obligation {} is reported by {}, not {}",
                     obligation.code, obligation.agency, report.agency
-                ),
-            ));
-        }
-        if !obligation.binds(report.edition, &report.province.code) {
-            return Err(Error::invalid_field(
-                "obligation",
-                format!(
-                    "obligation {} does not bind province {}/{}",
-                    obligation.code, report.edition, report.province.code
                 ),
             ));
         }
@@ -253,6 +317,7 @@ impl IngestApi {
 /// A flag on the wire.
 pub fn flag_to_proto(f: &FlagRow, catalog: &crate::catalog::Catalog) -> pb::Flag {
     let province = catalog.locality_by_id(f.province_id);
+    let facts = FlagFacts::from_details(f.details.as_deref());
     pb::Flag {
         name: format!("flags/{}", f.id),
         kind: f.kind.clone(),
@@ -280,11 +345,19 @@ pub fn flag_to_proto(f: &FlagRow, catalog: &crate::catalog::Catalog) -> pb::Flag
         message: f.message.clone(),
         raise_time: Some(timestamp(f.raised_at)),
         resolve_time: f.resolved_at.map(timestamp),
+        lateness: facts
+            .lateness_seconds
+            .map(|s| duration(chrono::Duration::seconds(s))),
+        deadline: facts.deadline.map(timestamp),
+        value: facts.value,
+        reference: facts.reference,
+        specificity_score: facts.score,
+        reason_codes: facts.reason_codes(),
     }
 }
 
 /// The receipt of a stored revision, with its flags.
-fn receipt_to_proto(stored: &Stored, catalog: &crate::catalog::Catalog) -> Receipt {
+pub(crate) fn receipt_to_proto(stored: &Stored, catalog: &crate::catalog::Catalog) -> Receipt {
     let r: &StoredReceipt = &stored.receipt;
     let reasons: Vec<SpecificityReason> = r
         .specificity_reasons
@@ -323,5 +396,10 @@ fn receipt_to_proto(stored: &Stored, catalog: &crate::catalog::Catalog) -> Recei
             .map(|f| flag_to_proto(f, catalog))
             .collect(),
         replayed: stored.replayed,
+        mode: match RevisionMode::from_code(&r.mode) {
+            RevisionMode::Replace => pb::RevisionMode::Replace,
+            RevisionMode::Amend => pb::RevisionMode::Amend,
+        } as i32,
+        carried_observations: r.carried_count,
     }
 }

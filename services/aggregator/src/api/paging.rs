@@ -23,8 +23,29 @@ pub fn decode_token(listing: &str, token: &str) -> Result<u64, Error> {
     token
         .strip_prefix(listing)
         .and_then(|rest| rest.strip_prefix('.'))
-        .and_then(|n| n.parse().ok())
+        // Offsets fit 32 bits: a forged token cannot overflow the arithmetic or the SQL OFFSET.
+        .and_then(|n| n.parse::<u32>().ok())
+        .map(u64::from)
         .ok_or_else(|| Error::invalid_field("page_token", "not a page token of this listing"))
+}
+
+/// Keyset page tokens: the listing's name and the sort key of the last row returned (listings
+/// ordered by a unique id). A page read by key costs the same wherever it is in the listing.
+pub fn decode_key_token(listing: &str, token: &str) -> Result<Option<i64>, Error> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    token
+        .strip_prefix(listing)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| Error::invalid_field("page_token", "not a page token of this listing"))
+}
+
+/// The keyset token of the page after the row keyed `last`.
+pub fn key_token(listing: &str, last: i64) -> String {
+    format!("{listing}:{last}")
 }
 
 /// The token of the page after `offset + returned` rows, or empty when the listing is exhausted.
@@ -72,5 +93,16 @@ mod tests {
         assert_eq!((third, token.as_str()), (vec![4], ""));
         assert!(page("other", &items, 2, "l.2").is_err());
         assert!(page("l", &items, -1, "").is_err());
+        assert!(page("l", &items, 2, "l.18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn key_tokens_carry_the_last_key_of_their_listing() {
+        assert_eq!(decode_key_token("flags", "").unwrap(), None);
+        let token = key_token("flags", 42);
+        assert_eq!(decode_key_token("flags", &token).unwrap(), Some(42));
+        assert!(decode_key_token("flag_archive", &token).is_err());
+        assert!(decode_key_token("flags", "flags:x").is_err());
+        assert!(decode_key_token("flags", "flags.42").is_err());
     }
 }

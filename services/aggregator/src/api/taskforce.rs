@@ -7,26 +7,31 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
-use p06_domain::obligation::parse_province;
 use p06_domain::report::{CatalogView, Indicator, IndicatorKind};
 use p06_domain::rollup;
 use p06_domain::specificity::SpecificityReason;
+use p06_domain::text::echo;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration};
 use p06_proto::aggregation::{
     self as pb, ChildSummary, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
     GetConsolidatedStatusRequest, IndicatorStatus, ListFlagsRequest, ListFlagsResponse,
-    ListLocalityProgressRequest, ListLocalityProgressResponse, LocalityLevel, LocalityProgress,
-    ObligationCompliance, ProgressOrder, ReasonCount, SummarizeChildrenRequest,
+    ListLocalityProgressRequest, ListLocalityProgressResponse, ListReportRevisionsRequest,
+    ListReportRevisionsResponse, ListReportsRequest, ListReportsResponse, LocalityLevel,
+    LocalityProgress, ObligationCompliance, ProgressOrder, ReasonCount, SummarizeChildrenRequest,
     SummarizeChildrenResponse, WatchFlagsRequest, task_force_service_server::TaskForceService,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{Caller, flag_to_proto, paging};
+mod reports;
+
+use super::{Caller, flag_to_proto, flag_watch, paging};
 use crate::app::AppState;
 use crate::error::Error;
+use crate::flag_feed::StreamCap;
 use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets, Totals, TotalsKey};
+use crate::store::flags::{FlagFilter, FlagTable};
 use crate::store::queries::TotalsRequest;
 
 pub struct TaskForceApi {
@@ -81,7 +86,7 @@ impl TaskForceApi {
             return Ok(catalog.country(edition));
         }
         let locality = catalog.locality(edition, &r.code).ok_or_else(|| {
-            Error::invalid_field(&format!("{field}.code"), "no such locality in this edition")
+            super::unknown_locality(catalog, &format!("{field}.code"), edition, &r.code)
         })?;
         let province = catalog
             .locality_by_id(locality.province_id)
@@ -95,7 +100,10 @@ impl TaskForceApi {
 
     fn indicator(&self, code: &str) -> Result<&Indicator, Error> {
         self.state.catalog.indicator(code).ok_or_else(|| {
-            Error::invalid_field("indicator_code", format!("unknown indicator {code:?}"))
+            Error::invalid_field(
+                "indicator_code",
+                format!("unknown indicator {}", echo(code)),
+            )
         })
     }
 
@@ -376,6 +384,9 @@ fn rank(rows: &mut [LocalityProgress]) {
     }
 }
 
+/// The kinds of flag the compliance board counts as consistency findings.
+const CONSISTENCY_KINDS: [&str; 3] = ["STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR"];
+
 type FlagStream = Pin<Box<dyn Stream<Item = Result<pb::Flag, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -409,9 +420,11 @@ impl TaskForceService for TaskForceApi {
         let snapshot = self
             .snapshot(locality, as_of, flow_from, &rolled, requested)
             .await?;
+        // The lowest rows carry their change too: the earlier snapshot covers what they need
+        // (the province's figures; for the country, its provinces' totals).
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
             Some(date) => Some(
-                self.snapshot(locality, date, flow_from, &[locality], requested)
+                self.snapshot(locality, date, flow_from, &rolled, requested)
                     .await?,
             ),
             None => None,
@@ -430,7 +443,13 @@ impl TaskForceService for TaskForceApi {
                     .filter(|((id, _), t)| *id == locality.id && t.units > 0)
                     .map(|((_, code), _)| code.clone()),
             );
-            with_data.into_iter().collect()
+            // In the catalog's display order: the headline first.
+            catalog
+                .indicators()
+                .iter()
+                .filter(|i| with_data.contains(&i.code))
+                .map(|i| i.code.clone())
+                .collect()
         } else {
             for code in &req.indicator_codes {
                 self.indicator(code)?;
@@ -475,7 +494,7 @@ impl TaskForceService for TaskForceApi {
                 .enumerate()
                 .map(|(position, (_, l))| LocalityProgress {
                     rank: position as i32 + 1,
-                    ..self.progress(&snapshot, None, indicator, l)
+                    ..self.progress(&snapshot, earlier.as_ref(), indicator, l)
                 })
                 .collect();
             indicators.push(IndicatorStatus {
@@ -655,21 +674,21 @@ impl TaskForceService for TaskForceApi {
             return Err(Error::invalid_field("province.code", "name one province").into());
         }
         let to = self.as_of(req.to.as_ref());
-        let from = date_from_proto(req.from.as_ref()).unwrap_or(to - Duration::days(30));
+        let from = date_from_proto(req.from.as_ref())
+            .unwrap_or(to - Duration::days(p06_kit::convert::COMPLIANCE_WINDOW_DAYS));
         if to < from {
             return Err(Error::invalid_field("to", "ends before from").into());
         }
         let state = &self.state;
         let now = state.clock.now();
         let revisions = state.store.revisions_between(province.id, from, to).await?;
-        let flags = state.store.flags(province.id, None, None).await?;
+        let consistency = state
+            .store
+            .flag_counts(province.id, &CONSISTENCY_KINDS, from, to)
+            .await?;
         let mut obligations = Vec::new();
-        for obligation in state.store.obligations().await? {
-            let binds = obligation
-                .provinces
-                .iter()
-                .any(|p| parse_province(p) == Some((province.edition, province.code.as_str())));
-            if !binds || (!req.agency.is_empty() && obligation.agency != req.agency) {
+        for obligation in state.store.obligations_of(province.id).await? {
+            if !req.agency.is_empty() && obligation.agency != req.agency {
                 continue;
             }
             let mut row = ObligationCompliance {
@@ -680,6 +699,11 @@ impl TaskForceService for TaskForceApi {
             let mut lateness = Vec::new();
             let mut reasons: BTreeMap<String, i32> = BTreeMap::new();
             for period in obligation.cadence.periods_ending_between(from, to) {
+                if !obligation.expects(&period)
+                    || !state.catalog.edition_covers(province.edition, period.end)
+                {
+                    continue;
+                }
                 let deadline = obligation.deadline.deadline(
                     &period,
                     state.time_zone,
@@ -726,15 +750,10 @@ impl TaskForceService for TaskForceApi {
                         *reasons.entry(reason.code).or_default() += 1;
                     }
                 }
-                row.consistency_flags += flags
-                    .iter()
-                    .filter(|f| {
-                        f.obligation == obligation.code
-                            && f.period_start == period.start
-                            && ["STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR"]
-                                .contains(&f.kind.as_str())
-                    })
-                    .count() as i32;
+                row.consistency_flags += consistency
+                    .get(&(obligation.code.clone(), period.start))
+                    .copied()
+                    .unwrap_or(0) as i32;
             }
             if !lateness.is_empty() {
                 let mean = lateness.iter().sum::<i64>() / lateness.len() as i64;
@@ -758,9 +777,14 @@ impl TaskForceService for TaskForceApi {
             obligations.push(row);
         }
         let catalog = &self.state.catalog;
-        let open_flags = flags
+        let open_flags = state
+            .store
+            .open_flags(
+                province.id,
+                (!req.agency.is_empty()).then_some(req.agency.as_str()),
+            )
+            .await?
             .iter()
-            .filter(|f| f.state == "OPEN" && (req.agency.is_empty() || f.agency == req.agency))
             .map(|f| flag_to_proto(f, catalog))
             .collect();
         Ok(Response::new(ComplianceBoard {
@@ -779,29 +803,59 @@ impl TaskForceService for TaskForceApi {
         if province.id < 0 {
             return Err(Error::invalid_field("province.code", "name one province").into());
         }
+        check_filter("kind", &req.kind)?;
+        check_filter("state", &req.state)?;
+        check_filter("agency", &req.agency)?;
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        let rows = self
+        let filter = FlagFilter {
+            kind: optional(&req.kind),
+            state: optional(&req.state),
+            agency: optional(&req.agency),
+        };
+        let (table, listing) = if req.archived {
+            (FlagTable::Archive, "flag_archive")
+        } else {
+            (FlagTable::Hot, "flags")
+        };
+        let size = paging::page_size(req.page_size)?;
+        let before = paging::decode_key_token(listing, &req.page_token)?;
+        // One row beyond the page tells whether another page follows.
+        let mut rows = self
             .state
             .store
-            .flags(
-                province.id,
-                optional(&req.kind).as_deref(),
-                optional(&req.state).as_deref(),
-            )
+            .flags_page(table, province.id, &filter, before, size + 1)
             .await?;
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let next_page_token = match rows.last() {
+            Some(last) if more => paging::key_token(listing, last.id),
+            _ => String::new(),
+        };
         let catalog = &self.state.catalog;
-        let flags: Vec<pb::Flag> = rows
-            .iter()
-            .filter(|f| req.agency.is_empty() || f.agency == req.agency)
-            .rev()
-            .map(|f| flag_to_proto(f, catalog))
-            .collect();
-        let (flags, next_page_token) =
-            paging::page("flags", &flags, req.page_size, &req.page_token)?;
         Ok(Response::new(ListFlagsResponse {
-            flags,
+            flags: rows.iter().map(|f| flag_to_proto(f, catalog)).collect(),
             next_page_token,
         }))
+    }
+
+    async fn list_reports(
+        &self,
+        request: Request<ListReportsRequest>,
+    ) -> Result<Response<ListReportsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            self.reports(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_report_revisions(
+        &self,
+        request: Request<ListReportRevisionsRequest>,
+    ) -> Result<Response<ListReportRevisionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            self.report_revisions(&caller, request.into_inner()).await?,
+        ))
     }
 
     type WatchFlagsStream = FlagStream;
@@ -818,42 +872,51 @@ impl TaskForceService for TaskForceApi {
         if province_id < 0 {
             return Err(Error::invalid_field("province.code", "name one province").into());
         }
-        let state = self.state.clone();
-        let kind = (!req.kind.is_empty()).then_some(req.kind);
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        // Polls the flag table, so flags raised by any replica reach every watcher.
-        tokio::spawn(async move {
-            // Flags with an id above `seen` are new; the first round sends the open ones when asked.
-            let mut seen: Option<i64> = None;
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                tick.tick().await;
-                if tx.is_closed() {
-                    return;
-                }
-                let rows = match state.store.flags(province_id, kind.as_deref(), None).await {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "flag watch poll failed; retrying");
-                        continue;
-                    }
-                };
-                let newest = rows.iter().map(|f| f.id).max().unwrap_or(0);
-                let fresh: Vec<_> = match seen {
-                    Some(seen) => rows.iter().filter(|f| f.id > seen).collect(),
-                    None if req.include_open => rows.iter().filter(|f| f.state == "OPEN").collect(),
-                    None => Vec::new(),
-                };
-                for f in fresh {
-                    if tx.send(Ok(flag_to_proto(f, &state.catalog))).await.is_err() {
-                        return;
-                    }
-                }
-                seen = Some(seen.unwrap_or(0).max(newest));
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+        check_filter("kind", &req.kind)?;
+        let feed = &self.state.flag_feed;
+        if feed.is_closing() {
+            return Err(Status::unavailable(
+                "the aggregator is shutting down; reconnect to watch flags",
+            ));
+        }
+        let slot = feed.open_stream(caller.subject()).map_err(|cap| {
+            tracing::info!(subject = caller.subject(), %cap, "WatchFlags refused");
+            stream_cap_status(&cap)
+        })?;
+        let flags = flag_watch::watch(
+            self.state.clone(),
+            flag_watch::WatchRequest {
+                province_id,
+                kind: (!req.kind.is_empty()).then_some(req.kind),
+                include_open: req.include_open,
+            },
+            slot,
+        );
+        // The stream ends with UNAUTHENTICATED when the caller's token expires.
+        Ok(Response::new(Box::pin(p06_auth::until_expiry(
+            flags, &caller.0,
+        ))))
     }
+}
+
+/// RESOURCE_EXHAUSTED naming the cap, with a `QuotaFailure` detail (subject: the token subject or
+/// the process).
+fn stream_cap_status(cap: &StreamCap) -> Status {
+    use tonic_types::{ErrorDetails, StatusExt as _};
+    let subject = match cap {
+        StreamCap::PerSubject { subject, .. } => format!("subjects/{subject}"),
+        StreamCap::PerProcess { .. } => "process".to_owned(),
+    };
+    let details = ErrorDetails::with_quota_failure_violation(subject, cap.to_string());
+    Status::with_error_details(
+        tonic::Code::ResourceExhausted,
+        p06_kit::status::bounded_message(cap.to_string()),
+        details,
+    )
+}
+
+/// A filter's text, checked as stored text before it reaches a query (a NUL fails on PostgreSQL).
+fn check_filter(field: &str, value: &str) -> Result<(), Error> {
+    p06_domain::text::check(field, value, p06_domain::report::MAX_CODE_CHARS)
+        .map_err(|v| Error::invalid(vec![v]))
 }

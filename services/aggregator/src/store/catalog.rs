@@ -1,5 +1,7 @@
 //! Loading the catalog from the database.
 
+use chrono::NaiveDate;
+use p06_domain::edition::EditionValidity;
 use p06_domain::locality::{Edition, Level, Locality};
 use p06_domain::report::{Indicator, IndicatorKind, Unit};
 use sea_orm::sea_query::{Order, Query};
@@ -7,7 +9,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use sea_orm_migration::prelude::Alias;
 
 use super::Store;
-use crate::catalog::{Catalog, Mapping};
+use crate::catalog::{Catalog, EditionInfo, Mapping};
 use crate::error::Error;
 
 #[derive(FromQueryResult)]
@@ -28,6 +30,17 @@ struct IndicatorRow {
     kind: String,
     unit: String,
     denominator_code: Option<String>,
+    name_vi: String,
+    name_en: String,
+    display_order: i32,
+}
+
+#[derive(FromQueryResult)]
+struct EditionRow {
+    edition: String,
+    tiers: i32,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
     name_vi: String,
     name_en: String,
 }
@@ -98,12 +111,18 @@ impl Store {
                     "denominator_code",
                     "name_vi",
                     "name_en",
+                    "display_order",
                 ],
             ))
             .await?;
+        let mut rows = rows
+            .iter()
+            .map(|row| IndicatorRow::from_query_result(row, ""))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The catalog lists indicators in display order (migration 14), ties by code.
+        rows.sort_by(|a, b| (a.display_order, &a.code).cmp(&(b.display_order, &b.code)));
         let mut indicators = Vec::with_capacity(rows.len());
-        for row in rows {
-            let r = IndicatorRow::from_query_result(&row, "")?;
+        for r in rows {
             let kind = match r.kind.as_str() {
                 "flow" => IndicatorKind::Flow,
                 _ => IndicatorKind::Stock,
@@ -139,6 +158,39 @@ impl Store {
                 default_target: r.default_target,
             });
         }
-        Ok(Catalog::new(localities, indicators, mappings))
+        let rows = db
+            .query_all(&select(
+                "locality_edition",
+                &[
+                    "edition",
+                    "tiers",
+                    "valid_from",
+                    "valid_until",
+                    "name_vi",
+                    "name_en",
+                ],
+            ))
+            .await?;
+        let mut editions = Vec::with_capacity(rows.len());
+        for row in rows {
+            let r = EditionRow::from_query_result(&row, "")?;
+            let bad = || Error::Internal(format!("edition {:?} has a bad row", r.edition));
+            let date = |d: &Option<String>| -> Result<Option<NaiveDate>, Error> {
+                d.as_deref()
+                    .map(|d| d.parse::<NaiveDate>().map_err(|_| bad()))
+                    .transpose()
+            };
+            editions.push(EditionInfo {
+                validity: EditionValidity {
+                    edition: r.edition.parse().map_err(|_| bad())?,
+                    valid_from: date(&r.valid_from)?,
+                    valid_until: date(&r.valid_until)?,
+                    tiers: u8::try_from(r.tiers).map_err(|_| bad())?,
+                },
+                name_vi: r.name_vi,
+                name_en: r.name_en,
+            });
+        }
+        Ok(Catalog::new(localities, indicators, mappings).with_editions(editions))
     }
 }

@@ -1,9 +1,9 @@
-//! Storage of the compliance rules: obligations, period locks, flags and the audit log.
+//! Storage of the compliance rules: period locks, flags and the audit log (obligations:
+//! `obligations.rs`).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use p06_domain::obligation::ObligationSpec;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
@@ -41,6 +41,58 @@ pub struct NewFlag {
     pub dedupe_key: String,
 }
 
+/// The facts behind a flag's message, kept as JSON in its `details` column so that clients can
+/// word the flag in their reader's language (`Flag.lateness`, `deadline`, `value`, …).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FlagFacts {
+    /// LATE: seconds after the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lateness_seconds: Option<i64>,
+    /// MISSING: the deadline that passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
+    /// Consistency flags: the figure and what it was compared with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<f64>,
+    /// VAGUE: the specificity score and its reasons (each with its `code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<serde_json::Value>,
+}
+
+impl FlagFacts {
+    /// As stored in `details`.
+    pub fn to_details(&self) -> Option<String> {
+        serde_json::to_string(self).ok()
+    }
+
+    /// Reads a `details` column; VAGUE flags of earlier versions stored the bare reasons array.
+    pub fn from_details(details: Option<&str>) -> Self {
+        let Some(text) = details else {
+            return Self::default();
+        };
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Array(reasons)) => Self {
+                reasons,
+                ..Self::default()
+            },
+            Ok(object) => serde_json::from_value(object).unwrap_or_default(),
+            Err(_) => Self::default(),
+        }
+    }
+
+    /// The codes of the VAGUE reasons.
+    pub fn reason_codes(&self) -> Vec<String> {
+        self.reasons
+            .iter()
+            .filter_map(|r| r.get("code")?.as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
 pub struct FlagRow {
     pub id: i64,
@@ -55,6 +107,7 @@ pub struct FlagRow {
     pub indicator_code: Option<String>,
     pub locality_id: Option<i64>,
     pub message: String,
+    pub details: Option<String>,
     pub raised_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -72,6 +125,7 @@ pub const FLAG_COLUMNS: &[&str] = &[
     "indicator_code",
     "locality_id",
     "message",
+    "details",
     "raised_at",
     "resolved_at",
 ];
@@ -116,11 +170,6 @@ const LOCK_COLUMNS: &[&str] = &[
 ];
 
 #[derive(FromQueryResult)]
-struct SpecRow {
-    spec: String,
-}
-
-#[derive(FromQueryResult)]
 struct TargetDue {
     indicator_code: String,
     locality_id: i64,
@@ -141,6 +190,10 @@ pub(crate) async fn raise_flag(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<FlagRow>, Error> {
+    // A flag past retention keeps its key in the archive: raising it again would repeat history.
+    if super::flags::archived(db, &flag.dedupe_key).await? {
+        return Ok(None);
+    }
     let insert = Query::insert()
         .into_table(Alias::new("flag"))
         .columns(
@@ -281,71 +334,6 @@ pub(crate) async fn active_lock(
 }
 
 impl Store {
-    pub async fn obligation(&self, code: &str) -> Result<Option<ObligationSpec>, Error> {
-        let row = self
-            .connection()
-            .query_one(
-                Query::select()
-                    .column(Alias::new("spec"))
-                    .from(Alias::new("obligation"))
-                    .and_where(col("code").eq(code)),
-            )
-            .await?;
-        row.map(|r| parse_spec(&SpecRow::from_query_result(&r, "")?.spec))
-            .transpose()
-    }
-
-    pub async fn obligations(&self) -> Result<Vec<ObligationSpec>, Error> {
-        let rows = self
-            .connection()
-            .query_all(
-                Query::select()
-                    .column(Alias::new("spec"))
-                    .from(Alias::new("obligation"))
-                    .order_by(Alias::new("code"), Order::Asc),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| parse_spec(&SpecRow::from_query_result(r, "")?.spec))
-            .collect()
-    }
-
-    /// Creates or replaces an obligation (already checked against the catalog).
-    pub async fn upsert_obligation(
-        &self,
-        spec: &ObligationSpec,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let write = self.begin_write().await?;
-        store_obligation(&write.txn, spec, now, true).await?;
-        audit(
-            &write.txn,
-            actor,
-            "OBLIGATION_SET",
-            &format!("obligations/{}", spec.code),
-            &to_json(spec)?,
-            now,
-        )
-        .await?;
-        write.txn.commit().await?;
-        Ok(())
-    }
-
-    /// Creates the obligations that do not exist yet (configuration file at start-up).
-    pub async fn seed_obligations(
-        &self,
-        specs: &[ObligationSpec],
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let write = self.begin_write().await?;
-        for spec in specs {
-            store_obligation(&write.txn, spec, now, false).await?;
-        }
-        write.txn.commit().await?;
-        Ok(())
-    }
-
     /// The nearest own target due on or after `date` of each of `localities`, by (indicator,
     /// locality).
     pub async fn own_targets_due_from(
@@ -438,32 +426,6 @@ impl Store {
     /// Flags about one report revision.
     pub async fn flags_of_report(&self, report_id: i64) -> Result<Vec<FlagRow>, Error> {
         flags_of_report(self.connection(), report_id).await
-    }
-
-    /// Flags of a province, newest first, optionally of one kind and/or state.
-    pub async fn flags(
-        &self,
-        province_id: i64,
-        kind: Option<&str>,
-        state: Option<&str>,
-    ) -> Result<Vec<FlagRow>, Error> {
-        let mut select = Query::select();
-        select
-            .columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c)))
-            .from(Alias::new("flag"))
-            .and_where(col("province_id").eq(province_id))
-            .order_by(Alias::new("id"), Order::Asc);
-        if let Some(kind) = kind {
-            select.and_where(col("kind").eq(kind));
-        }
-        if let Some(state) = state {
-            select.and_where(col("state").eq(state));
-        }
-        let rows = self.connection().query_all(&select).await?;
-        Ok(rows
-            .iter()
-            .map(|r| FlagRow::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?)
     }
 
     /// Locks a period of a province (optionally for one agency and/or obligation).
@@ -600,48 +562,10 @@ impl Store {
         let write = self.begin_write().await?;
         let raised = raise_flag(&write.txn, flag, actor, now).await?;
         write.txn.commit().await?;
-        Ok(raised.map(|f| f.id))
+        let id = raised.as_ref().map(|f| f.id);
+        self.flag_bus().publish(raised);
+        Ok(id)
     }
-}
-
-async fn store_obligation(
-    db: &impl ConnectionTrait,
-    spec: &ObligationSpec,
-    now: DateTime<Utc>,
-    replace: bool,
-) -> Result<(), Error> {
-    let conflict = if replace {
-        OnConflict::column(Alias::new("code"))
-            .update_columns(["agency", "spec", "updated_at"].map(Alias::new))
-            .to_owned()
-    } else {
-        OnConflict::column(Alias::new("code"))
-            .do_nothing()
-            .to_owned()
-    };
-    db.execute(
-        Query::insert()
-            .into_table(Alias::new("obligation"))
-            .columns(["code", "agency", "spec", "updated_at"].map(Alias::new))
-            .values_panic([
-                spec.code.clone().into(),
-                spec.agency.clone().into(),
-                to_json(spec)?.into(),
-                now.into(),
-            ])
-            .on_conflict(conflict),
-    )
-    .await?;
-    Ok(())
-}
-
-fn to_json(spec: &ObligationSpec) -> Result<String, Error> {
-    serde_json::to_string(spec).map_err(|e| Error::Internal(format!("encode obligation: {e}")))
-}
-
-fn parse_spec(json: &str) -> Result<ObligationSpec, Error> {
-    serde_json::from_str(json)
-        .map_err(|e| Error::Internal(format!("stored obligation is not valid: {e}")))
 }
 
 /// Flags about one report revision, oldest first.

@@ -15,7 +15,11 @@
 mod bulk;
 mod catalog;
 pub mod compliance;
+pub mod flag_bus;
+pub mod flags;
+mod obligations;
 pub mod queries;
+mod report_reads;
 mod reports;
 pub mod rollups;
 mod rows;
@@ -26,13 +30,16 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    Statement, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use bulk::BulkReport;
-pub use reports::{NewReport, ReportHeader, Stored, StoredReceipt, StoredReport};
+pub use report_reads::{ReportFilter, ReportListing, SeriesRevision};
+pub use reports::{
+    NewReport, ReportHeader, Stored, StoredObservation, StoredReceipt, StoredReport,
+};
 pub use targets::{TargetRow, TargetUpsert, UpsertCounts};
 
 use crate::error::Error;
@@ -45,6 +52,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Present on SQLite only: the connection every write transaction uses.
     writer: Option<Writer>,
+    /// The flags this process's commits raise, published after each commit.
+    flag_bus: flag_bus::FlagBus,
 }
 
 /// SQLite's single writer: one connection, and the lock that hands it to one transaction at a time
@@ -79,6 +88,7 @@ impl Store {
             return Ok(Store {
                 db: Database::connect(pool(16)).await?,
                 writer: None,
+                flag_bus: flag_bus::FlagBus::new(),
             });
         }
         let connection = Database::connect(pool(1)).await?;
@@ -93,6 +103,7 @@ impl Store {
                 connection,
                 lock: Mutex::new(()),
             }),
+            flag_bus: flag_bus::FlagBus::new(),
         })
     }
 
@@ -108,8 +119,20 @@ impl Store {
         self.db.get_database_backend()
     }
 
+    /// The feed of flags raised by this process's commits (and, through the cursor read of
+    /// `flag_watch`, by other processes).
+    pub fn flag_bus(&self) -> &flag_bus::FlagBus {
+        &self.flag_bus
+    }
+
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// A cheap round trip to the database (`SELECT 1` on a pooled connection), for readiness.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
     }
 
     /// The connection write transactions use: on SQLite the single writer connection (whoever
@@ -141,12 +164,20 @@ impl Store {
     }
 
     /// Starts a write transaction: on SQLite on the writer connection, holding its lock until the
-    /// transaction ends.
+    /// transaction ends. SQLite's transaction is IMMEDIATE: it takes the file's write lock at
+    /// BEGIN (waiting out another process's writer), so a transaction that reads before it writes
+    /// cannot fail "database is locked" when another process committed after its read.
     pub(crate) async fn begin_write(&self) -> Result<WriteTxn<'_>, Error> {
         match &self.writer {
             Some(writer) => {
                 let guard = writer.lock.lock().await;
-                let txn = writer.connection.begin().await?;
+                let txn = writer
+                    .connection
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..TransactionOptions::default()
+                    })
+                    .await?;
                 Ok(WriteTxn {
                     txn,
                     _guard: Some(guard),

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::report::ValidReport;
+use p06_domain::revision::{self, RevisionMode};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
 use super::compliance::{
-    FlagRow, NewFlag, active_lock, flags_of_report, raise_flag, resolve_flag, series_key,
+    FlagFacts, FlagRow, NewFlag, active_lock, flags_of_report, raise_flag, resolve_flag, series_key,
 };
 use super::rollups::{RevisionChange, apply_revision, lock_province};
 use super::rows::Rows;
@@ -25,6 +26,10 @@ pub struct NewReport<'a> {
     pub evaluation: &'a Evaluation,
     /// Localities and indicators, for the roll-ups.
     pub catalog: &'a Catalog,
+    /// For an AMEND merged with an earlier revision ([`revision::amend`]): that revision's id. The
+    /// report is stored only while it is still the latest of its series
+    /// ([`Error::Superseded`] otherwise).
+    pub amends: Option<i64>,
 }
 
 /// The stored facts a receipt is made of.
@@ -39,6 +44,10 @@ pub struct StoredReceipt {
     pub lateness_seconds: Option<i64>,
     pub specificity_score: Option<i32>,
     pub specificity_reasons: Option<String>,
+    /// `REPLACE` or `AMEND`.
+    pub mode: String,
+    /// How many of the revision's figures an amendment carried forward.
+    pub carried_count: i32,
 }
 
 /// Outcome of storing a report.
@@ -56,8 +65,18 @@ pub struct Stored {
 pub struct StoredReport {
     pub header: ReportHeader,
     pub receipt: StoredReceipt,
-    /// (indicator code, locality id, value), ordered by indicator then locality id.
-    pub observations: Vec<(String, i64, f64)>,
+    /// Ordered by indicator then locality id.
+    pub observations: Vec<StoredObservation>,
+}
+
+/// A figure of a stored revision.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct StoredObservation {
+    pub indicator_code: String,
+    pub locality_id: i64,
+    pub value: f64,
+    /// The revision that sent the figure, when this one carried it forward (an amendment).
+    pub carried_from: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
@@ -85,13 +104,6 @@ struct RevisionRow {
     revision: i32,
 }
 
-#[derive(FromQueryResult)]
-struct ObservationRow {
-    indicator_code: String,
-    locality_id: i64,
-    value: f64,
-}
-
 const RECEIPT_COLUMNS: &[&str] = &[
     "id",
     "revision",
@@ -102,6 +114,8 @@ const RECEIPT_COLUMNS: &[&str] = &[
     "lateness_seconds",
     "specificity_score",
     "specificity_reasons",
+    "mode",
+    "carried_count",
 ];
 
 fn col(name: &str) -> Expr {
@@ -121,7 +135,7 @@ impl Store {
 
     async fn try_insert_report(&self, new: &NewReport<'_>) -> Result<Stored, Error> {
         let report = new.report;
-        let scope = format!("report:{}:{}", report.agency, report.province.id);
+        let scope = idempotency_scope(report);
         let write = self.begin_write().await?;
         let txn = &write.txn;
         lock_province(txn, report.province.id).await?;
@@ -168,6 +182,14 @@ impl Store {
         }
 
         let previous = latest_revision(txn, report).await?;
+        if report.mode == RevisionMode::Amend && previous.as_ref().map(|p| p.id) != new.amends {
+            return Err(Error::Superseded(format!(
+                "the series of reports/{} received another revision while the amendment was \
+                 being merged",
+                new.amends
+                    .map_or_else(|| "-".to_owned(), |id| id.to_string())
+            )));
+        }
         let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
         // Timeliness is the series': judged by the first revision's receive time.
         let first_received = match &previous {
@@ -212,6 +234,8 @@ impl Store {
                     "lateness_seconds",
                     "specificity_score",
                     "specificity_reasons",
+                    "mode",
+                    "carried_count",
                 ]
                 .map(Alias::new),
             )
@@ -235,6 +259,8 @@ impl Store {
                 lateness.into(),
                 i32::from(evaluation.specificity.score).into(),
                 reasons.into(),
+                report.mode.code().into(),
+                (revision::carried_count(report) as i32).into(),
             ])
             .returning(Query::returning().columns(RECEIPT_COLUMNS.iter().map(|c| Alias::new(*c))))
             .to_owned();
@@ -245,8 +271,13 @@ impl Store {
         let receipt = StoredReceipt::from_query_result(&row, "")?;
         let report_id = receipt.id;
 
-        let mut rows = Rows::new(4, report.observations.len());
-        for o in &report.observations {
+        // The figures sent, then those carried forward (`Rows` binds no NULLs: two row sets).
+        let (carried, sent): (Vec<_>, Vec<_>) = report
+            .observations
+            .iter()
+            .partition(|o| o.carried_from.is_some());
+        let mut rows = Rows::new(4, sent.len());
+        for o in sent {
             rows.push([
                 report_id.into(),
                 o.indicator_code.clone().into(),
@@ -254,10 +285,28 @@ impl Store {
                 o.value.into(),
             ]);
         }
-        let batches = rows
+        let mut batches = rows
             .execute(
                 txn,
                 "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
+                &[],
+            )
+            .await?;
+        let mut rows = Rows::new(5, carried.len());
+        for o in carried {
+            rows.push([
+                report_id.into(),
+                o.indicator_code.clone().into(),
+                o.locality_id.into(),
+                o.value.into(),
+                o.carried_from.unwrap_or_default().into(),
+            ]);
+        }
+        batches += rows
+            .execute(
+                txn,
+                "INSERT INTO observation (report_id, indicator_code, locality_id, value, \
+                 carried_from) {rows}",
                 &[],
             )
             .await?;
@@ -304,6 +353,7 @@ impl Store {
         txn.execute(&record).await?;
 
         write.txn.commit().await?;
+        self.flag_bus().publish(flags.iter().cloned());
         // Statements of this transaction: look-ups (lock, idempotency, period lock, revision), the
         // report row, the observation batches, the read model and roll-ups, the superseded
         // revision's first receive time, the idempotency record, a flag and its audit entry per
@@ -349,7 +399,9 @@ impl Store {
         let rows = db
             .query_all(
                 Query::select()
-                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
+                    .columns(
+                        ["indicator_code", "locality_id", "value", "carried_from"].map(Alias::new),
+                    )
                     .from(Alias::new("observation"))
                     .and_where(col("report_id").eq(id))
                     .order_by(Alias::new("indicator_code"), Order::Asc)
@@ -358,16 +410,65 @@ impl Store {
             .await?;
         let observations = rows
             .iter()
-            .map(|r| {
-                ObservationRow::from_query_result(r, "")
-                    .map(|o| (o.indicator_code, o.locality_id, o.value))
-            })
+            .map(|r| StoredObservation::from_query_result(r, ""))
             .collect::<Result<_, _>>()?;
         Ok(Some(StoredReport {
             header,
             receipt,
             observations,
         }))
+    }
+
+    /// The latest revision of a report's series, with its figures: what an amendment of it starts
+    /// from ([`revision::amend`]). Read outside the writing transaction; the insert checks that it
+    /// is still the latest ([`NewReport::amends`]).
+    pub async fn latest_of_series(
+        &self,
+        report: &ValidReport,
+    ) -> Result<Option<(i64, Vec<StoredObservation>)>, Error> {
+        let db = self.connection();
+        let select = Query::select()
+            .columns(["id", "revision"].map(Alias::new))
+            .from(Alias::new("report"))
+            .and_where(series_condition(
+                &report.agency,
+                &report.obligation,
+                report.province.id,
+                report.period_start,
+            ))
+            .order_by(Alias::new("revision"), Order::Desc)
+            .to_owned();
+        let Some(row) = db.query_one(&select).await? else {
+            return Ok(None);
+        };
+        let latest = RevisionRow::from_query_result(&row, "")?;
+        let rows = db
+            .query_all(
+                Query::select()
+                    .columns(
+                        ["indicator_code", "locality_id", "value", "carried_from"].map(Alias::new),
+                    )
+                    .from(Alias::new("observation"))
+                    .and_where(col("report_id").eq(latest.id)),
+            )
+            .await?;
+        let observations = rows
+            .iter()
+            .map(|r| StoredObservation::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?;
+        Ok(Some((latest.id, observations)))
+    }
+
+    /// Whether a request id has been used by this agency in this province (its retry is answered
+    /// from the stored receipt, or refused when the payload differs).
+    pub async fn request_seen(&self, report: &ValidReport) -> Result<bool, Error> {
+        let select = Query::select()
+            .column(Alias::new("result_ref"))
+            .from(Alias::new("idempotency_key"))
+            .and_where(col("scope").eq(idempotency_scope(report)))
+            .and_where(col("request_id").eq(report.request_id.as_str()))
+            .to_owned();
+        Ok(self.connection().query_one(&select).await?.is_some())
     }
 
     /// Number of stored revisions of a series; used by tests and the compliance rules.
@@ -394,6 +495,11 @@ impl Store {
             .transpose()?
             .unwrap_or(0))
     }
+}
+
+/// The scope of a report's request ids: one agency in one province.
+fn idempotency_scope(report: &ValidReport) -> String {
+    format!("report:{}:{}", report.agency, report.province.id)
 }
 
 fn series_condition(
@@ -492,22 +598,20 @@ async fn raise_report_flags(
         )
         .await?;
         if let Some(seconds) = lateness_seconds {
-            raised.extend(
-                raise_flag(
-                    txn,
-                    &flag(
-                        "LATE",
-                        format!("LATE|{series}"),
-                        format!(
-                            "first report {} after the deadline",
-                            human_duration(seconds)
-                        ),
-                    ),
-                    actor,
-                    now,
-                )
-                .await?,
+            let mut late = flag(
+                "LATE",
+                format!("LATE|{series}"),
+                format!(
+                    "first report {} after the deadline",
+                    human_duration(seconds)
+                ),
             );
+            late.details = FlagFacts {
+                lateness_seconds: Some(seconds),
+                ..FlagFacts::default()
+            }
+            .to_details();
+            raised.extend(raise_flag(txn, &late, actor, now).await?);
         }
     }
     let specificity = &new.evaluation.specificity;
@@ -526,7 +630,16 @@ async fn raise_report_flags(
                 codes.join(", ")
             ),
         );
-        vague.details = serde_json::to_string(&specificity.reasons).ok();
+        vague.details = FlagFacts {
+            score: Some(i32::from(specificity.score)),
+            reasons: specificity
+                .reasons
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .collect(),
+            ..FlagFacts::default()
+        }
+        .to_details();
         raised.extend(raise_flag(txn, &vague, actor, now).await?);
     }
     for finding in &new.evaluation.findings {
@@ -547,10 +660,12 @@ async fn raise_report_flags(
         );
         f.indicator_code = Some(finding.indicator.clone());
         f.locality_id = locality_id;
-        f.details = Some(format!(
-            "{{\"value\":{},\"reference\":{},\"message_vi\":{:?}}}",
-            finding.value, finding.reference, finding.message_vi
-        ));
+        f.details = FlagFacts {
+            value: Some(finding.value),
+            reference: Some(finding.reference),
+            ..FlagFacts::default()
+        }
+        .to_details();
         raised.extend(raise_flag(txn, &f, actor, now).await?);
     }
     Ok(raised)

@@ -28,7 +28,21 @@ pub struct TestKey {
 
 impl TestKey {
     pub fn ed25519() -> Self {
-        let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+        Self::ed25519_from(ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng))
+    }
+
+    /// The RFC 8037 Appendix A.1 example key, whose private half is published: what an attacker
+    /// signs with when a deployment trusts its public half.
+    pub fn rfc8037() -> Self {
+        let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+            .unwrap();
+        Self::ed25519_from(ed25519_dalek::SigningKey::from_bytes(
+            &d.try_into().unwrap(),
+        ))
+    }
+
+    fn ed25519_from(key: ed25519_dalek::SigningKey) -> Self {
         let private = key.to_pkcs8_pem(LineEnding::LF).unwrap();
         TestKey {
             alg: Algorithm::EdDSA,
@@ -204,7 +218,7 @@ pub fn authenticator(
     files: Vec<PathBuf>,
 ) -> Arc<Authenticator> {
     let config = config(mode, algorithms, files);
-    let keys = KeyStore::from_files(config.key_files.clone(), mode == Mode::Development).unwrap();
+    let keys = KeyStore::from_files(config.key_files.clone(), mode).unwrap();
     Arc::new(Authenticator::new(config, keys).unwrap())
 }
 

@@ -1,64 +1,27 @@
-//! The demo province: Gia Lai in the three-tier edition 2024 (218 communes), with targets and four
-//! weeks of plausible reports from all three agencies, loaded through the real services.
+//! Old Gia Lai: the three-tier edition 2024 (province 64, 218 communes), with targets and four weeks
+//! of February–March 2025 from all three agencies, each received on the Monday after its week.
 //!
 //! Figures are synthetic but deterministic (derived from each commune's code), in the ranges the
-//! province's real reports show. Request ids are fixed, so loading twice stores nothing new.
+//! province's real reports showed. Request ids are fixed, so loading twice stores nothing new.
 
 use chrono::NaiveDate;
 use p06_kit::convert::date_to_proto;
-use p06_proto::aggregation::{
-    ListLocalitiesRequest, LocalityLevel, Target, UpsertTargetsRequest,
-    catalog_service_client::CatalogServiceClient,
-};
+use p06_proto::aggregation::{RevisionMode, Target, UpsertTargetsRequest};
 use p06_proto::common::{LocalityRef, Narrative, Period};
-use p06_proto::health::{
-    HealthFigures, SubmitHealthReportRequest,
-    health_reporting_service_client::HealthReportingServiceClient,
-};
-use p06_proto::justice::{
-    CivilStatusFigures, SubmitCivilStatusReportRequest,
-    justice_reporting_service_client::JusticeReportingServiceClient,
-};
-use p06_proto::police::{
-    IdentityFigures, SubmitIdentityReportRequest,
-    police_reporting_service_client::PoliceReportingServiceClient,
-};
-use tonic::Request;
+use p06_proto::health::{HealthFigures, SubmitHealthReportRequest};
+use p06_proto::justice::{CivilStatusFigures, SubmitCivilStatusReportRequest};
+use p06_proto::police::{IdentityFigures, SubmitIdentityReportRequest};
 
-use p06_auth::{Agency, DevKeys, Role};
+use p06_auth::{Agency, Role};
 
+use super::{Demo, unit, with_token};
 use crate::token::token;
 
 pub const EDITION: &str = "2024";
 pub const PROVINCE: &str = "64";
 
-pub struct Endpoints {
-    pub aggregator: String,
-    pub police: String,
-    pub health: String,
-    pub justice: String,
-}
-
 /// The first days of the demo's weekly periods (Monday to Sunday).
 const WEEKS: [(i32, u32, u32); 4] = [(2025, 2, 24), (2025, 3, 3), (2025, 3, 10), (2025, 3, 17)];
-
-fn with_token<T>(message: T, token: &str) -> anyhow::Result<Request<T>> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(request)
-}
-
-/// A stable pseudo-random number in 0..1 for a commune and a purpose.
-fn unit(code: &str, salt: u64) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
-    for b in code.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % 10_000) as f64 / 10_000.0
-}
 
 fn province() -> Option<LocalityRef> {
     Some(LocalityRef {
@@ -76,8 +39,9 @@ fn period(week: usize) -> Option<Period> {
     })
 }
 
-/// Loads the demo; returns a one-line summary.
-pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<String> {
+/// Loads old Gia Lai; returns a one-line summary.
+pub async fn load(demo: &Demo<'_>) -> anyhow::Result<String> {
+    let keys = demo.keys;
     let admin = token(
         keys,
         Agency::Taskforce,
@@ -85,29 +49,9 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
         PROVINCE,
         Role::TaskforceAdmin,
     )?;
-    let mut catalog = CatalogServiceClient::connect(endpoints.aggregator.clone()).await?;
-    let mut communes = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = catalog
-            .list_localities(with_token(
-                ListLocalitiesRequest {
-                    edition: EDITION.into(),
-                    parent_code: PROVINCE.into(),
-                    level: LocalityLevel::Commune as i32,
-                    page_size: 1_000,
-                    page_token: page_token.clone(),
-                },
-                &admin,
-            )?)
-            .await?
-            .into_inner();
-        communes.extend(page.localities.into_iter().map(|l| l.code));
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
+    let mut clients = demo.clients().await?;
+    let communes = clients.communes(EDITION, PROVINCE, &admin).await?;
+    let mut catalog = clients.catalog.clone();
     let residents = |code: &str| 3_000 + (unit(code, 1) * 12_000.0) as i64;
 
     let targets = communes
@@ -138,12 +82,13 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
     let police_token = token(keys, Agency::Police, EDITION, PROVINCE, Role::Reporter)?;
     let health_token = token(keys, Agency::Health, EDITION, PROVINCE, Role::Reporter)?;
     let justice_token = token(keys, Agency::Justice, EDITION, PROVINCE, Role::Reporter)?;
-    let mut police = PoliceReportingServiceClient::connect(endpoints.police.clone()).await?;
-    let mut health = HealthReportingServiceClient::connect(endpoints.health.clone()).await?;
-    let mut justice = JusticeReportingServiceClient::connect(endpoints.justice.clone()).await?;
+    let (mut police, mut health, mut justice) = (clients.police, clients.health, clients.justice);
     let mut reports = 0;
-    for week in 0..WEEKS.len() {
+    for (week, &(y, m, d)) in WEEKS.iter().enumerate() {
         let w = week as f64;
+        // Received the Monday after the week, in the morning: on time (due Wednesday 17:00).
+        let monday =
+            NaiveDate::from_ymd_opt(y, m, d).expect("valid demo date") + chrono::Duration::days(7);
         let narrative = Some(Narrative {
             assessment: format!(
                 "Tuần {}: tiếp tục kích hoạt tài khoản định danh điện tử mức 2 tại {} xã.",
@@ -173,6 +118,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                 }
             })
             .collect();
+        demo.clock.set(demo.local(monday, 8, 40));
         police
             .submit_identity_report(with_token(
                 SubmitIdentityReportRequest {
@@ -182,6 +128,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                     period: period(week),
                     localities: identity,
                     narrative: narrative.clone(),
+                    mode: RevisionMode::Replace.into(),
                 },
                 &police_token,
             )?)
@@ -206,6 +153,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                 }
             })
             .collect();
+        demo.clock.set(demo.local(monday, 9, 55));
         health
             .submit_health_report(with_token(
                 SubmitHealthReportRequest {
@@ -215,6 +163,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                     period: period(week),
                     localities: health_figures,
                     narrative: narrative.clone(),
+                    mode: RevisionMode::Replace.into(),
                 },
                 &health_token,
             )?)
@@ -237,6 +186,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                 }
             })
             .collect();
+        demo.clock.set(demo.local(monday, 14, 20));
         justice
             .submit_civil_status_report(with_token(
                 SubmitCivilStatusReportRequest {
@@ -246,6 +196,7 @@ pub async fn load(endpoints: &Endpoints, keys: &DevKeys) -> anyhow::Result<Strin
                     period: period(week),
                     localities: civil,
                     narrative,
+                    mode: RevisionMode::Replace.into(),
                 },
                 &justice_token,
             )?)

@@ -1,0 +1,377 @@
+//! Scenario `overload`: one agency floods while another agency and the task force work at a low
+//! rate, against the aggregator child with its default limits (p06_kit::limits) and the agency
+//! services with theirs.
+//!
+//! 1. Idle: health submits single-commune reports and the task force reads the province's
+//!    consolidated status, each at a low steady rate; their latencies are the idle figures.
+//! 2. Flood: the same, while police keep `FLOOD_IN_FLIGHT` reports in flight from one token,
+//!    resending at once whatever the answer (a hostile client: it ignores RetryInfo).
+//!
+//! Printed: each one's p50/p99 against its idle figure, the flooder's answers by code and its
+//! RESOURCE_EXHAUSTED share, the aggregator's RSS peak during the flood, and the acknowledged
+//! reports lost — every OK receipt's request id must be stored (0 lost).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use p06_kit::convert::date_to_proto;
+use p06_proto::aggregation::GetConsolidatedStatusRequest;
+use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
+use p06_proto::common::LocalityRef;
+use p06_proto::health::health_reporting_service_client::HealthReportingServiceClient;
+use p06_proto::police::police_reporting_service_client::PoliceReportingServiceClient;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tonic::Code;
+
+use crate::figures::{self, Agency, AgencyReport, ReportKey, Week};
+use crate::rig::{Rig, Tokens, authed, channel};
+use crate::world::{EDITION, Province};
+
+/// Reports the flooding agency keeps in flight.
+pub const FLOOD_IN_FLIGHT: usize = 64;
+/// Calls per second of the steady agency and of the task force.
+const STEADY_PER_SEC: f64 = 5.0;
+/// Targets: the steady callers' p99 under the flood within 3× idle.
+const TARGET_P99_RATIO: f64 = 3.0;
+
+/// Receipts acknowledged (OK) during the scenario, by request id.
+type Acknowledged = Arc<Mutex<Vec<String>>>;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// A steady caller's latencies and failures.
+#[derive(Default)]
+struct Steady {
+    latency: Option<Histogram<u64>>,
+    errors: u64,
+    samples: Vec<String>,
+}
+
+impl Steady {
+    fn record(&mut self, started: Instant, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                let us = started.elapsed().as_micros().max(1) as u64;
+                self.latency
+                    .get_or_insert_with(histogram)
+                    .saturating_record(us);
+            }
+            Err(e) => {
+                self.errors += 1;
+                if self.samples.len() < 5 {
+                    self.samples.push(e);
+                }
+            }
+        }
+    }
+
+    fn q(&self, q: f64) -> u64 {
+        self.latency.as_ref().map_or(0, |h| h.value_at_quantile(q))
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "calls": self.latency.as_ref().map_or(0, |h| h.len()),
+            "errors": self.errors,
+            "error_samples": self.samples,
+            "p50_us": self.q(0.5),
+            "p99_us": self.q(0.99),
+            "max_us": self.latency.as_ref().map_or(0, |h| h.max()),
+        })
+    }
+}
+
+/// The single-commune report number `n` of `agency` (a new series or revision each time).
+fn small_report(agency: Agency, province: &Province, n: u64, request_id: String) -> AgencyReport {
+    let weeks = 26;
+    let commune = &province.communes[(n as usize * 7) % province.communes.len()];
+    figures::agency_report(
+        &ReportKey {
+            agency,
+            province,
+            week: Week::ago(78 - (n % weeks) as u32),
+            request_id,
+            revision: n / weeks + 1,
+        },
+        std::slice::from_ref(commune),
+    )
+}
+
+/// Runs `op` every 1/STEADY_PER_SEC seconds (one at a time) until `stop`.
+async fn steady<F, Fut>(stop: Arc<AtomicBool>, op: F) -> Steady
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut out = Steady::default();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / STEADY_PER_SEC));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let started = Instant::now();
+        let result = op(n).await;
+        out.record(started, result);
+        n += 1;
+    }
+    out
+}
+
+/// The health reporter and the task force at their steady rate for `duration`; police flood
+/// meanwhile when `flood` is set. Returns (health, task force, flood counts).
+async fn phase(
+    rig: &Rig,
+    tokens: &Tokens,
+    viewer: &str,
+    province: &Province,
+    duration: Duration,
+    flood: bool,
+    (seq, acknowledged): &(Arc<AtomicU64>, Acknowledged),
+) -> anyhow::Result<(Steady, Steady, Option<Flood>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let health_channel = rig.channels["health"][0].clone();
+    let health_token = tokens.reporter(Agency::Health, &province.code).to_owned();
+    let health = {
+        let (stop, seq, acknowledged, province) = (
+            stop.clone(),
+            seq.clone(),
+            acknowledged.clone(),
+            province.clone(),
+        );
+        tokio::spawn(async move {
+            steady(stop, |_| {
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                let id = uuid::Uuid::new_v4().to_string();
+                let AgencyReport::Health(report) =
+                    small_report(Agency::Health, &province, n, id.clone())
+                else {
+                    unreachable!("a health report")
+                };
+                let mut client = HealthReportingServiceClient::new(health_channel.clone());
+                let request = authed(report, &health_token);
+                let acknowledged = acknowledged.clone();
+                async move {
+                    client
+                        .submit_health_report(request)
+                        .await
+                        .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
+                    acknowledged.lock().await.push(id);
+                    Ok(())
+                }
+            })
+            .await
+        })
+    };
+    let taskforce = {
+        let stop = stop.clone();
+        let client = TaskForceServiceClient::new(channel(&rig.aggregator.url())?);
+        let viewer = viewer.to_owned();
+        let code = province.code.clone();
+        tokio::spawn(async move {
+            steady(stop, |_| {
+                let mut client = client.clone();
+                let request = authed(
+                    GetConsolidatedStatusRequest {
+                        locality: Some(LocalityRef {
+                            edition: EDITION.into(),
+                            code: code.clone(),
+                        }),
+                        as_of: Some(date_to_proto(Week::ago(1).end)),
+                        ..Default::default()
+                    },
+                    &viewer,
+                );
+                async move {
+                    client
+                        .get_consolidated_status(request)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
+                }
+            })
+            .await
+        })
+    };
+    let flooders = if flood {
+        let counts = Arc::new(Flood::default());
+        let token = tokens.reporter(Agency::Police, &province.code).to_owned();
+        let lanes = rig.channels["police"].clone();
+        let mut workers = Vec::new();
+        for w in 0..FLOOD_IN_FLIGHT {
+            let (stop, seq, acknowledged, province, counts, token) = (
+                stop.clone(),
+                seq.clone(),
+                acknowledged.clone(),
+                province.clone(),
+                counts.clone(),
+                token.clone(),
+            );
+            let channel = lanes[w % lanes.len()].clone();
+            workers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = seq.fetch_add(1, Ordering::Relaxed);
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let AgencyReport::Police(report) =
+                        small_report(Agency::Police, &province, n, id.clone())
+                    else {
+                        unreachable!("a police report")
+                    };
+                    let answer = PoliceReportingServiceClient::new(channel.clone())
+                        .submit_identity_report(authed(report, &token))
+                        .await;
+                    match answer {
+                        Ok(_) => {
+                            counts.ok.fetch_add(1, Ordering::Relaxed);
+                            acknowledged.lock().await.push(id);
+                        }
+                        Err(s) if s.code() == Code::ResourceExhausted => {
+                            counts.exhausted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(s) => {
+                            counts.other.fetch_add(1, Ordering::Relaxed);
+                            let mut sample = counts.sample.lock().await;
+                            if sample.is_none() {
+                                *sample = Some(format!("{:?}: {}", s.code(), s.message()));
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        Some((counts, workers))
+    } else {
+        None
+    };
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let health = health.await?;
+    let taskforce = taskforce.await?;
+    let flood = match flooders {
+        Some((counts, workers)) => {
+            for w in workers {
+                w.await?;
+            }
+            Some(Arc::try_unwrap(counts).unwrap_or_default())
+        }
+        None => None,
+    };
+    Ok((health, taskforce, flood))
+}
+
+/// The flooder's answers.
+#[derive(Default)]
+struct Flood {
+    ok: AtomicU64,
+    exhausted: AtomicU64,
+    other: AtomicU64,
+    sample: Mutex<Option<String>>,
+}
+
+impl Flood {
+    fn json(&self) -> Value {
+        let ok = self.ok.load(Ordering::Relaxed);
+        let exhausted = self.exhausted.load(Ordering::Relaxed);
+        let other = self.other.load(Ordering::Relaxed);
+        let all = (ok + exhausted + other).max(1);
+        json!({
+            "in_flight": FLOOD_IN_FLIGHT,
+            "ok": ok,
+            "resource_exhausted": exhausted,
+            "other": other,
+            "other_sample": self.sample.try_lock().ok().and_then(|s| s.clone()),
+            "resource_exhausted_share": crate::load::round3(exhausted as f64 / all as f64),
+        })
+    }
+}
+
+fn ratio(flood: &Steady, idle: &Steady) -> Value {
+    let (f, i) = (flood.q(0.99), idle.q(0.99));
+    if i == 0 {
+        Value::Null
+    } else {
+        json!(crate::load::round1(f as f64 / i as f64 * 10.0) / 10.0)
+    }
+}
+
+/// Request ids of `acknowledged` that are not stored.
+async fn lost(rig: &Rig, acknowledged: &[String]) -> anyhow::Result<u64> {
+    use sea_orm::ConnectionTrait as _;
+    let db = rig.store.connection();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT request_id FROM report".to_owned(),
+        ))
+        .await?;
+    let stored: HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "request_id").ok())
+        .collect();
+    Ok(acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .count() as u64)
+}
+
+/// Runs the scenario on `rig` (a fresh database) with `duration` per phase.
+pub async fn run(
+    rig: &Rig,
+    tokens: &Tokens,
+    viewer: &str,
+    province: &Province,
+    duration: Duration,
+    database: &Value,
+) -> anyhow::Result<(Value, u64, Vec<String>)> {
+    let shared: (Arc<AtomicU64>, Acknowledged) = Default::default();
+    let (health_idle, tf_idle, _) =
+        phase(rig, tokens, viewer, province, duration, false, &shared).await?;
+    let memory = rig.aggregator.begin_memory_phase();
+    let (health_flood, tf_flood, flood) =
+        phase(rig, tokens, viewer, province, duration, true, &shared).await?;
+    let peak = rig.aggregator.end_memory_phase(&memory);
+    let acknowledged = shared.1.lock().await.clone();
+    let lost = lost(rig, &acknowledged).await?;
+    let flood = flood.unwrap_or_default();
+    let health_ratio = ratio(&health_flood, &health_idle);
+    let tf_ratio = ratio(&tf_flood, &tf_idle);
+    let meets = |r: &Value| r.as_f64().is_some_and(|r| r <= TARGET_P99_RATIO);
+    let rss_ok = peak.peak_kib() <= crate::run::TARGET_RSS_KIB;
+    let errors = health_idle.errors + tf_idle.errors + health_flood.errors + tf_flood.errors + lost;
+    let mut samples: Vec<String> = [&health_idle, &tf_idle, &health_flood, &tf_flood]
+        .iter()
+        .flat_map(|s| s.samples.clone())
+        .collect();
+    if lost > 0 {
+        samples.insert(0, format!("{lost} acknowledged reports not stored"));
+    }
+    let value = json!({
+        "scenario": "overload",
+        "database": database,
+        "province": province.code,
+        "seconds_per_phase": crate::load::round3(duration.as_secs_f64()),
+        "steady_calls_per_sec": STEADY_PER_SEC,
+        "flooder": "police, one token, single-commune reports, resent at once whatever the answer",
+        "steady_agency": "health, single-commune reports",
+        "taskforce": "GetConsolidatedStatus of the province",
+        "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },
+        "taskforce_status": { "idle": tf_idle.json(), "flood": tf_flood.json(), "p99_ratio": tf_ratio },
+        "flood": flood.json(),
+        "aggregator_memory": peak,
+        "aggregator_peak_rss_kib": peak.peak_kib(),
+        "acknowledged": acknowledged.len(),
+        "acknowledged_lost": lost,
+        "targets": {
+            "p99_ratio_max": TARGET_P99_RATIO,
+            "peak_rss_kib_max": crate::run::TARGET_RSS_KIB,
+            "lost": 0,
+        },
+        "meets_targets": meets(&health_ratio) && meets(&tf_ratio) && rss_ok && lost == 0,
+    });
+    Ok((value, errors, samples))
+}

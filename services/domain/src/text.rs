@@ -1,0 +1,121 @@
+//! Text from callers: what both databases can store, and how much of it an error may echo back.
+//!
+//! PostgreSQL refuses a NUL byte in any text value (SQLite stores it), and a `varchar(n)` column
+//! refuses more than n characters (SQLite does not check). Every text input that reaches storage or a
+//! query is checked here first, so both back-ends accept the same requests and a refusal is
+//! INVALID_ARGUMENT naming the field, never INTERNAL from the database.
+
+use crate::report::FieldViolation;
+
+/// At most this many characters of a caller's input are quoted back in an error.
+pub const ECHO_CHARS: usize = 40;
+
+/// Whether a character may appear in stored text: anything but control characters, except tab, line
+/// feed and carriage return.
+pub fn allowed(c: char) -> bool {
+    !c.is_control() || matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Checks a text input: no disallowed control character (NUL among them) and at most `max_chars`
+/// characters. The violation names `field`, the character and its position.
+pub fn check(field: &str, text: &str, max_chars: usize) -> Result<(), FieldViolation> {
+    let mut count = 0;
+    for (i, c) in text.chars().enumerate() {
+        if !allowed(c) {
+            return Err(FieldViolation::new(
+                field,
+                format!(
+                    "{field} contains the control character U+{:04X} at character {}; only tab, \
+                     line feed and carriage return are allowed",
+                    c as u32,
+                    i + 1
+                ),
+            ));
+        }
+        count += 1;
+    }
+    if count > max_chars {
+        return Err(FieldViolation::new(
+            field,
+            format!("{field} has {count} characters; at most {max_chars} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Like [`check`], pushing the violation (if any) onto `violations`.
+pub fn check_into(violations: &mut Vec<FieldViolation>, field: &str, text: &str, max_chars: usize) {
+    if let Err(v) = check(field, text, max_chars) {
+        violations.push(v);
+    }
+}
+
+/// At most `max_chars` characters of `text` (cut on a character boundary), with "…" when cut.
+pub fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+/// Caller input quoted for an error message: at most [`ECHO_CHARS`] characters, control characters
+/// escaped, e.g. `"23680"` or `"xxxxxxxx…"` for a long one.
+pub fn echo(text: &str) -> String {
+    format!("\"{}\"", echo_bare(text))
+}
+
+/// Like [`echo`] without the quotes.
+pub fn echo_bare(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == ECHO_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_and_other_controls_are_refused_but_layout_characters_kept() {
+        assert!(check("narrative.assessment", "Đạt 40,8 %\n\tdòng\r\n", 100).is_ok());
+        let v = check("narrative.assessment", "ab\0c", 100).unwrap_err();
+        assert_eq!(v.field, "narrative.assessment");
+        assert!(v.description.contains("U+0000 at character 3"), "{v:?}");
+        assert!(check("x", "a\u{1b}[31m", 100).is_err());
+        assert!(check("x", "a\u{7f}", 100).is_err());
+        assert!(check("x", "a\u{85}", 100).is_err());
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(check("code", "Đắk Đoa", 7).is_ok());
+        let v = check("code", "Đắk Đoa!", 7).unwrap_err();
+        assert_eq!(
+            v.description,
+            "code has 8 characters; at most 7 are allowed"
+        );
+    }
+
+    #[test]
+    fn echoes_are_short_quoted_and_cut_on_character_boundaries() {
+        assert_eq!(echo("23680"), "\"23680\"");
+        let long = "đ".repeat(20_000);
+        let e = echo(&long);
+        assert_eq!(e.chars().count(), ECHO_CHARS + 3);
+        assert!(e.ends_with("…\""));
+        assert_eq!(echo("a\0\"b"), "\"a\\u{0}\\\"b\"");
+        assert_eq!(truncate("đđđ", 2), "đđ…");
+        assert_eq!(truncate("đđ", 2), "đđ");
+    }
+}

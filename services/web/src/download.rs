@@ -1,0 +1,232 @@
+//! CSV downloads with the `p06` command line's stable field names and machine values (ISO dates,
+//! plain numbers, codes): a table downloaded from the page reads like `p06 … --format csv`.
+
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+use p06_proto::aggregation::{
+    ChildSummary, ConsolidatedStatus, Flag, LocalityProgress, ObligationCompliance,
+};
+use p06_proto::common::CalendarDate;
+use serde_json::{Value, json};
+
+pub const PROGRESS_COLUMNS: &[&str] = &[
+    "rank",
+    "code",
+    "name",
+    "parent_code",
+    "value",
+    "target",
+    "percent_of_target",
+    "denominator_value",
+    "percent_of_denominator",
+    "change",
+    "as_of",
+];
+
+pub const STATUS_COLUMNS: &[&str] = &[
+    "indicator_code",
+    "name_vi",
+    "value",
+    "target",
+    "percent_of_target",
+    "denominator_code",
+    "denominator_value",
+    "percent_of_denominator",
+    "change",
+    "localities_meeting_target",
+    "localities_with_target",
+    "localities_reporting",
+    "localities_expected",
+    "localities_without_data",
+    "oldest_as_of",
+    "reports_included",
+];
+
+pub const DISTRICT_COLUMNS: &[&str] = &[
+    "code",
+    "name",
+    "below_threshold",
+    "total",
+    "with_target",
+    "without_data",
+    "value",
+    "target",
+    "percent_of_target",
+];
+
+pub const COMPLIANCE_COLUMNS: &[&str] = &[
+    "obligation",
+    "agency",
+    "expected",
+    "received",
+    "on_time",
+    "late",
+    "missing",
+    "pending",
+    "vague",
+    "mean_lateness_seconds",
+    "worst_lateness_seconds",
+    "consistency_flags",
+    "reporting_rate",
+    "on_time_rate",
+];
+
+pub const FLAG_COLUMNS: &[&str] = &[
+    "name",
+    "kind",
+    "state",
+    "agency",
+    "obligation",
+    "period_start",
+    "period_end",
+    "report",
+    "indicator_code",
+    "locality_code",
+    "message",
+];
+
+pub const OBSERVATION_COLUMNS: &[&str] = &["indicator_code", "locality_code", "value"];
+
+fn iso(d: Option<&CalendarDate>) -> Value {
+    d.map_or(Value::Null, |d| {
+        json!(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+    })
+}
+
+pub fn progress(r: &LocalityProgress) -> Value {
+    let l = r.locality.clone().unwrap_or_default();
+    json!({
+        "code": l.code, "name": l.name, "parent_code": l.parent_code,
+        "value": r.value, "target": r.target, "percent_of_target": r.percent_of_target,
+        "denominator_value": r.denominator_value, "percent_of_denominator": r.percent_of_denominator,
+        "change": r.change, "rank": r.rank, "as_of": iso(r.as_of.as_ref()),
+    })
+}
+
+pub fn status(s: &ConsolidatedStatus) -> Vec<Value> {
+    s.indicators
+        .iter()
+        .map(|i| {
+            json!({
+                "indicator_code": i.indicator_code, "name_vi": i.name_vi, "name_en": i.name_en,
+                "value": i.value, "target": i.target, "percent_of_target": i.percent_of_target,
+                "denominator_code": i.denominator_code, "denominator_value": i.denominator_value,
+                "percent_of_denominator": i.percent_of_denominator, "change": i.change,
+                "localities_meeting_target": i.localities_meeting_target, "localities_with_target": i.localities_with_target,
+                "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
+                "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
+                "oldest_as_of": iso(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
+            })
+        })
+        .collect()
+}
+
+pub fn district(s: &ChildSummary) -> Value {
+    let mut r = progress(&s.child.clone().unwrap_or_default());
+    r["below_threshold"] = json!(s.below_threshold);
+    r["total"] = json!(s.total);
+    r["with_target"] = json!(s.with_target);
+    r["without_data"] = json!(s.without_data);
+    r
+}
+
+pub fn compliance(o: &ObligationCompliance) -> Value {
+    json!({
+        "obligation": o.obligation, "agency": o.agency, "expected": o.expected, "received": o.received,
+        "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "vague": o.vague,
+        "mean_lateness_seconds": o.mean_lateness.as_ref().map(|d| d.seconds),
+        "worst_lateness_seconds": o.worst_lateness.as_ref().map(|d| d.seconds),
+        "consistency_flags": o.consistency_flags, "reporting_rate": o.reporting_rate, "on_time_rate": o.on_time_rate,
+    })
+}
+
+pub fn flag(f: &Flag) -> Value {
+    let period = f.period.unwrap_or_default();
+    json!({
+        "name": f.name, "kind": f.kind, "state": f.state, "agency": f.agency, "obligation": f.obligation,
+        "period_start": iso(period.start.as_ref()), "period_end": iso(period.end.as_ref()),
+        "report": f.report, "indicator_code": f.indicator_code, "locality_code": f.locality_code, "message": f.message,
+    })
+}
+
+/// The CSV text of `records` with a header row of `columns`.
+pub fn to_csv(columns: &[&str], records: &[Value]) -> Result<String, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(columns)?;
+    for record in records {
+        out.write_record(columns.iter().map(|c| match record.get(*c) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        }))?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+}
+
+/// A CSV download named `filename`.
+pub fn response(filename: &str, columns: &[&str], records: &[Value]) -> Response {
+    match to_csv(columns, records) {
+        Ok(text) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "CSV failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p06_proto::aggregation::Locality;
+
+    #[test]
+    fn progress_rows_read_like_the_cli() {
+        let row = LocalityProgress {
+            locality: Some(Locality {
+                code: "23641".into(),
+                name: "Xã Hà Đông".into(),
+                parent_code: "626".into(),
+                ..Default::default()
+            }),
+            value: Some(109.0),
+            target: Some(2_068.0),
+            percent_of_target: Some(5.27),
+            rank: 1,
+            as_of: Some(CalendarDate {
+                year: 2025,
+                month: 3,
+                day: 22,
+            }),
+            ..Default::default()
+        };
+        let text = to_csv(PROGRESS_COLUMNS, &[progress(&row)]).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "rank,code,name,parent_code,value,target,percent_of_target,denominator_value,percent_of_denominator,change,as_of"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some("1,23641,Xã Hà Đông,626,109.0,2068.0,5.27,,,,2025-03-22")
+        );
+    }
+
+    #[test]
+    fn commas_and_quotes_are_quoted() {
+        let text = to_csv(&["message"], &[json!({"message": "a, \"b\""})]).unwrap();
+        assert_eq!(text, "message\n\"a, \"\"b\"\"\"\n");
+    }
+}
