@@ -23,6 +23,11 @@ pub struct ChildConfig {
     pub keys_dir: PathBuf,
     /// Forward every log line of the child to stderr (otherwise only WARN and ERROR lines).
     pub verbose: bool,
+    /// Keep the per-caller rate limit (`P06_LIMIT_RATE`) at its default. Off (`--limit-rate 0`)
+    /// for the capacity scenarios: their closed loops drive one token as fast as the server
+    /// answers, which that limit exists to refuse; every other limit stays as deployed. The
+    /// overload scenario keeps it, since refusing such callers is what it measures.
+    pub rate_limit: bool,
 }
 
 /// A running aggregator child.
@@ -53,6 +58,13 @@ impl AggregatorProcess {
             .arg("--auth-data-dir")
             .arg(&config.keys_dir)
             .args(["--auto-migrate", "true"])
+            .args(if config.rate_limit {
+                &[][..]
+            } else {
+                &["--limit-rate", "0"][..]
+            })
+            // Limits as configured here, whatever the calling shell set.
+            .env_remove("P06_LIMIT_RATE")
             // Development keys of the bench, whatever the calling shell configured.
             .env_remove("P06_JWT_KEYS")
             .env_remove("P06_AUTH_MODE")

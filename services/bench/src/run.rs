@@ -38,12 +38,15 @@ struct Context {
 }
 
 impl Context {
+    /// The aggregator child of a capacity scenario (no per-caller rate limit, see
+    /// [`ChildConfig::rate_limit`]).
     fn child_config(&self, db: &BenchDb) -> ChildConfig {
         ChildConfig {
             database_url: db.url.clone(),
             compliance_file: self.compliance_file.clone(),
             keys_dir: self.keys.dir().to_path_buf(),
             verbose: self.settings.verbose,
+            rate_limit: false,
         }
     }
 }
@@ -508,7 +511,10 @@ async fn overload(
     let db = server.fresh("overload").await?;
     let rig = Rig::start(
         db.clone(),
-        ctx.child_config(&db),
+        ChildConfig {
+            rate_limit: true,
+            ..ctx.child_config(&db)
+        },
         &ctx.keys,
         crate::overload::FLOOD_IN_FLIGHT / 8,
     )

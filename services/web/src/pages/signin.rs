@@ -128,34 +128,29 @@ pub async fn submit(
     }
     match start_session(&state, &headers, form.token.trim(), &next).await {
         Ok(response) => response,
-        Err(message) => page(
-            &state,
-            &headers,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            message(t),
-            &next,
-            &uri,
-        ),
+        Err((status, message)) => page(&state, &headers, lang, status, message(t), &next, &uri),
     }
 }
 
 type Refusal = fn(&'static i18n::Texts) -> &'static str;
 
-/// Checks `token` (claims, then the aggregator) and starts a session landing on `next`.
+/// Checks `token` (claims, then the aggregator) and starts a session landing on `next`. A refusal
+/// carries its HTTP status: 401 when the token is the problem, 503 when the aggregator could not
+/// answer (unreachable, overloaded, rate-limited), so that a busy server never reads as a bad token.
 async fn start_session(
     state: &AppState,
     headers: &HeaderMap,
     token: &str,
     next: &str,
-) -> Result<Response, Refusal> {
+) -> Result<Response, (StatusCode, Refusal)> {
     let now = chrono::Utc::now();
-    let claims = Claims::for_session(token, now).map_err(|e| -> Refusal {
-        match e {
+    let claims = Claims::for_session(token, now).map_err(|e| -> (StatusCode, Refusal) {
+        let refusal: Refusal = match e {
             ClaimsError::Shape | ClaimsError::Unreadable => |t| t.signin_bad_token,
             ClaimsError::Expired => |t| t.signin_expired,
             ClaimsError::NotTaskForce => |t| t.signin_not_task_force,
-        }
+        };
+        (StatusCode::UNAUTHORIZED, refusal)
     })?;
     // The aggregator decides whether the token is genuine.
     let probe = state
@@ -172,8 +167,13 @@ async fn start_session(
         .await;
     if let Err(status) = probe {
         return Err(match status.code() {
-            Code::Unauthenticated | Code::PermissionDenied => |t| t.signin_refused,
-            _ => |t| t.error_unavailable,
+            Code::Unauthenticated | Code::PermissionDenied => {
+                (StatusCode::UNAUTHORIZED, |t| t.signin_refused)
+            }
+            _ => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "sign-in: the aggregator did not answer");
+                (StatusCode::SERVICE_UNAVAILABLE, |t| t.error_unavailable)
+            }
         });
     }
     let max_age = (claims.expires() - now).num_seconds();
@@ -218,15 +218,7 @@ pub async fn once(
     };
     match start_session(&state, &headers, &token, &security::local_path(&next)).await {
         Ok(response) => response,
-        Err(message) => page(
-            &state,
-            &headers,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            message(t),
-            "/",
-            &uri,
-        ),
+        Err((status, message)) => page(&state, &headers, lang, status, message(t), "/", &uri),
     }
 }
 
