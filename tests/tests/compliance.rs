@@ -5,9 +5,12 @@ use chrono::{DateTime, Duration, Utc};
 use p06_auth::Agency;
 use p06_domain::clock::Clock;
 use p06_domain::locality::{Edition, Level};
+use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::admin_service_client::AdminServiceClient;
+use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    LockPeriodRequest, Observation, Receipt, SubmitReportRequest, Timeliness, UnlockPeriodRequest,
+    GetComplianceBoardRequest, LockPeriodRequest, Observation, Receipt, SubmitReportRequest,
+    Timeliness, UnlockPeriodRequest,
 };
 use p06_proto::common::Narrative;
 use p06_tests::fixtures::*;
@@ -76,6 +79,108 @@ async fn on_time_exactly_at_the_deadline_second() {
     assert_eq!(receipt.deadline.unwrap().seconds, at(DEADLINE).timestamp());
     assert!(receipt.lateness.is_none());
     assert!(receipt.flags.iter().all(|f| f.kind != "LATE"));
+}
+
+/// 14:22:56.301 is inside the deadline second 14:22:56: on time, and not yet missing for the sweep.
+#[tokio::test]
+async fn the_whole_deadline_second_is_on_time_and_not_yet_missing() {
+    let t = TestAggregator::start().await;
+    let state = &t.aggregator.state;
+    t.clock.set(at(DEADLINE) + Duration::milliseconds(137));
+    p06_aggregator::compliance::sweep_missing(state, t.clock.now())
+        .await
+        .unwrap();
+    let missing = "kind = 'MISSING' AND obligation = 'police-weekly-identity' AND period_start = '2025-03-10'";
+    assert_eq!(
+        t.count_where("flag", missing).await,
+        0,
+        "0.137 s into the deadline second the report is still due"
+    );
+
+    t.clock.set(at(DEADLINE) + Duration::milliseconds(999));
+    let receipt = submit(&t, small("inside")).await.unwrap();
+    assert_eq!(receipt.timeliness(), Timeliness::OnTime);
+    assert!(receipt.lateness.is_none());
+    assert!(receipt.flags.iter().all(|f| f.kind != "LATE"));
+
+    // The next week: its deadline second is over 1.301 s after it began, by one whole second.
+    let mut next = small("next");
+    next.period = period("2025-03-17", "2025-03-23");
+    let next_deadline = at("2025-03-25T10:00:00Z");
+    t.clock.set(next_deadline + Duration::milliseconds(1_000));
+    p06_aggregator::compliance::sweep_missing(state, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.count_where(
+            "flag",
+            "kind = 'MISSING' AND obligation = 'police-weekly-identity' AND period_start = '2025-03-17'"
+        )
+        .await,
+        1,
+        "missing from the first instant after the deadline second"
+    );
+    t.clock.set(next_deadline + Duration::milliseconds(1_301));
+    let receipt = submit(&t, next).await.unwrap();
+    assert_eq!(receipt.timeliness(), Timeliness::Late);
+    assert_eq!(receipt.lateness.unwrap().seconds, 1);
+}
+
+/// The board expects a period only once its deadline second is over; a report in before that is
+/// early, in no rate.
+#[tokio::test]
+async fn the_board_expects_only_periods_whose_deadline_is_over() {
+    let t = TestAggregator::start().await;
+    let board = |now: DateTime<Utc>| {
+        let t = &t;
+        async move {
+            t.clock.set(now);
+            let mut client = TaskForceServiceClient::new(t.channel().await);
+            let board = client
+                .get_compliance_board(authed(
+                    GetComplianceBoardRequest {
+                        province: province(GIA_LAI),
+                        from: Some(date_to_proto(date("2025-03-16"))),
+                        to: Some(date_to_proto(date("2025-03-16"))),
+                        agency: "police".into(),
+                    },
+                    &t.keys.viewer(),
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            let row = board
+                .obligations
+                .into_iter()
+                .find(|o| o.obligation == "police-weekly-identity")
+                .expect("the police weekly obligation is on the board");
+            (
+                row.expected,
+                row.received,
+                row.on_time,
+                row.pending,
+                row.early,
+                row.reporting_rate,
+            )
+        }
+    };
+    assert_eq!(
+        board(at(DEADLINE) - Duration::days(1)).await,
+        (0, 0, 0, 1, 0, 0.0),
+        "nothing in, deadline ahead"
+    );
+    t.clock.set(at(DEADLINE) - Duration::days(1));
+    submit(&t, small("early")).await.unwrap();
+    assert_eq!(
+        board(at(DEADLINE) + Duration::milliseconds(500)).await,
+        (0, 0, 0, 0, 1, 0.0),
+        "in before a deadline that is not over yet: early, not expected"
+    );
+    assert_eq!(
+        board(at(DEADLINE) + Duration::seconds(1)).await,
+        (1, 1, 1, 0, 0, 1.0),
+        "once the deadline second is over: expected, received, on time"
+    );
 }
 
 #[tokio::test]

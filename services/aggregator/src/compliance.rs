@@ -241,7 +241,7 @@ pub async fn sweep_missing(state: &AppState, now: DateTime<Utc>) -> Result<usize
                 obligation
                     .deadline
                     .deadline(&period, state.time_zone, &state.compliance.holidays);
-            if deadline >= now
+            if !p06_domain::schedule::deadline_passed(deadline, now)
                 || state
                     .store
                     .series_reported(

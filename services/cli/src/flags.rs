@@ -48,7 +48,7 @@ pub async fn compliance(args: ComplianceArgs) -> anyhow::Result<()> {
         .map(|o| {
             json!({
                 "obligation": o.obligation, "agency": o.agency, "expected": o.expected, "received": o.received,
-                "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "vague": o.vague,
+                "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "early": o.early, "vague": o.vague,
                 "mean_lateness_seconds": o.mean_lateness.as_ref().map(|d| d.seconds),
                 "worst_lateness_seconds": o.worst_lateness.as_ref().map(|d| d.seconds),
                 "consistency_flags": o.consistency_flags, "reporting_rate": o.reporting_rate, "on_time_rate": o.on_time_rate,
@@ -93,6 +93,7 @@ pub async fn compliance(args: ComplianceArgs) -> anyhow::Result<()> {
                         "trễ hạn",
                         "chưa nộp",
                         "chưa đến hạn",
+                        "nộp trước hạn",
                         "chung chung",
                         "trễ nhất",
                     ],
@@ -105,6 +106,7 @@ pub async fn compliance(args: ComplianceArgs) -> anyhow::Result<()> {
                         "late",
                         "missing",
                         "not yet due",
+                        "in early",
                         "vague",
                         "latest by",
                     ],
@@ -122,6 +124,7 @@ pub async fn compliance(args: ComplianceArgs) -> anyhow::Result<()> {
                     o.late.to_string(),
                     o.missing.to_string(),
                     o.pending.to_string(),
+                    o.early.to_string(),
                     o.vague.to_string(),
                     o.worst_lateness
                         .as_ref()

@@ -63,6 +63,7 @@ pub const COMPLIANCE_COLUMNS: &[&str] = &[
     "late",
     "missing",
     "pending",
+    "early",
     "vague",
     "mean_lateness_seconds",
     "worst_lateness_seconds",
@@ -133,7 +134,7 @@ pub fn district(s: &ChildSummary) -> Value {
 pub fn compliance(o: &ObligationCompliance) -> Value {
     json!({
         "obligation": o.obligation, "agency": o.agency, "expected": o.expected, "received": o.received,
-        "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "vague": o.vague,
+        "on_time": o.on_time, "late": o.late, "missing": o.missing, "pending": o.pending, "early": o.early, "vague": o.vague,
         "mean_lateness_seconds": o.mean_lateness.as_ref().map(|d| d.seconds),
         "worst_lateness_seconds": o.worst_lateness.as_ref().map(|d| d.seconds),
         "consistency_flags": o.consistency_flags, "reporting_rate": o.reporting_rate, "on_time_rate": o.on_time_rate,

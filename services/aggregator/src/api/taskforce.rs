@@ -717,16 +717,21 @@ impl TaskForceService for TaskForceApi {
                             && r.period_start == period.start
                     })
                     .collect();
-                let Some(first) = series.iter().find(|r| r.revision == 1) else {
-                    if deadline < now {
-                        row.expected += 1;
-                        row.missing += 1;
-                    } else {
-                        row.pending += 1;
+                let first = series.iter().find(|r| r.revision == 1);
+                // Only periods whose deadline second is over are expected; the others are pending
+                // (nothing yet) or early (already received), and count in no rate.
+                if !p06_domain::schedule::deadline_passed(deadline, now) {
+                    match first {
+                        None => row.pending += 1,
+                        Some(_) => row.early += 1,
                     }
                     continue;
-                };
+                }
                 row.expected += 1;
+                let Some(first) = first else {
+                    row.missing += 1;
+                    continue;
+                };
                 row.received += 1;
                 match first.lateness_seconds {
                     Some(seconds) if first.timeliness.as_deref() == Some("LATE") => {

@@ -1,6 +1,6 @@
 //! Deadlines and timeliness (see the module docs of `schedule` for the exact boundary).
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -117,18 +117,32 @@ impl Timeliness {
     }
 }
 
+/// The deadline is a whole second ("17:00:00"): a report is on time when it arrives at or before
+/// that second, i.e. strictly before the next one begins. The first instant that is too late.
+pub fn first_late_instant(deadline: DateTime<Utc>) -> DateTime<Utc> {
+    deadline.trunc_subsecs(0) + Duration::seconds(1)
+}
+
+/// Whether the deadline second is over at `now` (MISSING may be raised, the period is expected).
+pub fn deadline_passed(deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= first_late_instant(deadline)
+}
+
 /// Judges a period by its deadline, the first revision's receive time and the current instant:
-/// on time iff `first_received <= deadline`; missing iff nothing came and `now > deadline`.
-/// Later revisions never change the verdict.
+/// on time iff the first revision arrived at or before the deadline second (14:22:56.301 is within
+/// 14:22:56); missing iff nothing came and that second is over. Lateness counts whole seconds past
+/// the deadline (at least 1). Later revisions never change the verdict.
 pub fn timeliness(
     deadline: DateTime<Utc>,
     first_received: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Timeliness {
     match first_received {
-        Some(at) if at <= deadline => Timeliness::OnTime,
-        Some(at) => Timeliness::Late { by: at - deadline },
-        None if now > deadline => Timeliness::Missing,
+        Some(at) if at < first_late_instant(deadline) => Timeliness::OnTime,
+        Some(at) => Timeliness::Late {
+            by: at.trunc_subsecs(0) - deadline.trunc_subsecs(0),
+        },
+        None if deadline_passed(deadline, now) => Timeliness::Missing,
         None => Timeliness::Pending,
     }
 }
@@ -298,6 +312,30 @@ mod tests {
             Timeliness::Late {
                 by: Duration::days(3)
             }
+        );
+        // Inside the deadline second is on time; the sweep sees it as still due.
+        let inside = deadline + Duration::milliseconds(301);
+        assert_eq!(timeliness(deadline, Some(inside), now), Timeliness::OnTime);
+        assert_eq!(timeliness(deadline, None, inside), Timeliness::Pending);
+        assert!(!deadline_passed(
+            deadline,
+            deadline + Duration::milliseconds(999)
+        ));
+        assert!(deadline_passed(deadline, deadline + Duration::seconds(1)));
+        // 1.301 s after the deadline second began is one whole second late.
+        assert_eq!(
+            timeliness(
+                deadline,
+                Some(deadline + Duration::milliseconds(1_301)),
+                now
+            ),
+            Timeliness::Late {
+                by: Duration::seconds(1)
+            }
+        );
+        assert_eq!(
+            timeliness(deadline, None, deadline + Duration::milliseconds(1_000)),
+            Timeliness::Missing
         );
         // Early reports (even before the period ends) are on time.
         assert_eq!(

@@ -39,8 +39,8 @@ mod holidays;
 
 pub use cadence::{Cadence, Period};
 pub use deadline::{
-    DEFAULT_TIME_ZONE, DayCount, DeadlineRule, MAX_DEADLINE_DAYS, Timeliness, local_date,
-    parse_time_zone, timeliness,
+    DEFAULT_TIME_ZONE, DayCount, DeadlineRule, MAX_DEADLINE_DAYS, Timeliness, deadline_passed,
+    first_late_instant, local_date, parse_time_zone, timeliness,
 };
 pub use error::ScheduleError;
 pub use holidays::{HolidayCalendar, HolidaySpan, VIETNAM_PUBLIC_HOLIDAYS_2024_2026, Ymd};
