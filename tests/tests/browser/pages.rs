@@ -386,18 +386,18 @@ pub async fn compliance(s: &mut Session) -> (String, String) {
             .find(|r| r.obligation == o.obligation)
             .unwrap_or_else(|| panic!("{} shown", o.obligation));
         let what = format!("compliance {}", o.obligation);
-        // obligation, agency, expected, received, on time, late, missing, pending, vague,
+        // obligation, agency, expected, received, on time, late, missing, pending, early, vague,
         // reporting rate, on-time rate, …
         for (i, v) in [
-            o.expected, o.received, o.on_time, o.late, o.missing, o.pending, o.vague,
+            o.expected, o.received, o.on_time, o.late, o.missing, o.pending, o.early, o.vague,
         ]
         .into_iter()
         .enumerate()
         {
             same(&what, &row.cells[2 + i], Some(f64::from(v)));
         }
-        same_percent(&what, &row.cells[9], Some(o.reporting_rate * 100.0));
-        same_percent(&what, &row.cells[10], Some(o.on_time_rate * 100.0));
+        same_percent(&what, &row.cells[10], Some(o.reporting_rate * 100.0));
+        same_percent(&what, &row.cells[11], Some(o.on_time_rate * 100.0));
     }
     let justice = board
         .obligations
