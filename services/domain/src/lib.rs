@@ -10,6 +10,7 @@ pub mod contribution;
 pub mod edition;
 pub mod invariants;
 pub mod locality;
+pub mod narrative;
 pub mod obligation;
 pub mod report;
 pub mod revision;
