@@ -153,8 +153,7 @@ fn digit_groups(text: &str, start: usize) -> (Vec<(u8, String)>, usize) {
             i += 1;
         }
         groups.push((sep, text[from..i].to_owned()));
-        if i + 1 < bytes.len() && matches!(bytes[i], b'.' | b',') && bytes[i + 1].is_ascii_digit()
-        {
+        if i + 1 < bytes.len() && matches!(bytes[i], b'.' | b',') && bytes[i + 1].is_ascii_digit() {
             sep = bytes[i];
             i += 1;
         } else {
@@ -258,12 +257,7 @@ const DOCUMENT_WORDS: &[&str] = &[
 ];
 
 /// Multiplier words after a number.
-const SCALES: &[(&str, f64)] = &[
-    ("nghin", 1e3),
-    ("ngan", 1e3),
-    ("trieu", 1e6),
-    ("ty", 1e9),
-];
+const SCALES: &[(&str, f64)] = &[("nghin", 1e3), ("ngan", 1e3), ("trieu", 1e6), ("ty", 1e9)];
 
 /// The sentences of a text with their byte offsets: cut after `.`, `!`, `?` followed by white space
 /// or the end, and at line breaks. A dot between digits (`704.828`) does not end a sentence.
@@ -390,8 +384,7 @@ fn combine(raw: Vec<Token>) -> Vec<Token> {
             let mut parts = vec![k];
             let mut j = k;
             let mut doc = false;
-            while raw.get(j + 1).is_some_and(|p| p.kind == Tok::Punct('/'))
-            {
+            while raw.get(j + 1).is_some_and(|p| p.kind == Tok::Punct('/')) {
                 match raw.get(j + 2).map(|t| &t.kind) {
                     Some(Tok::Num(_)) => {
                         parts.push(j + 2);
@@ -409,7 +402,9 @@ fn combine(raw: Vec<Token>) -> Vec<Token> {
             if doc {
                 while raw.get(j + 1).is_some_and(|p| {
                     matches!(p.kind, Tok::Punct('/') | Tok::Punct('-')) && p.start == raw[j].end
-                }) && raw.get(j + 2).is_some_and(|w| !matches!(w.kind, Tok::Punct(_)))
+                }) && raw
+                    .get(j + 2)
+                    .is_some_and(|w| !matches!(w.kind, Tok::Punct(_)))
                 {
                     j += 2;
                 }
@@ -550,7 +545,7 @@ pub fn format_vi(value: f64, decimals: u32) -> String {
     let digits = int.to_string();
     let mut out = String::new();
     for (n, ch) in digits.chars().enumerate() {
-        if n > 0 && (digits.len() - n) % 3 == 0 {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
             out.push('.');
         }
         out.push(ch);
@@ -566,122 +561,5 @@ pub fn format_vi(value: f64, decimals: u32) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn nums(text: &str) -> Vec<Tok> {
-        let c = Convention::of(text);
-        tokenize(text, c)
-            .into_iter()
-            .map(|t| t.kind)
-            .filter(|k| !matches!(k, Tok::Word(_) | Tok::Punct(_)))
-            .collect()
-    }
-
-    fn value(t: &Tok) -> Option<f64> {
-        match t {
-            Tok::Num(n) => n.scaled(),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn dotted_thousands_and_comma_decimals() {
-        let t = nums("704.828 tài khoản, đạt 40,8% trên 1.727.520 công dân");
-        assert_eq!(value(&t[0]), Some(704_828.0));
-        assert!(matches!(&t[1], Tok::Num(n) if n.percent && n.value == Some(40.8) && n.decimals == 1));
-        assert_eq!(value(&t[2]), Some(1_727_520.0));
-    }
-
-    #[test]
-    fn a_space_before_the_percent_sign_and_a_decimal_dot() {
-        let t = nums("đạt 40,8 % và 73.3%; 99,98 %");
-        let p: Vec<(Option<f64>, u32, bool)> = t
-            .iter()
-            .map(|t| match t {
-                Tok::Num(n) => (n.value, n.decimals, n.percent),
-                _ => panic!(),
-            })
-            .collect();
-        assert_eq!(p, [(Some(40.8), 1, true), (Some(73.3), 1, true), (Some(99.98), 2, true)]);
-    }
-
-    #[test]
-    fn a_comma_before_three_digits_is_read_only_under_an_english_convention() {
-        // No convention: unreadable.
-        assert_eq!(value(&nums("có 704,828 tài khoản")[0]), None);
-        // A decimal comma elsewhere: Vietnamese, so 704,828 is a decimal, not a count: unreadable.
-        assert_eq!(value(&nums("có 704,828 tài khoản, đạt 40,8%")[0]), None);
-        // A decimal dot elsewhere: English thousands.
-        let t = nums("186,568 of 738,291 (24.37 %)");
-        assert_eq!(value(&t[0]), Some(186_568.0));
-        assert_eq!(value(&t[1]), Some(738_291.0));
-        // Comma thousands elsewhere.
-        assert_eq!(value(&nums("704,828 và 1,727,520")[0]), Some(704_828.0));
-        // With comma thousands, a single dot group is no longer read as thousands.
-        assert_eq!(value(&nums("704.828 và 1,727,520")[0]), None);
-        assert_eq!(value(&nums("1.727.520,5 người")[0]), Some(1_727_520.5));
-        assert_eq!(value(&nums("1,727,520.5 người")[0]), Some(1_727_520.5));
-    }
-
-    #[test]
-    fn dates_and_document_numbers_are_not_ratios() {
-        for text in [
-            "tính đến ngày 22/03/2025",
-            "đến 22/3 đạt 40,8%",
-            "trong tháng 03/2025",
-            "theo Quyết định 06/QĐ-TTg",
-            "Nghị định 59/2022/NĐ-CP",
-            "Kế hoạch số 123/KH-UBND",
-            "Quyết định 06/2023 ngày 6/1/2022",
-            "Công văn 1234/CAT-PC06",
-        ] {
-            let t = nums(text);
-            assert!(
-                t.iter().all(|k| !matches!(k, Tok::Ratio(..))),
-                "{text}: {t:?}"
-            );
-        }
-        let t = nums("186.568/738.291 tài khoản");
-        assert!(matches!(&t[0], Tok::Ratio(a, b) if a.value == Some(186_568.0) && b.value == Some(738_291.0)));
-        let t = nums("186.568 / 738.291");
-        assert!(matches!(&t[0], Tok::Ratio(..)));
-        // 19/218 is not a date (218 is no month).
-        assert!(matches!(&nums("19/218 xã")[0], Tok::Ratio(..)));
-    }
-
-    #[test]
-    fn years_and_glued_codes_are_not_counts() {
-        // "năm 2025" is read as a document/date context, not a figure.
-        assert!(matches!(&nums("năm 2025")[0], Tok::Other));
-        assert!(matches!(&nums("Đề án 06")[0], Tok::Other));
-        assert!(matches!(&nums("mẫu 2a")[0], Tok::Other));
-    }
-
-    #[test]
-    fn hedges_and_multipliers() {
-        let t = nums("đạt khoảng 704.828 và hơn 1,49 triệu, 705 nghìn");
-        assert!(matches!(&t[0], Tok::Num(n) if n.hedged && n.count().is_none()));
-        assert!(matches!(&t[1], Tok::Num(n) if n.hedged));
-        assert!(matches!(&t[2], Tok::Num(n) if !n.hedged && n.scaled() == Some(705_000.0)));
-    }
-
-    #[test]
-    fn sentences_end_at_a_dot_before_a_space_not_inside_a_number() {
-        let s: Vec<&str> = sentences("Đạt 704.828 tài khoản. Tăng 8.221!\nHết")
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect();
-        assert_eq!(s, ["Đạt 704.828 tài khoản.", "Tăng 8.221!", "Hết"]);
-    }
-
-    #[test]
-    fn formats_the_vietnamese_way() {
-        assert_eq!(format_vi(704_828.0, 0), "704.828");
-        assert_eq!(format_vi(25.2705, 2), "25,27");
-        assert_eq!(format_vi(1_727_520.0, 0), "1.727.520");
-        assert_eq!(format_vi(69.6, 1), "69,6");
-        assert_eq!(format_vi(-8_221.0, 0), "-8.221");
-        assert_eq!(format_vi(99.995, 2), "100,00");
-    }
-}
+#[path = "number_tests.rs"]
+mod tests;

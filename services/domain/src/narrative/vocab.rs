@@ -221,10 +221,20 @@ mod tests {
     fn patterns_parse_groups_and_slots() {
         let p = pattern("kích hoạt [được|thành công] # tài khoản {mức|mức độ} 2");
         assert_eq!(p[0], Elem::Word("kich".into()));
-        assert!(matches!(&p[2], Elem::Group { alternatives, optional: true } if alternatives.len() == 2));
+        assert!(
+            matches!(&p[2], Elem::Group { alternatives, optional: true } if alternatives.len() == 2)
+        );
         assert_eq!(p[3], Elem::Slot);
-        assert!(matches!(&p[6], Elem::Group { optional: false, .. }));
+        assert!(matches!(
+            &p[6],
+            Elem::Group {
+                optional: false,
+                ..
+            }
+        ));
         assert_eq!(p[7], Elem::Word("2".into()));
-        assert!(matches!(&pattern("[#] x")[0], Elem::Group { alternatives, .. } if alternatives[0] == vec![Elem::Slot]));
+        assert!(
+            matches!(&pattern("[#] x")[0], Elem::Group { alternatives, .. } if alternatives[0] == vec![Elem::Slot])
+        );
     }
 }

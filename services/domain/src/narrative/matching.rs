@@ -1,0 +1,173 @@
+//! Finding what a sentence names: indicators (by name or synonym patterns) and phrases.
+
+use super::IndicatorFigures;
+use super::number::{Num, Tok, Token, token_word};
+use super::vocab::{self, Elem, pattern};
+
+/// The indicators with their patterns, parsed once per check.
+pub(super) struct Known<'a> {
+    pub(super) indicators: &'a [IndicatorFigures],
+    /// (indicator index, pattern) for every name and synonym.
+    pub(super) names: Vec<(usize, Vec<Elem>)>,
+    /// Per indicator, the patterns naming its denominator.
+    pub(super) denominators: Vec<Vec<Vec<Elem>>>,
+    pub(super) targets: Vec<Vec<Elem>>,
+    pub(super) previous: Vec<Vec<Elem>>,
+}
+
+impl<'a> Known<'a> {
+    pub(super) fn new(indicators: &'a [IndicatorFigures]) -> Self {
+        let mut names = Vec::new();
+        for (i, ind) in indicators.iter().enumerate() {
+            for p in std::iter::once(&ind.name_vi).chain(&ind.synonyms) {
+                let p = pattern(p);
+                if !p.is_empty() {
+                    names.push((i, p));
+                }
+            }
+        }
+        Known {
+            indicators,
+            names,
+            denominators: indicators
+                .iter()
+                .map(|i| i.denominator_names.iter().map(|p| pattern(p)).collect())
+                .collect(),
+            targets: vocab::TARGET_WORDS.iter().map(|p| pattern(p)).collect(),
+            previous: vocab::PREVIOUS_PERIOD.iter().map(|p| pattern(p)).collect(),
+        }
+    }
+}
+
+/// Every end (and slot) where `p` matches `toks` from `ti`.
+pub(super) fn match_at(
+    p: &[Elem],
+    toks: &[Token],
+    ti: usize,
+    slot: Option<usize>,
+) -> Vec<(usize, Option<usize>)> {
+    let Some((first, rest)) = p.split_first() else {
+        return vec![(ti, slot)];
+    };
+    match first {
+        Elem::Word(w) => match toks.get(ti) {
+            Some(t) if token_word(t) == Some(w.as_str()) => match_at(rest, toks, ti + 1, slot),
+            _ => Vec::new(),
+        },
+        Elem::Slot => match toks.get(ti).map(|t| &t.kind) {
+            Some(Tok::Num(n)) if n.count().is_some() => match_at(rest, toks, ti + 1, Some(ti)),
+            _ => Vec::new(),
+        },
+        Elem::Group {
+            alternatives,
+            optional,
+        } => {
+            let mut out = Vec::new();
+            for alt in alternatives {
+                let joined: Vec<Elem> = alt.iter().chain(rest).cloned().collect();
+                out.extend(match_at(&joined, toks, ti, slot));
+            }
+            if *optional {
+                out.extend(match_at(rest, toks, ti, slot));
+            }
+            out
+        }
+    }
+}
+
+/// The end of the longest match of any of `patterns` at `ti`.
+pub(super) fn longest(patterns: &[Vec<Elem>], toks: &[Token], ti: usize) -> Option<usize> {
+    patterns
+        .iter()
+        .flat_map(|p| match_at(p, toks, ti, None))
+        .map(|(end, _)| end)
+        .filter(|end| *end > ti)
+        .max()
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mention {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) indicator: usize,
+    pub(super) slot: Option<usize>,
+}
+
+/// The indicators named in a sentence: longest matches first; the same span named by two
+/// indicators names neither.
+pub(super) fn mentions(known: &Known<'_>, toks: &[Token]) -> Vec<Mention> {
+    let mut found: Vec<Mention> = Vec::new();
+    for ti in 0..toks.len() {
+        for (indicator, p) in &known.names {
+            for (end, slot) in match_at(p, toks, ti, None) {
+                if end > ti {
+                    found.push(Mention {
+                        start: ti,
+                        end,
+                        indicator: *indicator,
+                        slot,
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by_key(|m| (std::cmp::Reverse(m.end - m.start), m.start, m.indicator));
+    let mut taken = vec![false; toks.len()];
+    let mut out: Vec<Mention> = Vec::new();
+    let mut k = 0;
+    while k < found.len() {
+        let m = found[k];
+        let same_span: Vec<&Mention> = found[k..]
+            .iter()
+            .take_while(|o| o.start == m.start && o.end == m.end)
+            .collect();
+        let ambiguous = same_span.iter().any(|o| o.indicator != m.indicator);
+        let skip = same_span.len();
+        if !taken[m.start..m.end].iter().any(|t| *t) {
+            taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
+            if !ambiguous {
+                out.push(m);
+            }
+        }
+        k += skip;
+    }
+    out.sort_by_key(|m| m.start);
+    out
+}
+
+pub(super) fn word_at(toks: &[Token], i: usize) -> Option<&str> {
+    toks.get(i).and_then(|t| t.kind.word())
+}
+
+/// The words from `i` joined, up to `n`, as one string ("so voi").
+pub(super) fn words_from(toks: &[Token], i: usize, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut acc = String::new();
+    for k in i..(i + n).min(toks.len()) {
+        let Some(w) = word_at(toks, k) else { break };
+        if !acc.is_empty() {
+            acc.push(' ');
+        }
+        acc.push_str(w);
+        out.push(acc.clone());
+    }
+    out
+}
+
+/// How many tokens from `i` spell one of `set` (longest), or 0.
+pub(super) fn phrase_len(toks: &[Token], i: usize, set: &[&str]) -> usize {
+    words_from(toks, i, 3)
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| set.contains(&w.as_str()))
+        .map(|(k, _)| k + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+pub(super) fn num_at(toks: &[Token], i: usize) -> Option<&Num> {
+    match toks.get(i).map(|t| &t.kind) {
+        Some(Tok::Num(n)) => Some(n),
+        _ => None,
+    }
+}
