@@ -1,11 +1,12 @@
 //! The compliance rules in the aggregator: configuration, and gathering what the domain rules need
 //! (targets, the previous period, recent history) before a report is stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use p06_domain::consistency::{self, ConsistencyConfig, FigureContext, Finding};
+use p06_domain::narrative::Claim;
 use p06_domain::obligation::ObligationSpec;
 use p06_domain::report::{CatalogView, IndicatorKind, ValidReport};
 use p06_domain::schedule::{HolidayCalendar, Period};
@@ -78,6 +79,10 @@ pub struct Evaluation {
     pub deadline: DateTime<Utc>,
     pub specificity: SpecificityAssessment,
     pub findings: Vec<Finding>,
+    /// The narrative's claims the report's figures contradict (NARRATIVE_MISMATCH), and those
+    /// accepted with a note (a truncated percentage).
+    pub narrative_mismatches: Vec<Claim>,
+    pub narrative_notes: Vec<Claim>,
 }
 
 /// Evaluates a validated report against its obligation.
@@ -110,8 +115,11 @@ pub async fn evaluate(
     localities.dedup();
 
     // Figures below their target (the nearest target due on or after the period's end).
+    // The province's own targets too: the narrative quotes province-wide percentages of target.
+    let mut target_localities = localities.clone();
+    target_localities.push(report.province.id);
     let targets = store
-        .own_targets_due_from(&localities, report.period_end)
+        .own_targets_due_from(&target_localities, report.period_end)
         .await?;
     let mut behind: Vec<String> = report
         .observations
@@ -211,10 +219,21 @@ pub async fn evaluate(
             &state.compliance.consistency,
         ));
     }
+    let required: HashSet<i64> = catalog
+        .in_province(report.province.id)
+        .filter(|l| l.level == obligation.level)
+        .map(|l| l.id)
+        .collect();
+    let narrative = crate::narrative::check(
+        report,
+        &crate::narrative::figures(catalog, report, &required, &targets, &history),
+    );
     Ok(Evaluation {
         deadline,
         specificity,
         findings,
+        narrative_mismatches: narrative.mismatches().cloned().collect(),
+        narrative_notes: narrative.notes().cloned().collect(),
     })
 }
 

@@ -92,6 +92,15 @@ impl IngestService for IngestApi {
                 .instrument(tracing::info_span!("compliance.evaluate"))
                 .await?;
             span.record("specificity_score", evaluation.specificity.score);
+            // A percentage that matches only when truncated is accepted, with this note.
+            for note in &evaluation.narrative_notes {
+                tracing::info!(
+                    field = note.field.as_str(),
+                    sentence = note.sentence.as_str(),
+                    "narrative figure accepted with a note: {}",
+                    note.message_vi
+                );
+            }
             let stored = self
                 .state
                 .store
@@ -353,6 +362,7 @@ pub fn flag_to_proto(f: &FlagRow, catalog: &crate::catalog::Catalog) -> pb::Flag
         reference: facts.reference,
         specificity_score: facts.score,
         reason_codes: facts.reason_codes(),
+        quote: facts.quote.unwrap_or_default(),
     }
 }
 

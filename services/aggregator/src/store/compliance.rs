@@ -61,6 +61,17 @@ pub struct FlagFacts {
     pub score: Option<i32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<serde_json::Value>,
+    /// NARRATIVE_MISMATCH: the sentence quoted, with its narrative field (`assessment`,
+    /// `obstacles`, `proposals`), the kind of claim (`RATIO`, `COUNT`, `PERCENT_OF_TARGET`, …) and
+    /// the English wording; `value` is the printed figure and `reference` the computed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative_field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_en: Option<String>,
 }
 
 impl FlagFacts {

@@ -668,8 +668,34 @@ async fn raise_report_flags(
         .to_details();
         raised.extend(raise_flag(txn, &f, actor, now).await?);
     }
+    // The narrative's figures the report's own contradict; the message is the Vietnamese
+    // "186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %", the facts carry the sentence and both values.
+    for (n, claim) in new.evaluation.narrative_mismatches.iter().enumerate() {
+        let mut f = flag(
+            NARRATIVE_MISMATCH,
+            format!("{NARRATIVE_MISMATCH}|{report_id}|{n}"),
+            claim.message_vi.clone(),
+        );
+        f.indicator_code = claim.indicator.clone();
+        f.details = FlagFacts {
+            value: Some(claim.printed),
+            reference: Some(claim.computed),
+            quote: Some(claim.sentence.clone()),
+            narrative_field: Some(claim.field.clone()),
+            claim: serde_json::to_value(claim.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            message_en: Some(claim.message_en.clone()),
+            ..FlagFacts::default()
+        }
+        .to_details();
+        raised.extend(raise_flag(txn, &f, actor, now).await?);
+    }
     Ok(raised)
 }
+
+/// The kind of flag a narrative figure the report's figures contradict raises.
+pub const NARRATIVE_MISMATCH: &str = "NARRATIVE_MISMATCH";
 
 /// "3 d 17 h 2 min", "59 s".
 pub fn human_duration(seconds: i64) -> String {
