@@ -38,7 +38,11 @@ fn narrative(assessment: &str) -> Option<Narrative> {
     })
 }
 
-fn identity(request_id: &str, figures: Vec<IdentityFigures>, text: &str) -> SubmitIdentityReportRequest {
+fn identity(
+    request_id: &str,
+    figures: Vec<IdentityFigures>,
+    text: &str,
+) -> SubmitIdentityReportRequest {
     SubmitIdentityReportRequest {
         request_id: request_id.into(),
         obligation: "police-weekly-identity".into(),
@@ -61,7 +65,11 @@ fn ha_dong() -> IdentityFigures {
 }
 
 fn mismatches(receipt: &Receipt) -> Vec<&Flag> {
-    receipt.flags.iter().filter(|f| f.kind == MISMATCH).collect()
+    receipt
+        .flags
+        .iter()
+        .filter(|f| f.kind == MISMATCH)
+        .collect()
 }
 
 async fn open_mismatches(t: &TestAggregator) -> Vec<Flag> {
@@ -94,7 +102,10 @@ async fn the_three_slips_through_the_agency_services() {
                 (đạt 24,37%).";
     let police_token = t.keys.reporter(Agency::Police);
     let receipt = PoliceReportingServiceClient::new(channel(&police).await)
-        .submit_identity_report(authed(identity("n-1", vec![ha_dong()], slip), &police_token))
+        .submit_identity_report(authed(
+            identity("n-1", vec![ha_dong()], slip),
+            &police_token,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -106,7 +117,10 @@ async fn the_three_slips_through_the_agency_services() {
     assert_eq!(f.value, Some(24.37));
     let computed = f.reference.expect("the computed value");
     assert!((computed - 25.2705).abs() < 1e-3, "{computed}");
-    assert_eq!((f.agency.as_str(), f.report.as_str()), ("police", receipt.report.as_str()));
+    assert_eq!(
+        (f.agency.as_str(), f.report.as_str()),
+        ("police", receipt.report.as_str())
+    );
     // The stored report's receipt says the same.
     let stored = t
         .ingest()
@@ -151,7 +165,10 @@ async fn the_three_slips_through_the_agency_services() {
         .into_inner();
     let flags = mismatches(&receipt);
     assert_eq!(flags.len(), 1, "{:?}", receipt.flags);
-    assert_eq!(flags[0].message, "14.571/20.934 = 69,6 %, báo cáo ghi 85,7 %");
+    assert_eq!(
+        flags[0].message,
+        "14.571/20.934 = 69,6 %, báo cáo ghi 85,7 %"
+    );
     assert_eq!(flags[0].value, Some(85.7));
 
     // 194,675 / 194,703 printed 99.98 %: truncated, not rounded (99.99 %): accepted, no flag.
@@ -194,7 +211,10 @@ async fn a_claim_about_an_indicator_is_checked_against_the_reports_totals() {
     let t = TestAggregator::start().await;
     let police = start_agency(&t.keys, t.running.url(), Agency::Police).await;
     let catalog = &t.aggregator.state.catalog;
-    let pid = catalog.province(Edition::E2024, GIA_LAI).expect("Gia Lai").id;
+    let pid = catalog
+        .province(Edition::E2024, GIA_LAI)
+        .expect("Gia Lai")
+        .id;
     let communes: Vec<String> = catalog
         .in_province(pid)
         .filter(|l| l.level == Level::Commune)
@@ -214,9 +234,7 @@ async fn a_claim_about_an_indicator_is_checked_against_the_reports_totals() {
         })
         .collect();
     let n = communes.len() as i64;
-    let total = |v: i64| {
-        p06_domain::narrative::number::format_vi((v * n) as f64, 0)
-    };
+    let total = |v: i64| p06_domain::narrative::number::format_vi((v * n) as f64, 0);
     let token = t.keys.reporter(Agency::Police);
     let mut client = PoliceReportingServiceClient::new(channel(&police).await);
 
@@ -241,7 +259,10 @@ async fn a_claim_about_an_indicator_is_checked_against_the_reports_totals() {
             total(8_000)
         )
     );
-    assert_eq!((flags[0].value, flags[0].reference), (Some(14.25), Some(41.25)));
+    assert_eq!(
+        (flags[0].value, flags[0].reference),
+        (Some(14.25), Some(41.25))
+    );
 
     // The corrected revision raises none.
     let right = format!(

@@ -315,6 +315,26 @@ const CORPUS: &[(Figures, Label, &str)] = &[
         Pass,
         "Toàn tỉnh có 1.727.520 công dân thường trú; đã cấp 1.502.118 thẻ Căn cước gắn chip.",
     ),
+    (
+        GIA_LAI,
+        Pass,
+        "Tài khoản định danh điện tử mức 2 đã kích hoạt vượt 5% chỉ tiêu.",
+    ),
+    (
+        GIA_LAI,
+        Pass,
+        "Đã kích hoạt 704.828 tài khoản định danh điện tử mức 2, còn 26,7% chỉ tiêu chưa hoàn thành.",
+    ),
+    (
+        GIA_LAI,
+        Pass,
+        "Tuần 12 tài khoản định danh điện tử mức 2 đã kích hoạt tăng mạnh.",
+    ),
+    (
+        QUANG_NAM,
+        Pass,
+        "Đã kích hoạt 186.568/738.291 tài khoản định danh mức 2, còn thiếu 74,7% chỉ tiêu.",
+    ),
     // Slips that must be caught.
     // A known miss: the indicator is not named ("tài khoản" alone could be level 1 or 2), so the
     // 48 % is not tied to any figure.
@@ -570,4 +590,30 @@ fn a_synonym_naming_two_indicators_names_neither() {
         &inds,
     );
     assert!(r.claims.is_empty(), "{r:?}");
+}
+
+/// A narrative at the size limit (20.000 characters a field) of figure-dense sentences is read in
+/// one pass: claims are found and the check ends (the rules are linear in the sentences, with
+/// patterns tried at each word).
+#[test]
+fn a_narrative_at_the_size_limit_is_read() {
+    let sentence = "Đã kích hoạt 704.828 tài khoản định danh điện tử mức 2, đạt 40,8% dân số; \
+                    19/218 xã (8,7%) đạt chỉ tiêu. ";
+    let text: String = sentence
+        .repeat(20_000 / sentence.chars().count())
+        .chars()
+        .take(20_000)
+        .collect();
+    let started = std::time::Instant::now();
+    let r = narrative::check(
+        NarrativeTexts {
+            assessment: &text,
+            obstacles: &text,
+            proposals: &text,
+        },
+        &indicators(GIA_LAI),
+    );
+    println!("3 × 20.000 characters read in {:?}", started.elapsed());
+    assert!(r.claims.len() > 100);
+    assert_eq!(r.mismatches().count(), 0);
 }

@@ -254,6 +254,14 @@ const DOCUMENT_WORDS: &[&str] = &[
     "thang",
     "nam",
     "quy",
+    "tuan",
+    "ky",
+    "lan",
+    "dot",
+    "giai doan",
+    "phu luc",
+    "dieu",
+    "bieu",
 ];
 
 /// Multiplier words after a number.

@@ -71,6 +71,19 @@ const UNIT_WORDS: &[&str] = &[
 ];
 const NEGATIONS: &[&str] = &["chua", "khong", "con chua", "chua duoc"];
 const TARGET_CONTEXT: &[&str] = &["chi tieu", "ke hoach", "muc tieu", "phan dau", "giao"];
+const INTRODUCERS: &[&str] = &[
+    "dat",
+    "bang",
+    "chiem",
+    "tuong duong",
+    "tuong ung",
+    "la",
+    "ty le",
+    "dat ty le",
+    "dat muc",
+];
+/// Words between a ratio and a percentage that make the percentage something else ("còn thiếu").
+const CONTRASTS: &[&str] = &["con", "thieu", "vuot", "tang", "giam", "chua", "ngoai"];
 const CHANGE_BEFORE: &[&str] = &["tang", "giam", "them", "moi", "tang them", "giam di"];
 const PERIOD_SCOPE: &[&str] = &[
     "trong tuan",
@@ -240,7 +253,10 @@ impl<'s, 'k> Sentence<'s, 'k> {
             }
             match &t.kind {
                 Tok::Num(n) => return (n.pct().is_some() && !self.used[j]).then_some(j),
-                Tok::Word(_) => {
+                Tok::Word(w) => {
+                    if CONTRASTS.contains(&w.as_str()) {
+                        break;
+                    }
                     words += 1;
                     if words > 8 {
                         break;
@@ -262,6 +278,18 @@ impl<'s, 'k> Sentence<'s, 'k> {
             return Some(ratio_at - 2);
         }
         None
+    }
+
+    /// Whether the percentage at `i` is introduced as a level reached ("đạt 40,8 %", "bằng",
+    /// "chiếm", "(40,8 %", ": 40,8 %"), not as a difference ("vượt 5 % chỉ tiêu", "còn 26,7 %").
+    fn introduced(&self, i: usize) -> bool {
+        match i.checked_sub(1).map(|k| &self.toks[k].kind) {
+            Some(Tok::Punct('(' | ':' | '=' | ',')) => true,
+            Some(Tok::Word(_)) => {
+                (i.saturating_sub(2)..i).any(|k| phrase_len(&self.toks, k, INTRODUCERS) + k == i)
+            }
+            _ => false,
+        }
     }
 
     /// "19/218 xã đạt 100 % chỉ tiêu": the percentage after a count of units, or a 100 % followed
@@ -358,7 +386,7 @@ impl<'s, 'k> Sentence<'s, 'k> {
             let Some(printed) = num_at(&self.toks, i).filter(|n| n.pct().is_some()).cloned() else {
                 continue;
             };
-            if self.used[i] || self.names_locality(i) {
+            if self.used[i] || self.names_locality(i) || !self.introduced(i) {
                 continue;
             }
             let Some(ind) = self.subject(i) else { continue };
