@@ -276,4 +276,6 @@ async fn a_claim_about_an_indicator_is_checked_against_the_reports_totals() {
         .into_inner();
     assert_eq!(receipt.revision, 2);
     assert!(mismatches(&receipt).is_empty(), "{:?}", receipt.flags);
+    // …and supersedes the first revision's: its flag is resolved.
+    assert!(open_mismatches(&t).await.is_empty());
 }

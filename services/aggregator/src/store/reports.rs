@@ -668,6 +668,34 @@ async fn raise_report_flags(
         .to_details();
         raised.extend(raise_flag(txn, &f, actor, now).await?);
     }
+    // A later revision supersedes the narrative of the earlier ones: their mismatches resolve, and
+    // this revision raises its own if its narrative still has them.
+    if revision > 1 {
+        let select = Query::select()
+            .column(Alias::new("dedupe_key"))
+            .from(Alias::new("flag"))
+            .and_where(series_condition(
+                &report.agency,
+                &report.obligation,
+                report.province.id,
+                report.period_start,
+            ))
+            .and_where(col("kind").eq(NARRATIVE_MISMATCH))
+            .and_where(col("state").eq("OPEN"))
+            .and_where(col("report_id").ne(report_id))
+            .to_owned();
+        for row in txn.query_all(&select).await? {
+            let key: String = row.try_get("", "dedupe_key")?;
+            resolve_flag(
+                txn,
+                &key,
+                actor,
+                &format!("superseded by reports/{report_id}"),
+                now,
+            )
+            .await?;
+        }
+    }
     // The narrative's figures the report's own contradict; the message is the Vietnamese
     // "186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %", the facts carry the sentence and both values.
     for (n, claim) in new.evaluation.narrative_mismatches.iter().enumerate() {
