@@ -23,6 +23,7 @@ mod m20250101_000013_obligation_per_province;
 mod m20250101_000014_indicator_display_order;
 mod m20250101_000015_revision_mode;
 mod m20250101_000016_flag_pages_and_archive;
+mod m20250101_000017_audit_scope;
 pub mod seed;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000014_indicator_display_order::Migration),
             Box::new(m20250101_000015_revision_mode::Migration),
             Box::new(m20250101_000016_flag_pages_and_archive::Migration),
+            Box::new(m20250101_000017_audit_scope::Migration),
         ]
     }
 }

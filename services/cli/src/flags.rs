@@ -301,7 +301,7 @@ pub fn flag_message(f: &Flag) -> String {
 }
 
 /// Vietnam's time (UTC+7, no daylight saving), the provinces' reporting calendar.
-fn vietnam() -> chrono::FixedOffset {
+pub(crate) fn vietnam() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(7 * 3_600)
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap())
 }

@@ -1,5 +1,6 @@
 //! `p06`: runs the whole system for development (`p06 up`), mints development tokens, probes health.
 
+mod audit;
 mod catalog;
 mod client;
 mod demo;
@@ -57,6 +58,8 @@ enum Command {
     Compliance(flags::ComplianceArgs),
     /// Open and resolved flags; --watch streams new ones.
     Flags(flags::FlagsArgs),
+    /// The audit trail: flags raised and resolved, periods locked and unlocked, obligations set.
+    Audit(audit::AuditArgs),
     /// Targets (chỉ tiêu).
     Targets {
         #[command(subcommand)]
@@ -107,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Districts(args) => query::districts(args).await,
             Command::Compliance(args) => flags::compliance(args).await,
             Command::Flags(args) => flags::flags(args).await,
+            Command::Audit(args) => audit::audit(args).await,
             Command::Targets {
                 command: TargetsCommand::Import(args),
             } => import::targets_import(args).await,

@@ -9,6 +9,7 @@ pub const SUMMARIZE_CHILDREN: &str = "/p06.aggregation.v1.TaskForceService/Summa
 pub const GET_COMPLIANCE_BOARD: &str = "/p06.aggregation.v1.TaskForceService/GetComplianceBoard";
 pub const LIST_FLAGS: &str = "/p06.aggregation.v1.TaskForceService/ListFlags";
 pub const WATCH_FLAGS: &str = "/p06.aggregation.v1.TaskForceService/WatchFlags";
+pub const LIST_AUDIT_RECORDS: &str = "/p06.aggregation.v1.TaskForceService/ListAuditRecords";
 pub const LIST_LOCALITIES: &str = "/p06.aggregation.v1.CatalogService/ListLocalities";
 pub const LIST_INDICATORS: &str = "/p06.aggregation.v1.CatalogService/ListIndicators";
 pub const UPSERT_TARGETS: &str = "/p06.aggregation.v1.CatalogService/UpsertTargets";
@@ -27,6 +28,7 @@ pub const ALL: &[&str] = &[
     GET_COMPLIANCE_BOARD,
     LIST_FLAGS,
     WATCH_FLAGS,
+    LIST_AUDIT_RECORDS,
     LIST_LOCALITIES,
     LIST_INDICATORS,
     UPSERT_TARGETS,

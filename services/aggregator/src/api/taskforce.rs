@@ -14,16 +14,18 @@ use p06_domain::text::echo;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration};
 use p06_proto::aggregation::{
     self as pb, ChildSummary, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
-    GetConsolidatedStatusRequest, IndicatorStatus, ListFlagsRequest, ListFlagsResponse,
-    ListLocalityProgressRequest, ListLocalityProgressResponse, ListReportRevisionsRequest,
-    ListReportRevisionsResponse, ListReportsRequest, ListReportsResponse, LocalityLevel,
-    LocalityProgress, ObligationCompliance, ProgressOrder, ReasonCount, SummarizeChildrenRequest,
-    SummarizeChildrenResponse, WatchFlagsRequest, task_force_service_server::TaskForceService,
+    GetConsolidatedStatusRequest, IndicatorStatus, ListAuditRecordsRequest,
+    ListAuditRecordsResponse, ListFlagsRequest, ListFlagsResponse, ListLocalityProgressRequest,
+    ListLocalityProgressResponse, ListReportRevisionsRequest, ListReportRevisionsResponse,
+    ListReportsRequest, ListReportsResponse, LocalityLevel, LocalityProgress, ObligationCompliance,
+    ProgressOrder, ReasonCount, SummarizeChildrenRequest, SummarizeChildrenResponse,
+    WatchFlagsRequest, task_force_service_server::TaskForceService,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+mod audit;
 mod reports;
 
 use super::{Caller, flag_to_proto, flag_watch, paging};
@@ -850,6 +852,16 @@ impl TaskForceService for TaskForceApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             self.reports(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_audit_records(
+        &self,
+        request: Request<ListAuditRecordsRequest>,
+    ) -> Result<Response<ListAuditRecordsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            self.audit_records(&caller, request.into_inner()).await?,
         ))
     }
 

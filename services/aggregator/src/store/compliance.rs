@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, Simpl
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Store;
+use super::audit::{AuditScope, audit};
 use crate::error::Error;
 
 fn col(name: &str) -> Expr {
@@ -256,6 +257,7 @@ pub(crate) async fn raise_flag(
     let id = raised.id;
     audit(
         db,
+        AuditScope::of(raised.province_id, Some(&raised.agency)),
         actor,
         "FLAG_RAISED",
         &format!("flags/{id}"),
@@ -280,38 +282,25 @@ pub(crate) async fn resolve_flag(
         .value(Alias::new("resolved_at"), now)
         .and_where(col("dedupe_key").eq(dedupe_key))
         .and_where(col("state").eq("OPEN"))
-        .returning_col(Alias::new("id"))
+        .returning(Query::returning().columns(["id", "province_id", "agency"].map(Alias::new)))
         .to_owned();
     let Some(row) = db.query_one(&update).await? else {
         return Ok(None);
     };
     let id: i64 = row.try_get("", "id")?;
-    audit(db, actor, "FLAG_RESOLVED", &format!("flags/{id}"), why, now).await?;
-    Ok(Some(id))
-}
-
-pub(crate) async fn audit(
-    db: &impl ConnectionTrait,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    details: &str,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    db.execute(
-        Query::insert()
-            .into_table(Alias::new("audit_log"))
-            .columns(["at", "actor", "action", "subject", "details"].map(Alias::new))
-            .values_panic([
-                now.into(),
-                actor.into(),
-                action.into(),
-                subject.into(),
-                details.into(),
-            ]),
+    let province_id: i64 = row.try_get("", "province_id")?;
+    let agency: String = row.try_get("", "agency")?;
+    audit(
+        db,
+        AuditScope::of(province_id, Some(&agency)),
+        actor,
+        "FLAG_RESOLVED",
+        &format!("flags/{id}"),
+        why,
+        now,
     )
     .await?;
-    Ok(())
+    Ok(Some(id))
 }
 
 /// The active lock covering a report, if any.
@@ -488,6 +477,7 @@ impl Store {
         let lock = LockRow::from_query_result(&row, "")?;
         audit(
             &write.txn,
+            AuditScope::of(lock.province_id, lock.agency.as_deref()),
             actor,
             "LOCK",
             &format!("locks/{}", lock.id),
@@ -524,6 +514,7 @@ impl Store {
         let lock = LockRow::from_query_result(&row, "")?;
         audit(
             &write.txn,
+            AuditScope::of(lock.province_id, lock.agency.as_deref()),
             actor,
             "UNLOCK",
             &format!("locks/{lock_id}"),

@@ -326,9 +326,9 @@ impl Store {
             txn.execute_raw(statement(
                 backend,
                 &format!(
-                    "INSERT INTO audit_log (at, actor, action, subject, details) \
+                    "INSERT INTO audit_log (at, actor, action, subject, details, province_id, agency) \
                      SELECT ?, 'flag-retention', 'FLAG_ARCHIVED', 'flags/' || CAST(id AS TEXT), \
-                     kind || ' ' || dedupe_key FROM flag WHERE id IN ({list})"
+                     kind || ' ' || dedupe_key, province_id, agency FROM flag WHERE id IN ({list})"
                 ),
                 values,
             ))
@@ -398,8 +398,9 @@ impl Store {
                 .await?
                 .rows_affected();
         }
-        super::compliance::audit(
+        super::audit::audit(
             txn,
+            super::audit::AuditScope::default(),
             actor,
             "FLAGS_IMPORTED",
             "flags",

@@ -12,6 +12,7 @@
 //! LIMIT is a bound parameter to be compiled again whenever that parameter is bound, so sea-query's
 //! `.limit(n)` would parse and plan it at every call. `query_one` reads the first row only.
 
+pub mod audit;
 mod bulk;
 mod catalog;
 pub mod compliance;

@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Store;
-use super::compliance::audit;
+use super::audit::{AuditScope, audit};
 use crate::error::Error;
 
 fn col(name: &str) -> Expr {
@@ -137,6 +137,7 @@ impl Store {
             })?;
         audit(
             &write.txn,
+            AuditScope::of(province_id, Some(&spec.agency)),
             actor,
             "OBLIGATION_SET",
             &format!("obligations/{}", spec.code),
