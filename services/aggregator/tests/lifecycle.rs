@@ -124,6 +124,19 @@ impl Child06 {
     fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+
+    /// The log once it holds `needle`: the line is written before the change it announces, but
+    /// reaches the test through a reader thread that may lag behind the gRPC answer.
+    async fn log_with(&self, needle: &str, within: Duration) -> String {
+        let until = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if log.contains(needle) || Instant::now() >= until {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for Child06 {
@@ -233,7 +246,9 @@ async fn sigterm_with_a_flag_stream_open_reports_not_serving_ends_the_stream_and
             .await
             .is_err()
     );
-    let log = aggregator.log();
+    let log = aggregator
+        .log_with("readiness NOT_SERVING", Duration::from_secs(2))
+        .await;
     assert!(log.contains("readiness NOT_SERVING"), "{log}");
     eprintln!(
         "{}: SIGTERM → exit 0 in {took:?} (bound {drain:?})",
@@ -319,7 +334,9 @@ async fn a_database_cut_by_a_proxy_turns_readiness_not_serving_then_serving_when
         .await,
         ServingStatus::Serving
     );
-    let log = aggregator.log();
+    let log = aggregator
+        .log_with("readiness probe answered again", Duration::from_secs(2))
+        .await;
     assert!(log.contains("readiness probe failed"), "{log}");
     assert!(log.contains("readiness probe answered again"), "{log}");
     eprintln!(
@@ -526,7 +543,9 @@ async fn a_call_that_never_finishes_is_dropped_at_the_drain_bound_and_the_proces
         took >= drain && took < drain + Duration::from_secs(2),
         "exited after {took:?}: the open call should have held the drain to its bound {drain:?}"
     );
-    let log = aggregator.log();
+    let log = aggregator
+        .log_with("drain bound reached", Duration::from_secs(2))
+        .await;
     assert!(log.contains("drain bound reached"), "{log}");
     eprintln!(
         "{}: SIGTERM with a call that never finishes → exit 0 in {took:?} (bound {drain:?})",
