@@ -296,6 +296,16 @@ pub fn flag_message(f: &Flag) -> String {
                 format!("{i} in {l} is above its denominator"),
             ),
         },
+        // The server words it in Vietnamese ("186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %").
+        "NARRATIVE_MISMATCH" => match (f.value, f.reference) {
+            (Some(v), Some(r)) if lang::get() == lang::Lang::En => format!(
+                "the narrative prints {}, the figures give {}: \"{}\"",
+                lang::number(v, 2),
+                lang::number(r, 2),
+                f.quote
+            ),
+            _ => f.message.clone(),
+        },
         _ => f.message.clone(),
     }
 }
@@ -313,8 +323,9 @@ pub(crate) fn vietnam() -> chrono::FixedOffset {
 pub struct FlagsArgs {
     #[command(flatten)]
     common: Common,
-    /// Only this kind: MISSING, LATE, VAGUE, STOCK_DECREASE, TREND_JUMP or ABOVE_DENOMINATOR.
-    #[arg(long, value_name = "KIND", value_parser = ["MISSING", "LATE", "VAGUE", "STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR"], ignore_case = true)]
+    /// Only this kind: MISSING, LATE, VAGUE, STOCK_DECREASE, TREND_JUMP, ABOVE_DENOMINATOR or
+    /// NARRATIVE_MISMATCH.
+    #[arg(long, value_name = "KIND", value_parser = ["MISSING", "LATE", "VAGUE", "STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR", "NARRATIVE_MISMATCH"], ignore_case = true)]
     kind: Option<String>,
     /// Only flags in this state: OPEN or RESOLVED.
     #[arg(long, value_name = "STATE", value_parser = ["OPEN", "RESOLVED"], ignore_case = true)]

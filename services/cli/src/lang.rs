@@ -170,6 +170,7 @@ pub fn flag_kind(kind: &str) -> String {
         "STOCK_DECREASE" => ("SỐ LŨY KẾ GIẢM", "CUMULATIVE FIGURE FELL"),
         "TREND_JUMP" => ("BIẾN ĐỘNG BẤT THƯỜNG", "UNUSUAL JUMP"),
         "ABOVE_DENOMINATOR" => ("VƯỢT MẪU SỐ", "ABOVE DENOMINATOR"),
+        "NARRATIVE_MISMATCH" => ("SỐ LIỆU THUYẾT MINH SAI", "NARRATIVE MISMATCH"),
         other => return other.to_owned(),
     };
     tr(words.0, words.1).to_owned()

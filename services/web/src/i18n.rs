@@ -428,19 +428,24 @@ pub fn flag_kind(lang: Lang, kind: &str) -> String {
         "STOCK_DECREASE" => ("Số lũy kế giảm", "Cumulative figure decreased"),
         "TREND_JUMP" => ("Biến động bất thường", "Unusual jump"),
         "ABOVE_DENOMINATOR" => ("Vượt mẫu số", "Above its denominator"),
+        "NARRATIVE_MISMATCH" => (
+            "Thuyết minh sai số liệu",
+            "Narrative contradicts the figures",
+        ),
         other => return other.to_owned(),
     };
     pick(lang, vi, en).to_owned()
 }
 
 /// The flag kinds the aggregator raises, for filters.
-pub const FLAG_KINDS: [&str; 6] = [
+pub const FLAG_KINDS: [&str; 7] = [
     "MISSING",
     "LATE",
     "VAGUE",
     "STOCK_DECREASE",
     "TREND_JUMP",
     "ABOVE_DENOMINATOR",
+    "NARRATIVE_MISMATCH",
 ];
 
 /// The reporting agencies, for filters.

@@ -165,6 +165,14 @@ pub fn message(lang: Lang, f: &Flag) -> String {
                 format!("{indicator}: {value} (against {what} {reference})")
             }
         }
+        // The aggregator words it in Vietnamese, with the sentence it quotes.
+        "NARRATIVE_MISMATCH" if !f.quote.is_empty() => {
+            if vi {
+                format!("{} — «{}»", f.message, f.quote)
+            } else {
+                format!("{} (the report says: «{}»)", f.message, f.quote)
+            }
+        }
         _ => f.message.clone(),
     }
 }
