@@ -7,6 +7,7 @@ pub mod admin;
 pub mod clock;
 pub mod consistency;
 pub mod contribution;
+pub mod cross_agency;
 pub mod edition;
 pub mod invariants;
 pub mod locality;
