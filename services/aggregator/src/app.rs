@@ -77,6 +77,13 @@ impl Aggregator {
                 ))
             })?;
         }
+        let problems = p06_domain::cross_agency::check_bounds(&compliance.cross_agency_bounds, &catalog);
+        if !problems.is_empty() {
+            return Err(Error::Internal(format!(
+                "the compliance file's cross-agency bounds: {}",
+                problems.join("; ")
+            )));
+        }
         // Each province a file obligation binds gets its own copy of the settings, unless it
         // has settings of that code already (the database wins).
         let bindings: Vec<(i64, ObligationSpec)> = compliance

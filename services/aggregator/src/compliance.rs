@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use p06_domain::consistency::{self, ConsistencyConfig, FigureContext, Finding};
+use p06_domain::cross_agency::CrossAgencyBound;
 use p06_domain::narrative::Claim;
 use p06_domain::obligation::ObligationSpec;
 use p06_domain::report::{CatalogView, IndicatorKind, ValidReport};
@@ -34,6 +35,10 @@ pub struct ComplianceConfig {
     pub consistency: ConsistencyConfig,
     #[serde(default, rename = "obligation")]
     pub obligations: Vec<ObligationSpec>,
+    /// `indicator ≤ at_most` between indicators of two agencies, per locality, judged with the
+    /// figures in force when a report is accepted (`CROSS_AGENCY_MISMATCH`).
+    #[serde(default)]
+    pub cross_agency_bounds: Vec<CrossAgencyBound>,
 }
 
 fn default_sweep_every() -> u64 {
@@ -356,6 +361,14 @@ mod tests {
     fn the_built_in_configuration_parses() {
         let config = ComplianceConfig::parse(DEFAULT_COMPLIANCE).unwrap();
         assert_eq!(config.obligations.len(), 4);
+        let bounds: Vec<String> = config.cross_agency_bounds.iter().map(|b| b.key()).collect();
+        assert_eq!(
+            bounds,
+            [
+                "bhyt.cards.integrated<=vneid.l2.activated",
+                "health_book.integrated<=vneid.l2.activated"
+            ]
+        );
         assert_eq!(config.specificity.threshold, 60);
         assert!(config.holidays.0.contains(&"2025-01-29".parse().unwrap()));
     }

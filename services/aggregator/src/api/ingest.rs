@@ -111,6 +111,7 @@ impl IngestService for IngestApi {
                     submitted_by: caller.subject(),
                     evaluation: &evaluation,
                     catalog: &self.state.catalog,
+                    bounds: &self.state.compliance.cross_agency_bounds,
                     amends,
                 })
                 .instrument(tracing::info_span!(

@@ -386,8 +386,15 @@ fn rank(rows: &mut [LocalityProgress]) {
     }
 }
 
-/// The kinds of flag the compliance board counts as consistency findings.
-const CONSISTENCY_KINDS: [&str; 3] = ["STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR"];
+/// The kinds of flag the compliance board counts as consistency findings: a report's figures
+/// against their own history or denominator, and against another agency's (a cross-agency
+/// bound, counted on the report that raised it).
+const CONSISTENCY_KINDS: [&str; 4] = [
+    "STOCK_DECREASE",
+    "TREND_JUMP",
+    "ABOVE_DENOMINATOR",
+    "CROSS_AGENCY_MISMATCH",
+];
 
 type FlagStream = Pin<Box<dyn Stream<Item = Result<pb::Flag, Status>> + Send>>;
 

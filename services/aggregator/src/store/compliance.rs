@@ -73,6 +73,15 @@ pub struct FlagFacts {
     pub claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_en: Option<String>,
+    /// CROSS_AGENCY_MISMATCH: the other agency's indicator that bounds the flag's (`value` is the
+    /// bounded figure, `reference` the bound), and the report revisions each figure came from
+    /// (`message` and `message_en` name them too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_indicator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_report: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_report: Option<i64>,
 }
 
 impl FlagFacts {

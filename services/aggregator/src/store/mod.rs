@@ -16,6 +16,7 @@ pub mod audit;
 mod bulk;
 mod catalog;
 pub mod compliance;
+pub mod cross_agency;
 pub mod flag_bus;
 pub mod flags;
 mod obligations;

@@ -1,6 +1,7 @@
 //! Reports: every revision kept, observations inserted in batches, idempotent by request id.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use p06_domain::cross_agency::CrossAgencyBound;
 use p06_domain::report::ValidReport;
 use p06_domain::revision::{self, RevisionMode};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
@@ -26,6 +27,9 @@ pub struct NewReport<'a> {
     pub evaluation: &'a Evaluation,
     /// Localities and indicators, for the roll-ups.
     pub catalog: &'a Catalog,
+    /// The compliance file's cross-agency bounds, judged with the figures in force once the
+    /// revision is in the read model ([`super::cross_agency`]).
+    pub bounds: &'a [CrossAgencyBound],
     /// For an AMEND merged with an earlier revision ([`revision::amend`]): that revision's id. The
     /// report is stored only while it is still the latest of its series
     /// ([`Error::Superseded`] otherwise).
@@ -328,7 +332,10 @@ impl Store {
         )
         .await?;
 
-        let flags = raise_report_flags(txn, new, report_id, revision, lateness).await?;
+        let mut flags = raise_report_flags(txn, new, report_id, revision, lateness).await?;
+        let (bounds_raised, bounds_statements) =
+            super::cross_agency::judge_bounds(txn, new, report_id).await?;
+        flags.extend(bounds_raised);
 
         let record = Query::insert()
             .into_table(Alias::new("idempotency_key"))
@@ -360,7 +367,11 @@ impl Store {
         // flag raised.
         tracing::Span::current().record(
             "statements",
-            6 + batches + read_model + usize::from(previous.is_some()) + 2 * flags.len(),
+            6 + batches
+                + read_model
+                + usize::from(previous.is_some())
+                + 2 * flags.len()
+                + bounds_statements,
         );
         Ok(Stored {
             receipt,

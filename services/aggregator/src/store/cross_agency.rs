@@ -1,0 +1,203 @@
+//! Cross-agency bounds judged inside a report's transaction (`CROSS_AGENCY_MISMATCH`).
+//!
+//! The rule is the domain's ([`p06_domain::cross_agency`]); this module feeds it the figures in
+//! force as of the report's period end — read from `latest_value` after the revision has entered
+//! it, so the report's own figures and the other agency's latest are judged alike — and turns its
+//! verdicts into flags. Reports of one province are serialised, so the figures read here are those
+//! every other report of the province committed before this one.
+//!
+//! One open flag per bound and locality: a breach raises one unless one is open; a verdict that
+//! the bound holds (or that a figure is no longer in force) resolves the open one. Each flag's
+//! dedupe key names the bound, the locality and the report that raised it, so a bound broken again
+//! after it was resolved raises a new flag.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use p06_domain::cross_agency::{self, InForce};
+use p06_domain::narrative::number::format_vi;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
+
+use super::compliance::{FlagFacts, FlagRow, NewFlag, raise_flag, resolve_flag};
+use super::reports::NewReport;
+use crate::error::Error;
+
+/// The kind of flag a broken cross-agency bound raises.
+pub const CROSS_AGENCY_MISMATCH: &str = "CROSS_AGENCY_MISMATCH";
+
+/// Localities per `IN (…)` list.
+const BATCH: usize = 1_000;
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// `CROSS_AGENCY_MISMATCH|<bound>|<locality id>|`: the prefix of every flag of a bound at a
+/// locality; the raising report's id follows.
+fn key_prefix(bound: &str, locality_id: i64) -> String {
+    format!("{CROSS_AGENCY_MISMATCH}|{bound}|{locality_id}|")
+}
+
+#[derive(FromQueryResult)]
+struct InForceRow {
+    indicator_code: String,
+    locality_id: i64,
+    value: f64,
+    report_id: i64,
+}
+
+/// The figures of `codes` × `localities` in force on `date` (period end ≤ date < valid until).
+async fn in_force(
+    txn: &DatabaseTransaction,
+    codes: &[String],
+    localities: &[i64],
+    date: NaiveDate,
+) -> Result<HashMap<(String, i64), InForce>, Error> {
+    let mut out = HashMap::new();
+    for chunk in localities.chunks(BATCH) {
+        let rows = txn
+            .query_all(
+                Query::select()
+                    .columns(
+                        ["indicator_code", "locality_id", "value", "report_id"].map(Alias::new),
+                    )
+                    .from(Alias::new("latest_value"))
+                    .and_where(col("indicator_code").is_in(codes.iter().cloned()))
+                    .and_where(col("locality_id").is_in(chunk.iter().copied()))
+                    .and_where(col("period_end").lte(date))
+                    .and_where(col("valid_until").gt(date)),
+            )
+            .await?;
+        for row in rows {
+            let r = InForceRow::from_query_result(&row, "")?;
+            out.insert(
+                (r.indicator_code, r.locality_id),
+                InForce {
+                    value: r.value,
+                    report_id: r.report_id,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The open CROSS_AGENCY_MISMATCH flags of a province, by dedupe key.
+async fn open_keys(txn: &DatabaseTransaction, province_id: i64) -> Result<Vec<String>, Error> {
+    let rows = txn
+        .query_all(
+            Query::select()
+                .column(Alias::new("dedupe_key"))
+                .from(Alias::new("flag"))
+                .and_where(col("province_id").eq(province_id))
+                .and_where(col("kind").eq(CROSS_AGENCY_MISMATCH))
+                .and_where(col("state").eq("OPEN")),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "dedupe_key").map_err(Into::into))
+        .collect()
+}
+
+/// Judges the bounds the revision's figures bear on and raises or resolves their flags; returns
+/// the flags raised and the statements run apart from raising them.
+pub(crate) async fn judge_bounds(
+    txn: &DatabaseTransaction,
+    new: &NewReport<'_>,
+    report_id: i64,
+) -> Result<(Vec<FlagRow>, usize), Error> {
+    let report = new.report;
+    let pairs = cross_agency::touched(
+        new.bounds,
+        report
+            .observations
+            .iter()
+            .map(|o| (o.indicator_code.as_str(), o.locality_id)),
+    );
+    if pairs.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let mut codes: Vec<String> = pairs
+        .iter()
+        .flat_map(|(rule, _)| [rule.indicator.clone(), rule.at_most.clone()])
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let mut localities: Vec<i64> = pairs.iter().map(|(_, l)| *l).collect();
+    localities.sort_unstable();
+    localities.dedup();
+    let figures = in_force(txn, &codes, &localities, report.period_end).await?;
+    let open = open_keys(txn, report.province.id).await?;
+    let mut statements = localities.len().div_ceil(BATCH) + 1;
+
+    let verdicts = cross_agency::judge(&pairs, |code, locality| {
+        figures.get(&(code.to_owned(), locality)).copied()
+    });
+    let actor = "aggregator";
+    let now = new.received_at;
+    let mut raised = Vec::new();
+    for verdict in verdicts {
+        let rule = verdict.rule;
+        let prefix = key_prefix(&rule.key(), verdict.locality);
+        let open_here: Vec<&String> = open.iter().filter(|k| k.starts_with(&prefix)).collect();
+        let Some(breach) = verdict.breach else {
+            let why = match (
+                figures.get(&(rule.indicator.clone(), verdict.locality)),
+                figures.get(&(rule.at_most.clone(), verdict.locality)),
+            ) {
+                (Some(v), Some(b)) => format!(
+                    "{} {} ≤ {} {} as of {} (reports/{report_id})",
+                    rule.indicator,
+                    format_vi(v.value, 0),
+                    rule.at_most,
+                    format_vi(b.value, 0),
+                    report.period_end
+                ),
+                _ => format!(
+                    "{} and {} no longer both in force as of {} (reports/{report_id})",
+                    rule.indicator, rule.at_most, report.period_end
+                ),
+            };
+            for key in open_here {
+                resolve_flag(txn, key, actor, &why, now).await?;
+                statements += 2;
+            }
+            continue;
+        };
+        if !open_here.is_empty() {
+            continue; // raised once while the breach lasts
+        }
+        let locality = new.catalog.locality_by_id(verdict.locality);
+        let (name, code) = locality.map_or((String::new(), String::new()), |l| {
+            (l.name.clone(), l.code.clone())
+        });
+        let (message_vi, message_en) =
+            cross_agency::describe(rule, &breach, new.catalog, &name, &code);
+        let flag = NewFlag {
+            kind: CROSS_AGENCY_MISMATCH.into(),
+            agency: report.agency.clone(),
+            obligation: report.obligation.clone(),
+            province_id: report.province.id,
+            period_start: report.period_start,
+            period_end: report.period_end,
+            report_id: Some(report_id),
+            indicator_code: Some(rule.indicator.clone()),
+            locality_id: Some(verdict.locality),
+            message: message_vi,
+            details: FlagFacts {
+                value: Some(breach.value.value),
+                reference: Some(breach.bound.value),
+                message_en: Some(message_en),
+                bound_indicator: Some(rule.at_most.clone()),
+                value_report: Some(breach.value.report_id),
+                bound_report: Some(breach.bound.report_id),
+                ..FlagFacts::default()
+            }
+            .to_details(),
+            dedupe_key: format!("{prefix}{report_id}"),
+        };
+        raised.extend(raise_flag(txn, &flag, actor, now).await?);
+    }
+    Ok((raised, statements))
+}
