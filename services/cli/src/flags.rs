@@ -306,6 +306,18 @@ pub fn flag_message(f: &Flag) -> String {
             ),
             _ => f.message.clone(),
         },
+        // The server's message is Vietnamese and names both figures and both reports.
+        "CROSS_AGENCY_MISMATCH" => match (f.value, f.reference) {
+            (Some(v), Some(r)) => tr(
+                f.message.clone(),
+                format!(
+                    "{i} in {l} is {}, above another agency's figure that bounds it ({})",
+                    lang::figure(v),
+                    lang::figure(r)
+                ),
+            ),
+            _ => f.message.clone(),
+        },
         _ => f.message.clone(),
     }
 }
@@ -323,9 +335,9 @@ pub(crate) fn vietnam() -> chrono::FixedOffset {
 pub struct FlagsArgs {
     #[command(flatten)]
     common: Common,
-    /// Only this kind: MISSING, LATE, VAGUE, STOCK_DECREASE, TREND_JUMP, ABOVE_DENOMINATOR or
-    /// NARRATIVE_MISMATCH.
-    #[arg(long, value_name = "KIND", value_parser = ["MISSING", "LATE", "VAGUE", "STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR", "NARRATIVE_MISMATCH"], ignore_case = true)]
+    /// Only this kind: MISSING, LATE, VAGUE, STOCK_DECREASE, TREND_JUMP, ABOVE_DENOMINATOR,
+    /// NARRATIVE_MISMATCH or CROSS_AGENCY_MISMATCH.
+    #[arg(long, value_name = "KIND", value_parser = ["MISSING", "LATE", "VAGUE", "STOCK_DECREASE", "TREND_JUMP", "ABOVE_DENOMINATOR", "NARRATIVE_MISMATCH", "CROSS_AGENCY_MISMATCH"], ignore_case = true)]
     kind: Option<String>,
     /// Only flags in this state: OPEN or RESOLVED.
     #[arg(long, value_name = "STATE", value_parser = ["OPEN", "RESOLVED"], ignore_case = true)]

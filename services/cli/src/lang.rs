@@ -171,6 +171,7 @@ pub fn flag_kind(kind: &str) -> String {
         "TREND_JUMP" => ("BIẾN ĐỘNG BẤT THƯỜNG", "UNUSUAL JUMP"),
         "ABOVE_DENOMINATOR" => ("VƯỢT MẪU SỐ", "ABOVE DENOMINATOR"),
         "NARRATIVE_MISMATCH" => ("SỐ LIỆU THUYẾT MINH SAI", "NARRATIVE MISMATCH"),
+        "CROSS_AGENCY_MISMATCH" => ("VÊNH GIỮA CÁC CƠ QUAN", "CROSS-AGENCY MISMATCH"),
         other => return other.to_owned(),
     };
     tr(words.0, words.1).to_owned()

@@ -432,13 +432,17 @@ pub fn flag_kind(lang: Lang, kind: &str) -> String {
             "Thuyết minh sai số liệu",
             "Narrative contradicts the figures",
         ),
+        "CROSS_AGENCY_MISMATCH" => (
+            "Vênh số liệu giữa các cơ quan",
+            "Above another agency's figure",
+        ),
         other => return other.to_owned(),
     };
     pick(lang, vi, en).to_owned()
 }
 
 /// The flag kinds the aggregator raises, for filters.
-pub const FLAG_KINDS: [&str; 7] = [
+pub const FLAG_KINDS: [&str; 8] = [
     "MISSING",
     "LATE",
     "VAGUE",
@@ -446,6 +450,7 @@ pub const FLAG_KINDS: [&str; 7] = [
     "TREND_JUMP",
     "ABOVE_DENOMINATOR",
     "NARRATIVE_MISMATCH",
+    "CROSS_AGENCY_MISMATCH",
 ];
 
 /// The reporting agencies, for filters.

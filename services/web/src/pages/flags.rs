@@ -173,6 +173,15 @@ pub fn message(lang: Lang, f: &Flag) -> String {
                 format!("{} (the report says: «{}»)", f.message, f.quote)
             }
         }
+        // The server's message is Vietnamese and names both figures and both reports.
+        "CROSS_AGENCY_MISMATCH" if !vi && f.value.is_some() && f.reference.is_some() => {
+            format!(
+                "{}: {} (above another agency's figure that bounds it, {})",
+                f.indicator_code,
+                format::opt_figure(lang, f.value),
+                format::opt_figure(lang, f.reference)
+            )
+        }
         _ => f.message.clone(),
     }
 }
