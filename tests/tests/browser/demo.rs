@@ -85,10 +85,15 @@ fn narrative(week: usize, communes: usize) -> Option<Narrative> {
     })
 }
 
+/// Level-2 accounts activated in a commune in a week (0-based).
+fn activated(code: &str, week: usize) -> i64 {
+    (residents(code) as f64 * (0.05 + unit(code, 2) * 0.5 + 0.015 * week as f64)) as i64
+}
+
 /// The police figures of a commune in a week (0-based).
 pub fn identity(code: &str, week: usize) -> IdentityFigures {
     let r = residents(code);
-    let activated = (r as f64 * (0.05 + unit(code, 2) * 0.5 + 0.015 * week as f64)) as i64;
+    let activated = activated(code, week);
     IdentityFigures {
         locality_code: code.to_owned(),
         permanent_residents: Some(r),
@@ -106,8 +111,9 @@ fn health(code: &str, week: usize) -> HealthFigures {
     let recipients = r / 30;
     HealthFigures {
         locality_code: code.to_owned(),
-        bhyt_cards_integrated: Some((r as f64 * (0.5 + 0.01 * w)) as i64),
-        health_books_integrated: Some((r as f64 * (0.2 + 0.02 * w)) as i64),
+        // Within police's level-2 accounts activated (the cross-agency bounds).
+        bhyt_cards_integrated: Some((activated(code, week) as f64 * 0.85) as i64),
+        health_books_integrated: Some((activated(code, week) as f64 * (0.3 + 0.02 * w)) as i64),
         pension_recipients: Some(recipients),
         pension_recipients_cashless: Some((recipients as f64 * (0.5 + unit(code, 5) * 0.4)) as i64),
         ..Default::default()

@@ -52,7 +52,6 @@ pub async fn load(demo: &Demo<'_>) -> anyhow::Result<String> {
     let mut clients = demo.clients().await?;
     let communes = clients.communes(EDITION, PROVINCE, &admin).await?;
     let mut catalog = clients.catalog.clone();
-    let residents = |code: &str| 3_000 + (unit(code, 1) * 12_000.0) as i64;
 
     let targets = communes
         .iter()
@@ -102,7 +101,7 @@ pub async fn load(demo: &Demo<'_>) -> anyhow::Result<String> {
             .iter()
             .map(|code| {
                 let r = residents(code);
-                let activated = (r as f64 * (0.05 + unit(code, 2) * 0.5 + 0.015 * w)) as i64;
+                let activated = activated(code, w);
                 let initiated = activated / 10;
                 IdentityFigures {
                     locality_code: code.clone(),
@@ -141,8 +140,12 @@ pub async fn load(demo: &Demo<'_>) -> anyhow::Result<String> {
                 let facilities = 1 + (unit(code, 4) * 3.0) as i64;
                 HealthFigures {
                     locality_code: code.clone(),
-                    bhyt_cards_integrated: Some((r as f64 * (0.5 + 0.01 * w)) as i64),
-                    health_books_integrated: Some((r as f64 * (0.2 + 0.02 * w)) as i64),
+                    // Integration on VNeID needs an activated level-2 account: within police's
+                    // figure (the cross-agency bounds of the compliance file).
+                    bhyt_cards_integrated: Some((activated(code, w) as f64 * 0.85) as i64),
+                    health_books_integrated: Some(
+                        (activated(code, w) as f64 * (0.3 + 0.02 * w)) as i64,
+                    ),
                     facilities_total: Some(facilities),
                     facilities_accepting_cccd: Some(facilities.min(1 + week as i64)),
                     pension_recipients: Some(recipients),
@@ -207,4 +210,13 @@ pub async fn load(demo: &Demo<'_>) -> anyhow::Result<String> {
         "Gia Lai (edition {EDITION}, province {PROVINCE}): {} communes, targets, {reports} weekly reports",
         communes.len()
     ))
+}
+
+fn residents(code: &str) -> i64 {
+    3_000 + (unit(code, 1) * 12_000.0) as i64
+}
+
+/// Level-2 accounts activated in a commune in week `w` (0-based).
+fn activated(code: &str, w: f64) -> i64 {
+    (residents(code) as f64 * (0.05 + unit(code, 2) * 0.5 + 0.015 * w)) as i64
 }
