@@ -241,8 +241,7 @@ async fn health_above_police_is_flagged_naming_both_and_resolved_by_polices_next
 }
 
 #[tokio::test]
-async fn a_lower_police_figure_breaks_the_bound_too_and_a_corrected_health_revision_resolves_it()
-{
+async fn a_lower_police_figure_breaks_the_bound_too_and_a_corrected_health_revision_resolves_it() {
     let mut s = Scenario::start().await;
     s.police("p-1", 0, 1_000).await;
     let health_1 = s.health("h-1", 0, 900, 950).await;
@@ -275,8 +274,12 @@ async fn a_lower_police_figure_breaks_the_bound_too_and_a_corrected_health_revis
         .find(|f| f.indicator_code == "health_book.integrated")
         .unwrap();
     assert!(
-        books.message.contains(&format!("(BHXH / Y tế, {})", health_1.report))
-            && books.message.contains(&format!("(Công an, {})", police_2.report)),
+        books
+            .message
+            .contains(&format!("(BHXH / Y tế, {})", health_1.report))
+            && books
+                .message
+                .contains(&format!("(Công an, {})", police_2.report)),
         "{}",
         books.message
     );

@@ -77,7 +77,8 @@ impl Aggregator {
                 ))
             })?;
         }
-        let problems = p06_domain::cross_agency::check_bounds(&compliance.cross_agency_bounds, &catalog);
+        let problems =
+            p06_domain::cross_agency::check_bounds(&compliance.cross_agency_bounds, &catalog);
         if !problems.is_empty() {
             return Err(Error::Internal(format!(
                 "the compliance file's cross-agency bounds: {}",

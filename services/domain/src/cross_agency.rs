@@ -54,9 +54,10 @@ pub fn check_bounds(bounds: &[CrossAgencyBound], catalog: &impl CatalogView) -> 
         if !seen.insert(b) {
             problems.push(format!("{at}: the same bound twice"));
         }
-        let (Some(bounded), Some(bound)) =
-            (catalog.indicator(&b.indicator), catalog.indicator(&b.at_most))
-        else {
+        let (Some(bounded), Some(bound)) = (
+            catalog.indicator(&b.indicator),
+            catalog.indicator(&b.at_most),
+        ) else {
             for code in [&b.indicator, &b.at_most] {
                 if catalog.indicator(code).is_none() {
                     problems.push(format!("{at}: unknown indicator {code:?}"));

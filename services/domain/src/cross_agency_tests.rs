@@ -189,7 +189,9 @@ fn a_bounded_figure_above_the_other_agencys_breaks_the_bound_in_either_direction
         ("bhyt.cards.integrated", 1, 1_200.0, 13),
         ("vneid.l2.activated", 1, 1_000.0, 12),
     ]);
-    let verdicts = judge(&pairs, |code, l| in_force.get(&(code.to_owned(), l)).copied());
+    let verdicts = judge(&pairs, |code, l| {
+        in_force.get(&(code.to_owned(), l)).copied()
+    });
     assert_eq!(
         verdicts[0].breach,
         Some(Breach {
@@ -210,7 +212,9 @@ fn a_bounded_figure_above_the_other_agencys_breaks_the_bound_in_either_direction
             ("vneid.l2.activated", 1, police, 14),
         ]);
         let pairs = touched(&rules, [("vneid.l2.activated", 1)]);
-        let verdicts = judge(&pairs, |code, l| in_force.get(&(code.to_owned(), l)).copied());
+        let verdicts = judge(&pairs, |code, l| {
+            in_force.get(&(code.to_owned(), l)).copied()
+        });
         assert_eq!(verdicts.len(), 2);
         assert!(verdicts.iter().all(|v| v.breach.is_none()), "{verdicts:?}");
     }
@@ -220,7 +224,9 @@ fn a_bounded_figure_above_the_other_agencys_breaks_the_bound_in_either_direction
         ("vneid.l2.activated", 1, 800.0, 15),
     ]);
     let pairs = touched(&rules, [("vneid.l2.activated", 1)]);
-    let verdicts = judge(&pairs, |code, l| in_force.get(&(code.to_owned(), l)).copied());
+    let verdicts = judge(&pairs, |code, l| {
+        in_force.get(&(code.to_owned(), l)).copied()
+    });
     let broken: Vec<&str> = verdicts
         .iter()
         .filter(|v| v.breach.is_some())
@@ -232,13 +238,18 @@ fn a_bounded_figure_above_the_other_agencys_breaks_the_bound_in_either_direction
 #[test]
 fn nothing_is_judged_without_both_figures() {
     let rules = rules();
-    let pairs = touched(&rules, [("bhyt.cards.integrated", 1), ("bhyt.cards.integrated", 2)]);
+    let pairs = touched(
+        &rules,
+        [("bhyt.cards.integrated", 1), ("bhyt.cards.integrated", 2)],
+    );
     let in_force = figures(&[
         ("bhyt.cards.integrated", 1, 1_200.0, 13),
         ("bhyt.cards.integrated", 2, f64::NAN, 13),
         ("vneid.l2.activated", 2, 10.0, 12),
     ]);
-    let verdicts = judge(&pairs, |code, l| in_force.get(&(code.to_owned(), l)).copied());
+    let verdicts = judge(&pairs, |code, l| {
+        in_force.get(&(code.to_owned(), l)).copied()
+    });
     assert_eq!(verdicts.len(), 2);
     assert!(verdicts.iter().all(|v| v.breach.is_none()));
 }
