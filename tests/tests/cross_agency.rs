@@ -307,3 +307,29 @@ async fn a_lower_police_figure_breaks_the_bound_too_and_a_corrected_health_revis
     assert_eq!(raised(&health_3).len(), 1, "{:?}", health_3.flags);
     assert_eq!(s.flags("OPEN").await.len(), 1);
 }
+
+/// A report of an earlier period (health correcting an old week) is judged on its own date, and a
+/// flag judged on a later date only by the figures in force on that later date.
+#[tokio::test]
+async fn a_backfill_resolves_a_later_flag_only_when_the_later_figures_satisfy_the_bound() {
+    let mut s = Scenario::start().await;
+    s.police("p-1", 0, 1_000).await;
+    s.health("h-1", 0, 900, 500).await;
+    // Police's next week falls to 700: health's 900 cards, in force since the first week, break
+    // the bound on 23 March.
+    let police_2 = s.police("p-2", 1, 700).await;
+    assert_eq!(raised(&police_2).len(), 1, "{:?}", police_2.flags);
+
+    // Health corrects its first week to 800: within police's 1,000 of that week, but still above
+    // the 700 of 23 March, when 800 is still health's figure in force: the flag stays open.
+    let health_1b = s.health("h-1b", 0, 800, 500).await;
+    assert_eq!(health_1b.revision, 2);
+    assert!(raised(&health_1b).is_empty(), "{:?}", health_1b.flags);
+    assert_eq!(s.flags("OPEN").await.len(), 1);
+
+    // Corrected again to 650: within the bound on both dates: resolved.
+    let health_1c = s.health("h-1c", 0, 650, 500).await;
+    assert!(raised(&health_1c).is_empty(), "{:?}", health_1c.flags);
+    assert!(s.flags("OPEN").await.is_empty());
+    assert_eq!(s.flags("RESOLVED").await.len(), 1);
+}

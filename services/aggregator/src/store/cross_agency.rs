@@ -7,7 +7,9 @@
 //! every other report of the province committed before this one.
 //!
 //! One open flag per bound and locality: a breach raises one unless one is open; a verdict that
-//! the bound holds (or that a figure is no longer in force) resolves the open one. Each flag's
+//! the bound holds (or that a figure is no longer in force) resolves the open one. A flag judged on
+//! a later date than the report's period end (the report is a backfill of an earlier period) is
+//! judged again on its own date, with the figures in force then. Each flag's
 //! dedupe key names the bound, the locality and the report that raised it, so a bound broken again
 //! after it was resolved raises a new flag.
 
@@ -83,12 +85,19 @@ async fn in_force(
     Ok(out)
 }
 
-/// The open CROSS_AGENCY_MISMATCH flags of a province, by dedupe key.
-async fn open_keys(txn: &DatabaseTransaction, province_id: i64) -> Result<Vec<String>, Error> {
+#[derive(FromQueryResult)]
+struct OpenFlag {
+    dedupe_key: String,
+    period_end: NaiveDate,
+}
+
+/// The open CROSS_AGENCY_MISMATCH flags of a province: dedupe key, and the date it was judged on
+/// (the raising report's period end).
+async fn open_flags(txn: &DatabaseTransaction, province_id: i64) -> Result<Vec<OpenFlag>, Error> {
     let rows = txn
         .query_all(
             Query::select()
-                .column(Alias::new("dedupe_key"))
+                .columns(["dedupe_key", "period_end"].map(Alias::new))
                 .from(Alias::new("flag"))
                 .and_where(col("province_id").eq(province_id))
                 .and_where(col("kind").eq(CROSS_AGENCY_MISMATCH))
@@ -96,7 +105,7 @@ async fn open_keys(txn: &DatabaseTransaction, province_id: i64) -> Result<Vec<St
         )
         .await?;
     rows.iter()
-        .map(|r| r.try_get::<String>("", "dedupe_key").map_err(Into::into))
+        .map(|r| OpenFlag::from_query_result(r, "").map_err(Into::into))
         .collect()
 }
 
@@ -128,7 +137,7 @@ pub(crate) async fn judge_bounds(
     localities.sort_unstable();
     localities.dedup();
     let figures = in_force(txn, &codes, &localities, report.period_end).await?;
-    let open = open_keys(txn, report.province.id).await?;
+    let open = open_flags(txn, report.province.id).await?;
     let mut statements = localities.len().div_ceil(BATCH) + 1;
 
     let verdicts = cross_agency::judge(&pairs, |code, locality| {
@@ -140,29 +149,45 @@ pub(crate) async fn judge_bounds(
     for verdict in verdicts {
         let rule = verdict.rule;
         let prefix = key_prefix(&rule.key(), verdict.locality);
-        let open_here: Vec<&String> = open.iter().filter(|k| k.starts_with(&prefix)).collect();
-        let Some(breach) = verdict.breach else {
-            let why = match (
-                figures.get(&(rule.indicator.clone(), verdict.locality)),
-                figures.get(&(rule.at_most.clone(), verdict.locality)),
-            ) {
-                (Some(v), Some(b)) => format!(
-                    "{} {} ≤ {} {} as of {} (reports/{report_id})",
-                    rule.indicator,
-                    format_vi(v.value, 0),
-                    rule.at_most,
-                    format_vi(b.value, 0),
-                    report.period_end
-                ),
-                _ => format!(
-                    "{} and {} no longer both in force as of {} (reports/{report_id})",
-                    rule.indicator, rule.at_most, report.period_end
-                ),
+        let open_here: Vec<&OpenFlag> = open
+            .iter()
+            .filter(|f| f.dedupe_key.starts_with(&prefix))
+            .collect();
+        // Each open flag is judged again on its own date, or this report's when that is later:
+        // a report of an earlier period (a backfill) does not speak for a later date.
+        for flag in &open_here {
+            let (holds, date) = if flag.period_end <= report.period_end {
+                (verdict.breach.is_none(), report.period_end)
+            } else {
+                let codes = [rule.indicator.clone(), rule.at_most.clone()];
+                let then = in_force(txn, &codes, &[verdict.locality], flag.period_end).await?;
+                statements += 1;
+                let pair = [(rule, verdict.locality)];
+                let again =
+                    cross_agency::judge(&pair, |code, l| then.get(&(code.to_owned(), l)).copied());
+                (again[0].breach.is_none(), flag.period_end)
             };
-            for key in open_here {
-                resolve_flag(txn, key, actor, &why, now).await?;
+            if holds {
+                let get = |code: &str| {
+                    figures
+                        .get(&(code.to_owned(), verdict.locality))
+                        .map(|f| format_vi(f.value, 0))
+                };
+                let why = match (get(&rule.indicator), get(&rule.at_most)) {
+                    (Some(v), Some(b)) if date == report.period_end => format!(
+                        "{} {v} ≤ {} {b} as of {date} (reports/{report_id})",
+                        rule.indicator, rule.at_most
+                    ),
+                    _ => format!(
+                        "{} within {} (or not both in force) as of {date} after reports/{report_id}",
+                        rule.indicator, rule.at_most
+                    ),
+                };
+                resolve_flag(txn, &flag.dedupe_key, actor, &why, now).await?;
                 statements += 2;
             }
+        }
+        let Some(breach) = verdict.breach else {
             continue;
         };
         if !open_here.is_empty() {
