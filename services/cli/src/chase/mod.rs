@@ -172,6 +172,31 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
         .into_iter()
         .map(|r| (r.name.clone(), r))
         .collect();
+    // A later revision is judged afresh (it has its own VAGUE flag when still vague): the VAGUE
+    // flags of earlier revisions of a series are not chased.
+    let mut latest: HashMap<(String, String, Option<NaiveDate>), (i32, String)> = HashMap::new();
+    for r in reports.values() {
+        let key = (
+            r.agency.clone(),
+            r.obligation.clone(),
+            date_from_proto(r.period.as_ref().and_then(|p| p.start.as_ref())),
+        );
+        let revision = r.receipt.as_ref().map_or(0, |x| x.revision);
+        let entry = latest.entry(key).or_insert((revision, r.name.clone()));
+        if revision > entry.0 {
+            *entry = (revision, r.name.clone());
+        }
+    }
+    let superseded = |f: &Flag| {
+        reports.get(&f.report).is_some_and(|r| {
+            let key = (
+                r.agency.clone(),
+                r.obligation.clone(),
+                date_from_proto(r.period.as_ref().and_then(|p| p.start.as_ref())),
+            );
+            latest.get(&key).is_some_and(|(_, name)| name != &r.name)
+        })
+    };
     let board = client
         .tf
         .get_compliance_board(c.request(GetComplianceBoardRequest {
@@ -261,6 +286,7 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
                         .or(receipt.and_then(|r| r.lateness.as_ref()))
                         .map_or(0, |d| d.seconds),
                 }),
+                "VAGUE" if superseded(f) => {}
                 "VAGUE" => {
                     let explained: Vec<String> = receipt
                         .map(|r| {
