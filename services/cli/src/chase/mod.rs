@@ -38,7 +38,7 @@ const LOWEST: i32 = 3;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  p06 chase --province 64 --edition 2024 --as-of 2025-03-22\n  p06 chase --province 52 --as-of 2026-12-04 --deadline-days 7 -o cong-van-don-doc.docx"
+    after_help = "Examples:\n  p06 chase --province 52\n  p06 chase --province 52 --as-of 2026-12-04 --deadline-days 7 -o cong-van-don-doc.docx"
 )]
 pub struct ChaseArgs {
     #[command(flatten)]
@@ -152,25 +152,35 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
         ),
     };
     let from = as_of - Duration::days(WINDOW_DAYS);
-    // A flag counts when its period ends in the window and it was raised by the end of --as-of.
+    let reports: HashMap<String, ReportSummary> = client
+        .reports(from, as_of)
+        .await?
+        .into_iter()
+        .map(|r| (r.name.clone(), r))
+        .collect();
+    // A flag counts when its period ends in the window and its fact was there by the end of
+    // --as-of (Vietnam time): the deadline of a MISSING period, the receipt of a report's flag
+    // (the flag's own raise time when the report is not at hand).
     let end_of_day = as_of
         .succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .unwrap_or(NaiveDateTime::MAX);
+    let fact_time = |f: &Flag| match f.kind.as_str() {
+        "MISSING" => local(f.deadline.as_ref()),
+        _ => reports
+            .get(&f.report)
+            .and_then(|r| r.receipt.as_ref())
+            .and_then(|r| local(r.receive_time.as_ref()))
+            .or_else(|| local(f.raise_time.as_ref())),
+    };
     let flags: Vec<Flag> = client
         .open_flags()
         .await?
         .into_iter()
         .filter(|f| {
             period_of(f).is_some_and(|p| p.end >= from && p.end <= as_of)
-                && local(f.raise_time.as_ref()).is_none_or(|t| t < end_of_day)
+                && fact_time(f).is_none_or(|t| t < end_of_day)
         })
-        .collect();
-    let reports: HashMap<String, ReportSummary> = client
-        .reports(from, as_of)
-        .await?
-        .into_iter()
-        .map(|r| (r.name.clone(), r))
         .collect();
     // A later revision is judged afresh (it has its own VAGUE flag when still vague): the VAGUE
     // flags of earlier revisions of a series are not chased.
