@@ -197,32 +197,6 @@ pub fn agency(code: &str) -> String {
     tr(words.0, words.1).to_owned()
 }
 
-/// The office a letter is addressed to, in Vietnamese (letters are Vietnamese whatever --lang):
-/// "Công an tỉnh", "Bảo hiểm xã hội tỉnh / Sở Y tế", "Sở Tư pháp"; `unit` is "tỉnh" or "thành phố".
-pub fn agency_office(code: &str, unit: &str) -> String {
-    match code {
-        "police" => format!("Công an {unit}"),
-        "health" => format!("Bảo hiểm xã hội {unit} / Sở Y tế"),
-        "justice" => "Sở Tư pháp".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-/// A vagueness reason code in Vietnamese words, for when the receipt's own explanation is not at
-/// hand (the flag carries codes only).
-pub fn vague_reason_vi(code: &str) -> String {
-    match code {
-        "REQUIRED_INDICATORS_MISSING" => "thiếu chỉ tiêu bắt buộc",
-        "LOCALITIES_NOT_COVERED" => "chưa đủ địa bàn",
-        "NO_ASSESSMENT" => "không có đánh giá so với chỉ tiêu",
-        "BEHIND_TARGET_WITHOUT_PROPOSAL" => "chậm so với chỉ tiêu nhưng không có đề xuất",
-        "HEDGING_WITHOUT_FIGURES" => "nhận định chung chung, không có số liệu",
-        "IDENTICAL_TO_PREVIOUS" => "số liệu giống hệt kỳ trước",
-        other => other,
-    }
-    .to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

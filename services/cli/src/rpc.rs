@@ -10,7 +10,6 @@ pub const GET_COMPLIANCE_BOARD: &str = "/p06.aggregation.v1.TaskForceService/Get
 pub const LIST_FLAGS: &str = "/p06.aggregation.v1.TaskForceService/ListFlags";
 pub const WATCH_FLAGS: &str = "/p06.aggregation.v1.TaskForceService/WatchFlags";
 pub const LIST_AUDIT_RECORDS: &str = "/p06.aggregation.v1.TaskForceService/ListAuditRecords";
-pub const LIST_REPORTS: &str = "/p06.aggregation.v1.TaskForceService/ListReports";
 pub const LIST_LOCALITIES: &str = "/p06.aggregation.v1.CatalogService/ListLocalities";
 pub const LIST_INDICATORS: &str = "/p06.aggregation.v1.CatalogService/ListIndicators";
 pub const UPSERT_TARGETS: &str = "/p06.aggregation.v1.CatalogService/UpsertTargets";
@@ -30,7 +29,6 @@ pub const ALL: &[&str] = &[
     LIST_FLAGS,
     WATCH_FLAGS,
     LIST_AUDIT_RECORDS,
-    LIST_REPORTS,
     LIST_LOCALITIES,
     LIST_INDICATORS,
     UPSERT_TARGETS,

@@ -1,60 +1,41 @@
-//! `p06 chase`: drafts the task force's chase-up letter (công văn đôn đốc) from the facts the
-//! aggregator returns with the caller's token — open MISSING, LATE, VAGUE and mismatch flags
-//! (ListFlags), the receipts behind them (ListReports), the compliance board
-//! (GetComplianceBoard) and the localities furthest behind target (GetConsolidatedStatus) — as
-//! Markdown (stdout or `-o letter.md`) or Word (`-o letter.docx`).
-//!
-//! `gather` is the only part that talks gRPC; [`letter`] turns the facts into sentences,
-//! [`markdown`] and [`docx`] print them.
-
-pub mod docx;
-pub mod letter;
-pub mod markdown;
+//! The facts of a chase-up letter, gathered through the aggregator's task-force API with the
+//! caller's credentials: the province's open flags (ListFlags) of periods ending in the eight weeks
+//! up to the as-of date whose fact was there by its end, the reports behind them (ListReports), the
+//! compliance board (GetComplianceBoard), the localities furthest behind target
+//! (GetConsolidatedStatus), the obligations' names (ListObligations) and the indicators' owners
+//! (ListIndicators). Used by `p06 chase` and the web page's compliance download alike.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use p06_kit::convert::{date_from_proto, date_to_proto, from_timestamp};
+use p06_proto::aggregation::admin_service_client::AdminServiceClient;
+use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
+use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
     Flag, GetComplianceBoardRequest, GetConsolidatedStatusRequest, ListFlagsRequest,
-    ListReportsRequest, ReportSummary,
+    ListIndicatorsRequest, ListObligationsRequest, ListReportsRequest, ReportSummary,
 };
 use p06_proto::common::LocalityRef;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
 
-use self::letter::{
-    AgencyFacts, BoardLine, Facts, Lagging, Late, Letter, Missing, Mismatch, Period, Vague,
+use crate::letter::{
+    self, AgencyFacts, BoardLine, Facts, Lagging, Late, Missing, Mismatch, Period, Vague,
+    agency_office, vague_reason,
 };
-use crate::client::Connection;
-use crate::flags::vietnam;
-use crate::lang;
-use crate::rpc;
 
-/// How far back the letter looks: periods ending in the eight weeks up to --as-of (the
+/// How far back the letter looks: periods ending in the eight weeks up to the as-of date (the
 /// compliance board's default window).
 const WINDOW_DAYS: i64 = 56;
 /// Localities listed per indicator behind target.
 const LOWEST: i32 = 3;
+/// A province's flags and reports fit well within this.
+const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  p06 chase --province 52\n  p06 chase --province 52 --as-of 2026-12-04 --deadline-days 7 -o cong-van-don-doc.docx"
-)]
-pub struct ChaseArgs {
-    #[command(flatten)]
-    connection: Connection,
-    /// Province code in --edition, e.g. 52 (see `p06 localities`).
-    #[arg(long, value_name = "CODE")]
-    province: String,
-    /// The date the letter is drafted as of, YYYY-MM-DD (default: today in Vietnam).
-    #[arg(long, value_name = "DATE")]
-    as_of: Option<NaiveDate>,
-    /// The new deadline, in working days after --as-of (weekends and public holidays skipped).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    deadline_days: u32,
-    /// Write the letter to FILE: .docx (Word) or .md (Markdown). Default: Markdown on stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<PathBuf>,
+/// Vietnam's time (UTC+7, no daylight saving), the provinces' reporting calendar.
+fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3_600).expect("a valid offset")
 }
 
 /// Local (Vietnam) time of a timestamp.
@@ -71,37 +52,82 @@ fn period_of(f: &Flag) -> Option<Period> {
     })
 }
 
-struct Client<'a> {
-    c: &'a Connection,
-    province: &'a str,
-    tf: p06_proto::aggregation::task_force_service_client::TaskForceServiceClient<
-        tonic::transport::Channel,
-    >,
+/// A failed call: which RPC, and the status the aggregator answered.
+#[derive(Debug)]
+pub struct Failed {
+    /// The full gRPC path, e.g. "/p06.aggregation.v1.TaskForceService/ListFlags".
+    pub rpc: &'static str,
+    pub status: Status,
 }
 
-impl Client<'_> {
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.rpc, self.status.message())
+    }
+}
+
+impl std::error::Error for Failed {}
+
+pub const LIST_FLAGS: &str = "/p06.aggregation.v1.TaskForceService/ListFlags";
+pub const LIST_REPORTS: &str = "/p06.aggregation.v1.TaskForceService/ListReports";
+pub const GET_COMPLIANCE_BOARD: &str = "/p06.aggregation.v1.TaskForceService/GetComplianceBoard";
+pub const GET_CONSOLIDATED_STATUS: &str =
+    "/p06.aggregation.v1.TaskForceService/GetConsolidatedStatus";
+pub const LIST_OBLIGATIONS: &str = "/p06.aggregation.v1.AdminService/ListObligations";
+pub const LIST_INDICATORS: &str = "/p06.aggregation.v1.CatalogService/ListIndicators";
+
+/// Puts the caller's credentials (and whatever else the caller adds, e.g. trace context) on a
+/// request: the CLI's token, the web page's signed-in user's token.
+pub trait Authorize {
+    fn authorize<T>(&self, message: T) -> Request<T>;
+}
+
+/// What to draft: the province (edition and code), the as-of date, the new deadline's working days.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub edition: String,
+    pub province: String,
+    pub as_of: NaiveDate,
+    pub deadline_days: u32,
+}
+
+fn failed(rpc: &'static str) -> impl FnOnce(Status) -> Failed {
+    move |status| Failed { rpc, status }
+}
+
+struct Client<'a, A: Authorize> {
+    auth: &'a A,
+    ask: &'a Ask,
+    channel: Channel,
+}
+
+impl<A: Authorize> Client<'_, A> {
     fn locality(&self) -> Option<LocalityRef> {
         Some(LocalityRef {
-            edition: self.c.edition.clone(),
-            code: self.province.to_owned(),
+            edition: self.ask.edition.clone(),
+            code: self.ask.province.clone(),
         })
     }
 
-    async fn open_flags(&mut self) -> anyhow::Result<Vec<Flag>> {
+    fn tf(&self) -> TaskForceServiceClient<Channel> {
+        TaskForceServiceClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE)
+    }
+
+    async fn open_flags(&self) -> Result<Vec<Flag>, Failed> {
         let mut flags = Vec::new();
         let mut page_token = String::new();
         loop {
             let page = self
-                .tf
-                .list_flags(self.c.request(ListFlagsRequest {
+                .tf()
+                .list_flags(self.auth.authorize(ListFlagsRequest {
                     province: self.locality(),
                     state: "OPEN".into(),
                     page_size: 1_000,
                     page_token: page_token.clone(),
                     ..Default::default()
-                })?)
+                }))
                 .await
-                .map_err(self.c.refused(rpc::LIST_FLAGS, Some(self.province)))?
+                .map_err(failed(LIST_FLAGS))?
                 .into_inner();
             flags.extend(page.flags);
             if page.next_page_token.is_empty() {
@@ -111,26 +137,22 @@ impl Client<'_> {
         }
     }
 
-    async fn reports(
-        &mut self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> anyhow::Result<Vec<ReportSummary>> {
+    async fn reports(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportSummary>, Failed> {
         let mut reports = Vec::new();
         let mut page_token = String::new();
         loop {
             let page = self
-                .tf
-                .list_reports(self.c.request(ListReportsRequest {
+                .tf()
+                .list_reports(self.auth.authorize(ListReportsRequest {
                     province: self.locality(),
                     from: Some(date_to_proto(from)),
                     to: Some(date_to_proto(to)),
                     page_size: 1_000,
                     page_token: page_token.clone(),
                     ..Default::default()
-                })?)
+                }))
                 .await
-                .map_err(self.c.refused(rpc::LIST_REPORTS, Some(self.province)))?
+                .map_err(failed(LIST_REPORTS))?
                 .into_inner();
             reports.extend(page.reports);
             if page.next_page_token.is_empty() {
@@ -139,18 +161,69 @@ impl Client<'_> {
             page_token = page.next_page_token;
         }
     }
+
+    /// Obligation code → name.
+    async fn obligation_names(&self) -> Result<HashMap<String, String>, Failed> {
+        let mut names = HashMap::new();
+        let mut page_token = String::new();
+        let mut admin = AdminServiceClient::new(self.channel.clone());
+        loop {
+            let page = admin
+                .list_obligations(self.auth.authorize(ListObligationsRequest {
+                    page_size: 1_000,
+                    page_token: page_token.clone(),
+                }))
+                .await
+                .map_err(failed(LIST_OBLIGATIONS))?
+                .into_inner();
+            for o in page.obligations {
+                let name = serde_json::from_str::<serde_json::Value>(&o.spec_json)
+                    .ok()
+                    .and_then(|v| v["name"].as_str().map(str::to_owned))
+                    .filter(|n| !n.is_empty());
+                if let Some(name) = name {
+                    names.insert(o.code, name);
+                }
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(names);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Indicator code → owning agency.
+    async fn owners(&self) -> Result<HashMap<String, String>, Failed> {
+        let mut owners = HashMap::new();
+        let mut page_token = String::new();
+        let mut catalog = CatalogServiceClient::new(self.channel.clone());
+        loop {
+            let page = catalog
+                .list_indicators(self.auth.authorize(ListIndicatorsRequest {
+                    agency: String::new(),
+                    page_size: 1_000,
+                    page_token: page_token.clone(),
+                }))
+                .await
+                .map_err(failed(LIST_INDICATORS))?
+                .into_inner();
+            owners.extend(page.indicators.into_iter().map(|i| (i.code, i.agency)));
+            if page.next_page_token.is_empty() {
+                return Ok(owners);
+            }
+            page_token = page.next_page_token;
+        }
+    }
 }
 
-/// Everything the letter needs, through the task-force API with the caller's token.
-async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
-    let c = &args.connection;
-    let mut client = Client {
-        c,
-        province: &args.province,
-        tf: p06_proto::aggregation::task_force_service_client::TaskForceServiceClient::new(
-            c.channel(&c.server).await?,
-        ),
+/// Everything the letter needs, through the task-force API with the caller's credentials.
+pub async fn gather<A: Authorize>(channel: Channel, auth: &A, ask: &Ask) -> Result<Facts, Failed> {
+    let client = Client {
+        auth,
+        ask,
+        channel,
     };
+    let as_of = ask.as_of;
     let from = as_of - Duration::days(WINDOW_DAYS);
     let reports: HashMap<String, ReportSummary> = client
         .reports(from, as_of)
@@ -208,45 +281,35 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
         })
     };
     let board = client
-        .tf
-        .get_compliance_board(c.request(GetComplianceBoardRequest {
+        .tf()
+        .get_compliance_board(auth.authorize(GetComplianceBoardRequest {
             province: client.locality(),
             from: Some(date_to_proto(from)),
             to: Some(date_to_proto(as_of)),
             agency: String::new(),
-        })?)
+        }))
         .await
-        .map_err(c.refused(rpc::GET_COMPLIANCE_BOARD, Some(&args.province)))?
+        .map_err(failed(GET_COMPLIANCE_BOARD))?
         .into_inner();
     let status = client
-        .tf
-        .get_consolidated_status(c.request(GetConsolidatedStatusRequest {
+        .tf()
+        .get_consolidated_status(auth.authorize(GetConsolidatedStatusRequest {
             locality: client.locality(),
             as_of: Some(date_to_proto(as_of)),
             lowest_count: LOWEST,
             ..Default::default()
-        })?)
+        }))
         .await
-        .map_err(c.refused(rpc::GET_CONSOLIDATED_STATUS, Some(&args.province)))?
+        .map_err(failed(GET_CONSOLIDATED_STATUS))?
         .into_inner();
     let province_name = status
         .locality
         .as_ref()
         .map(|l| l.name.clone())
         .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| format!("Tỉnh {}", args.province));
-    let obligation_names: HashMap<String, String> =
-        crate::catalog::list_obligations(c, Some(&args.province))
-            .await?
-            .into_iter()
-            .filter(|o| !o.name.is_empty())
-            .map(|o| (o.code, o.name))
-            .collect();
-    let owners: HashMap<String, String> = crate::catalog::list_indicators(c, None)
-        .await?
-        .into_iter()
-        .map(|i| (i.code, i.agency))
-        .collect();
+        .unwrap_or_else(|| format!("Tỉnh {}", ask.province));
+    let obligation_names = client.obligation_names().await?;
+    let owners = client.owners().await?;
     let name = |code: &str| {
         obligation_names
             .get(code)
@@ -259,7 +322,7 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
         .iter()
         .map(|a| AgencyFacts {
             agency: (*a).to_owned(),
-            addressee: lang::agency_office(a, unit),
+            addressee: agency_office(a, unit),
             ..Default::default()
         })
         .collect();
@@ -268,7 +331,7 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
         if !agencies.iter().any(|a| a.agency == f.agency) {
             agencies.push(AgencyFacts {
                 agency: f.agency.clone(),
-                addressee: lang::agency_office(&f.agency, unit),
+                addressee: agency_office(&f.agency, unit),
                 ..Default::default()
             });
         }
@@ -308,7 +371,7 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
                         })
                         .unwrap_or_default();
                     let reasons = if explained.is_empty() {
-                        f.reason_codes.iter().map(|c| lang::vague_reason_vi(c)).collect()
+                        f.reason_codes.iter().map(|c| vague_reason(c)).collect()
                     } else {
                         explained
                     };
@@ -379,73 +442,8 @@ async fn gather(args: &ChaseArgs, as_of: NaiveDate) -> anyhow::Result<Facts> {
     Ok(Facts {
         province_name,
         as_of,
-        deadline_days: args.deadline_days,
+        deadline_days: ask.deadline_days,
         agencies,
     })
 }
 
-pub async fn chase(args: ChaseArgs) -> anyhow::Result<()> {
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&vietnam()).date_naive());
-    let format = match &args.output {
-        None => Output::Markdown,
-        Some(path) => match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("docx") => Output::Docx,
-            Some("md" | "markdown") => Output::Markdown,
-            _ => crate::bail_user!(
-                vi: "-o {} phải là tệp .docx hoặc .md", path.display();
-                en: "-o {} must be a .docx or .md file", path.display()
-            ),
-        },
-    };
-    let facts = gather(&args, as_of).await?;
-    let Some(letter) = Letter::from_facts(&facts) else {
-        eprintln!(
-            "{}",
-            lang::tr(
-                format!(
-                    "Không có cơ quan nào cần đôn đốc tính đến ngày {}: không có báo cáo thiếu, trễ, chung chung hay số liệu không khớp.",
-                    letter::date(as_of)
-                ),
-                format!(
-                    "Nobody to chase as of {as_of}: no missing, late or vague report and no mismatch."
-                ),
-            )
-        );
-        return Ok(());
-    };
-    let bytes = match format {
-        Output::Markdown => markdown::render(&letter).into_bytes(),
-        Output::Docx => docx::render(&letter)?,
-    };
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, bytes).map_err(|e| crate::error::file(path, &e))?;
-            eprintln!(
-                "{}",
-                lang::tr(
-                    format!("Đã ghi công văn: {}", path.display()),
-                    format!("Letter written: {}", path.display()),
-                )
-            );
-        }
-        None => {
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
-}
-
-enum Output {
-    Markdown,
-    Docx,
-}

@@ -1,16 +1,15 @@
 //! The chase-up letter (công văn đôn đốc) as a model: the facts the aggregator returned, turned into
 //! the sections of a Vietnamese administrative letter (Nghị định 30/2020/NĐ-CP layout).
 //!
-//! This module knows no gRPC and no file format: [`Facts`] come in (gathered by `chase::gather`
-//! through the task-force API), a [`Letter`] of plain sentences goes out, and `markdown` and
-//! `docx` render it. Every sentence is built from a fact; an agency without findings is neither
+//! This module knows no gRPC and no file format: [`Facts`] come in (gathered by
+//! [`crate::gather`] through the task-force API), a [`Letter`] of plain sentences goes out, and [`crate::markdown`] and
+//! [`crate::docx`] render it. Every sentence is built from a fact; an agency without findings is neither
 //! addressed nor mentioned. Localities behind target are listed for the agencies addressed, but
 //! are not a finding by themselves (they do not make an agency an addressee).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use p06_domain::schedule::HolidayCalendar;
 
-use crate::lang::{Lang, format_number};
 
 /// A reporting period, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,13 +171,62 @@ pub fn date_time(t: NaiveDateTime) -> String {
     t.format("%H:%M ngày %d/%m/%Y").to_string()
 }
 
+/// 704.828 with `decimals` decimals after a comma: 40,8.
+pub fn number_with(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
+}
+
 /// 704.828; a fraction with one decimal (40,8).
 pub fn number(v: f64) -> String {
     if v.fract() == 0.0 {
-        format_number(Lang::Vi, v, 0)
+        number_with(v, 0)
     } else {
-        format_number(Lang::Vi, v, 1)
+        number_with(v, 1)
     }
+}
+
+/// The office a letter is addressed to: "Công an tỉnh", "Bảo hiểm xã hội tỉnh / Sở Y tế",
+/// "Sở Tư pháp"; `unit` is "tỉnh" or "thành phố" ([`unit_word`]).
+pub fn agency_office(code: &str, unit: &str) -> String {
+    match code {
+        "police" => format!("Công an {unit}"),
+        "health" => format!("Bảo hiểm xã hội {unit} / Sở Y tế"),
+        "justice" => "Sở Tư pháp".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A vagueness reason code in Vietnamese words, for when the receipt's own explanation is not at
+/// hand (the flag carries codes only).
+pub fn vague_reason(code: &str) -> String {
+    match code {
+        "REQUIRED_INDICATORS_MISSING" => "thiếu chỉ tiêu bắt buộc",
+        "LOCALITIES_NOT_COVERED" => "chưa đủ địa bàn",
+        "NO_ASSESSMENT" => "không có đánh giá so với chỉ tiêu",
+        "BEHIND_TARGET_WITHOUT_PROPOSAL" => "chậm so với chỉ tiêu nhưng không có đề xuất",
+        "HEDGING_WITHOUT_FIGURES" => "nhận định chung chung, không có số liệu",
+        "IDENTICAL_TO_PREVIOUS" => "số liệu giống hệt kỳ trước",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// "1 ngày 17 giờ", "3 giờ 20 phút", "45 giây".
@@ -318,7 +366,7 @@ fn items(a: &AgencyFacts) -> Vec<Item> {
             .map(|l| {
                 let percent = l
                     .percent
-                    .map(|p| format!(" ({} %)", format_number(Lang::Vi, p, 1)))
+                    .map(|p| format!(" ({} %)", number_with(p, 1)))
                     .unwrap_or_default();
                 let value = l.value.map_or_else(|| "chưa có số liệu".to_owned(), number);
                 format!(
@@ -414,6 +462,15 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn numbers_are_vietnamese() {
+        assert_eq!(number(704_828.0), "704.828");
+        assert_eq!(number(40.83), "40,8");
+        assert_eq!(number_with(5.27, 1), "5,3");
+        assert_eq!(number(109.0), "109");
+        assert_eq!(number(-8_221.0), "-8.221");
     }
 
     #[test]

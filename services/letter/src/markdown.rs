@@ -1,7 +1,7 @@
 //! The letter as Markdown: the two-column heading of Nghị định 30/2020/NĐ-CP as a table, then the
 //! body, the recipients and the signature.
 
-use super::letter::Letter;
+use crate::letter::Letter;
 
 /// Escapes the characters Markdown would read as markup in running text.
 fn text(s: &str) -> String {

@@ -7,7 +7,7 @@ use docx_rs::{
     Table, TableBorders, TableCell, TableRow, WidthType,
 };
 
-use super::letter::Letter;
+use crate::letter::Letter;
 
 /// Half-points: 13 pt body, 12 pt small print.
 const BODY: usize = 28;
