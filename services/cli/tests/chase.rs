@@ -1,7 +1,8 @@
 //! `p06 chase` against a running aggregator: Gia Lai's week of 10–16 March 2025 with the police
 //! report late (and a narrative slip), the health report vague and the justice report missing.
 //! The letter names each fact, in Markdown and in the .docx's document.xml; once health sends a
-//! specific revision, health is no longer addressed.
+//! specific revision, health is no longer addressed. The web page's compliance page links the same
+//! letter as .docx, drawn from the same facts.
 
 use std::io::Read as _;
 use std::process::Command;
@@ -18,6 +19,7 @@ use p06_proto::aggregation::{
 use p06_proto::common::{LocalityRef, Narrative};
 use p06_tests::fixtures::*;
 use p06_tests::services::{TestAggregator, authed};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -92,6 +94,23 @@ fn unzip_document_xml(bytes: &[u8]) -> String {
         .read_to_string(&mut xml)
         .unwrap();
     xml
+}
+
+/// One HTTP/1.1 GET (Connection: close): status line, head and body bytes.
+async fn get(addr: std::net::SocketAddr, path: &str, cookie: &str) -> (String, String, Vec<u8>) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        request.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, head, raw[split + 4..].to_vec())
 }
 
 const SLIP: &str = "Đến nay có 186.568/738.291 công dân đã kích hoạt tài khoản định danh điện tử mức 2 (đạt 24,37%).";
@@ -301,6 +320,41 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
         "Lưu: VT.",
     ] {
         assert!(xml.contains(fact), "missing {fact:?} in document.xml");
+    }
+
+    // The web page's compliance page links the same letter as .docx for the province and date.
+    let web = p06_web::Web::new(&p06_web::WebConfig::for_aggregator(t.running.url())).unwrap();
+    let link = web.one_time_link(&t.keys.viewer(), "/");
+    let web = web.spawn(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let (status, head, _) = get(web.addr, &link, "").await;
+    assert!(status.contains("303"), "{head}");
+    let cookie = head
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: ").or(l.strip_prefix("Set-Cookie: ")))
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.starts_with("p06_session="))
+        .expect("session cookie")
+        .to_owned();
+    let (status, _, page) = get(
+        web.addr,
+        &format!("/p/{GIA_LAI}/compliance?to=2025-03-22"),
+        &cookie,
+    )
+    .await;
+    let page = String::from_utf8(page).unwrap();
+    let href = format!("/p/{GIA_LAI}/compliance/letter.docx?to=2025-03-22");
+    assert!(status.contains("200") && page.contains(&href), "{page}");
+    let (status, head, body) = get(web.addr, &href, &cookie).await;
+    assert!(status.contains("200"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("wordprocessingml"), "{head}");
+    let web_xml = unzip_document_xml(&body);
+    for fact in [
+        "Sở Tư pháp",
+        "trễ 1 ngày 17 giờ",
+        "186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %",
+        "chậm nhất ngày 28/03/2025",
+    ] {
+        assert!(web_xml.contains(fact), "missing {fact:?} in the web page's letter");
     }
 
     // Health sends a specific revision: its VAGUE flag is of an earlier revision, so health has
