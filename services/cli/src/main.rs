@@ -1,8 +1,8 @@
 //! `p06`: runs the whole system for development (`p06 up`), mints development tokens, probes health.
 
 mod audit;
-mod chase;
 mod catalog;
+mod chase;
 mod client;
 mod demo;
 mod error;

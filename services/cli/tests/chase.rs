@@ -107,7 +107,10 @@ async fn get(addr: std::net::SocketAddr, path: &str, cookie: &str) -> (String, S
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("HTTP head");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let status = head.lines().next().unwrap_or_default().to_owned();
     (status, head, raw[split + 4..].to_vec())
@@ -215,7 +218,11 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
                 "police-weekly-identity",
                 "p1",
                 figures,
-                (SLIP, "Thiếu thiết bị tại xã vùng sâu.", "Bổ sung tổ lưu động."),
+                (
+                    SLIP,
+                    "Thiếu thiết bị tại xã vùng sâu.",
+                    "Bổ sung tổ lưu động.",
+                ),
             ),
             &t.keys.reporter(Agency::Police),
         ))
@@ -224,12 +231,17 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
         .into_inner();
     let kinds: Vec<&str> = late.flags.iter().map(|f| f.kind.as_str()).collect();
     assert!(
-        kinds.contains(&"LATE") && kinds.contains(&"NARRATIVE_MISMATCH") && !kinds.contains(&"VAGUE"),
+        kinds.contains(&"LATE")
+            && kinds.contains(&"NARRATIVE_MISMATCH")
+            && !kinds.contains(&"VAGUE"),
         "{kinds:?}"
     );
     t.clock.set(at("2025-03-21T03:00:00Z"));
 
-    let out = p06(&t, &["chase", "--province", GIA_LAI, "--as-of", "2025-03-22"]);
+    let out = p06(
+        &t,
+        &["chase", "--province", GIA_LAI, "--as-of", "2025-03-22"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -280,7 +292,9 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
     }
     // Every agency has findings here, each under its own heading, in order.
     let police = plain.find("### 1. Công an tỉnh").expect(&md);
-    let health_at = plain.find("### 2. Bảo hiểm xã hội tỉnh / Sở Y tế").expect(&md);
+    let health_at = plain
+        .find("### 2. Bảo hiểm xã hội tỉnh / Sở Y tế")
+        .expect(&md);
     let justice = plain.find("### 3. Sở Tư pháp").expect(&md);
     assert!(police < health_at && health_at < justice);
     assert!(plain[police..health_at].contains("trễ 1 ngày 17 giờ"));
@@ -330,7 +344,10 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
     assert!(status.contains("303"), "{head}");
     let cookie = head
         .lines()
-        .filter_map(|l| l.strip_prefix("set-cookie: ").or(l.strip_prefix("Set-Cookie: ")))
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or(l.strip_prefix("Set-Cookie: "))
+        })
         .filter_map(|v| v.split(';').next())
         .find(|pair| pair.starts_with("p06_session="))
         .expect("session cookie")
@@ -346,7 +363,10 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
     assert!(status.contains("200") && page.contains(&href), "{page}");
     let (status, head, body) = get(web.addr, &href, &cookie).await;
     assert!(status.contains("200"), "{head}");
-    assert!(head.to_ascii_lowercase().contains("wordprocessingml"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("wordprocessingml"),
+        "{head}"
+    );
     let web_xml = unzip_document_xml(&body);
     for fact in [
         "Sở Tư pháp",
@@ -354,7 +374,10 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
         "186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %",
         "chậm nhất ngày 28/03/2025",
     ] {
-        assert!(web_xml.contains(fact), "missing {fact:?} in the web page's letter");
+        assert!(
+            web_xml.contains(fact),
+            "missing {fact:?} in the web page's letter"
+        );
     }
 
     // Health sends a specific revision: its VAGUE flag is of an earlier revision, so health has
@@ -392,18 +415,29 @@ async fn p06_chase_drafts_the_letter_from_the_facts() {
         !specific.flags.iter().any(|f| f.kind == "VAGUE"),
         "{specific:?}"
     );
-    let out = p06(&t, &["chase", "--province", GIA_LAI, "--as-of", "2025-03-22"]);
+    let out = p06(
+        &t,
+        &["chase", "--province", GIA_LAI, "--as-of", "2025-03-22"],
+    );
     assert!(out.status.success());
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.contains("Công an tỉnh") && md.contains("Sở Tư pháp"), "{md}");
     assert!(
-        !md.contains("Bảo hiểm xã hội tỉnh") && !md.contains("Sở Y tế") && !md.contains("chung chung"),
+        md.contains("Công an tỉnh") && md.contains("Sở Tư pháp"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("Bảo hiểm xã hội tỉnh")
+            && !md.contains("Sở Y tế")
+            && !md.contains("chung chung"),
         "{md}"
     );
     assert!(md.contains("### 2. Sở Tư pháp"), "{md}");
 
     // Before the deadline's facts existed there is nobody to chase.
-    let out = p06(&t, &["chase", "--province", GIA_LAI, "--as-of", "2025-03-17"]);
+    let out = p06(
+        &t,
+        &["chase", "--province", GIA_LAI, "--as-of", "2025-03-17"],
+    );
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     assert!(

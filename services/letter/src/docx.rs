@@ -82,7 +82,13 @@ pub fn render(letter: &Letter) -> anyhow::Result<Vec<u8>> {
     let header = two_columns(
         vec![
             centered(&letter.issuer_parent, heading),
-            centered(&letter.issuer, Style { bold: true, ..heading }),
+            centered(
+                &letter.issuer,
+                Style {
+                    bold: true,
+                    ..heading
+                },
+            ),
             centered("", heading),
             centered(&letter.number, heading),
             centered(
@@ -94,7 +100,13 @@ pub fn render(letter: &Letter) -> anyhow::Result<Vec<u8>> {
             ),
         ],
         vec![
-            centered(&letter.motto[0], Style { bold: true, ..heading }),
+            centered(
+                &letter.motto[0],
+                Style {
+                    bold: true,
+                    ..heading
+                },
+            ),
             centered(&letter.motto[1], bold),
             centered("", heading),
             centered("", heading),
@@ -156,10 +168,12 @@ pub fn render(letter: &Letter) -> anyhow::Result<Vec<u8>> {
         for item in &s.items {
             doc = doc.add_paragraph(body(&format!("- {}", item.text), Style::default()));
             for d in &item.details {
-                doc = doc.add_paragraph(
-                    body(&format!("+ {d}"), Style::default())
-                        .indent(Some(567), Some(SpecialIndentType::FirstLine(567)), None, None),
-                );
+                doc = doc.add_paragraph(body(&format!("+ {d}"), Style::default()).indent(
+                    Some(567),
+                    Some(SpecialIndentType::FirstLine(567)),
+                    None,
+                    None,
+                ));
             }
         }
     }

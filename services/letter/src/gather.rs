@@ -21,7 +21,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Status};
 
 use crate::letter::{
-    self, AgencyFacts, BoardLine, Facts, Lagging, Late, Missing, Mismatch, Period, Vague,
+    self, AgencyFacts, BoardLine, Facts, Lagging, Late, Mismatch, Missing, Period, Vague,
     agency_office, vague_reason,
 };
 
@@ -218,11 +218,7 @@ impl<A: Authorize> Client<'_, A> {
 
 /// Everything the letter needs, through the task-force API with the caller's credentials.
 pub async fn gather<A: Authorize>(channel: Channel, auth: &A, ask: &Ask) -> Result<Facts, Failed> {
-    let client = Client {
-        auth,
-        ask,
-        channel,
-    };
+    let client = Client { auth, ask, channel };
     let as_of = ask.as_of;
     let from = as_of - Duration::days(WINDOW_DAYS);
     let reports: HashMap<String, ReportSummary> = client
@@ -433,9 +429,12 @@ pub async fn gather<A: Authorize>(channel: Channel, auth: &A, ask: &Ask) -> Resu
         }
     }
     for a in agencies.iter_mut() {
-        a.missing.sort_by_key(|m| (m.period.start, m.obligation.clone()));
-        a.late.sort_by_key(|l| (l.period.start, l.obligation.clone()));
-        a.vague.sort_by_key(|v| (v.period.start, v.obligation.clone()));
+        a.missing
+            .sort_by_key(|m| (m.period.start, m.obligation.clone()));
+        a.late
+            .sort_by_key(|l| (l.period.start, l.obligation.clone()));
+        a.vague
+            .sort_by_key(|v| (v.period.start, v.obligation.clone()));
         a.mismatches
             .sort_by_key(|m| (m.period.start, m.kind.clone(), m.message.clone()));
     }
@@ -446,4 +445,3 @@ pub async fn gather<A: Authorize>(channel: Channel, auth: &A, ask: &Ask) -> Resu
         agencies,
     })
 }
-

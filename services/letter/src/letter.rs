@@ -10,7 +10,6 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use p06_domain::schedule::HolidayCalendar;
 
-
 /// A reporting period, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -335,7 +334,9 @@ fn items(a: &AgencyFacts) -> Vec<Item> {
     }
     for m in &a.mismatches {
         let what = match m.kind.as_str() {
-            "NARRATIVE_MISMATCH" => "Số liệu nêu trong phần thuyết minh không khớp với số liệu báo cáo",
+            "NARRATIVE_MISMATCH" => {
+                "Số liệu nêu trong phần thuyết minh không khớp với số liệu báo cáo"
+            }
             "CROSS_AGENCY_MISMATCH" => "Số liệu không khớp với số liệu của cơ quan khác",
             _ => "Số liệu cần rà soát",
         };
@@ -344,11 +345,7 @@ fn items(a: &AgencyFacts) -> Vec<Item> {
             details.push(format!("câu trích: “{}”", m.quote));
         }
         items.push(Item {
-            text: format!(
-                "{what} («{}» kỳ {}):",
-                m.obligation,
-                period(m.period)
-            ),
+            text: format!("{what} («{}» kỳ {}):", m.obligation, period(m.period)),
             details,
         });
     }
@@ -407,8 +404,13 @@ impl Letter {
         if chased.iter().any(|a| !a.missing.is_empty()) {
             asks.push("nộp đầy đủ các báo cáo còn thiếu");
         }
-        if chased.iter().any(|a| !a.vague.is_empty() || !a.mismatches.is_empty()) {
-            asks.push("rà soát, bổ sung, sửa đổi các báo cáo chưa cụ thể hoặc có số liệu không khớp");
+        if chased
+            .iter()
+            .any(|a| !a.vague.is_empty() || !a.mismatches.is_empty())
+        {
+            asks.push(
+                "rà soát, bổ sung, sửa đổi các báo cáo chưa cụ thể hoặc có số liệu không khớp",
+            );
         }
         if chased.iter().any(|a| !a.late.is_empty()) {
             asks.push("chấn chỉnh việc nộp báo cáo đúng hạn trong các kỳ tiếp theo");
