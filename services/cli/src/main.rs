@@ -2,6 +2,7 @@
 
 mod audit;
 mod catalog;
+mod chase;
 mod client;
 mod demo;
 mod error;
@@ -60,6 +61,9 @@ enum Command {
     Flags(flags::FlagsArgs),
     /// The audit trail: flags raised and resolved, periods locked and unlocked, obligations set.
     Audit(audit::AuditArgs),
+    /// Draft the chase-up letter (công văn đôn đốc) to the agencies with missing, late or vague
+    /// reports or mismatched figures: Markdown, or Word with -o letter.docx.
+    Chase(chase::ChaseArgs),
     /// Targets (chỉ tiêu).
     Targets {
         #[command(subcommand)]
@@ -111,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Compliance(args) => flags::compliance(args).await,
             Command::Flags(args) => flags::flags(args).await,
             Command::Audit(args) => audit::audit(args).await,
+            Command::Chase(args) => chase::chase(args).await,
             Command::Targets {
                 command: TargetsCommand::Import(args),
             } => import::targets_import(args).await,

@@ -198,6 +198,7 @@ fn every_readme_command_answers_with_current_figures() {
             ("progress", false) => &["Xã ", "%"],
             ("compliance", _) => &["police-weekly-identity-52", "justice-weekly-52"],
             ("flags", _) => &["THIẾU BÁO CÁO", "justice-weekly-52"],
+            ("chase", _) => &["Kính gửi:", "Sở Tư pháp", "Chưa nộp", "Lưu: VT."],
             ("districts", _) => &["Kông Chro"],
             ("indicators", _) => &["vneid.l2.activated", "Công an"],
             ("obligations", _) => &["police-weekly-identity-52", "hằng tuần"],

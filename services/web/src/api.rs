@@ -64,6 +64,11 @@ impl Api {
         request
     }
 
+    /// The shared channel, for callers that build their own clients (`p06_letter::gather`).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     pub fn task_force(&self) -> TaskForceServiceClient<Channel> {
         TaskForceServiceClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -12,7 +12,7 @@
 //! | `/p/{code}` (+ `/status.csv`) | overview |
 //! | `/p/{code}/districts` (+ `.csv`) | communes below a threshold per district |
 //! | `/p/{code}/communes` (+ `.csv`) | commune ranking, filter, search |
-//! | `/p/{code}/compliance` (+ `.csv`) | reporting compliance |
+//! | `/p/{code}/compliance` (+ `.csv`, `/letter.docx`) | reporting compliance; the chase-up letter as of `to` |
 //! | `/p/{code}/flags` (+ `.csv`, `/events` Server-Sent Events) | open flags, live |
 //! | `/p/{code}/reports` (+ `.csv`) | the reports behind a compliance row |
 //! | `/p/{code}/reports/{id}` (+ `/observations.csv`) | a report: receipt, narrative, observations, revisions |
@@ -140,6 +140,7 @@ impl Web {
             .route("/p/{code}/communes.csv", get(communes::csv))
             .route("/p/{code}/compliance", get(compliance::page))
             .route("/p/{code}/compliance.csv", get(compliance::csv))
+            .route("/p/{code}/compliance/letter.docx", get(compliance::letter))
             .route("/p/{code}/flags", get(flags::page))
             .route("/p/{code}/flags.csv", get(flags::csv))
             .route("/p/{code}/flags/events", get(flags::events))

@@ -2,11 +2,12 @@
 //! vague, the rates, the worst lateness and the top vagueness reasons in words; each row links to
 //! reports and the flags behind it.
 //!
-//! Calls: `GetComplianceBoard` (one).
+//! Calls: `GetComplianceBoard` (one). The chase-up letter's download (`letter.docx`) calls what
+//! `p06 chase` calls (`p06_letter::gather`), with the signed-in user's token.
 
 use askama::Template;
 use axum::extract::{Path, Query};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use chrono::{Duration, NaiveDate};
 use p06_proto::aggregation::{ComplianceBoard, GetComplianceBoardRequest};
 use serde::Deserialize;
@@ -91,6 +92,8 @@ struct CompliancePage {
     open_flags: String,
     flags_href: String,
     csv_href: String,
+    /// Empty on the country's page (a letter is a province's).
+    letter_href: String,
 }
 
 /// `GET /p/{code}/compliance`.
@@ -174,6 +177,11 @@ pub async fn page(
             "/p/{code}/compliance.csv{}",
             query(&[("from", &from), ("to", &to), ("agency", &a.agency)])
         ),
+        letter_href: if code == crate::claims::COUNTRY {
+            String::new()
+        } else {
+            format!("/p/{code}/compliance/letter.docx{}", query(&[("to", &to)]))
+        },
         code,
         from,
         to,
@@ -199,4 +207,72 @@ pub async fn csv(
         download::COMPLIANCE_COLUMNS,
         &records,
     ))
+}
+
+/// The signed-in user's token on every call of the letter's facts.
+struct Bearer<'a>(&'a crate::api::Api, &'a str);
+
+impl p06_letter::Authorize for Bearer<'_> {
+    fn authorize<T>(&self, message: T) -> tonic::Request<T> {
+        self.0.request(self.1, message)
+    }
+}
+
+/// `GET /p/{code}/compliance/letter.docx?to=DATE`: the chase-up letter (công văn đôn đốc) as of
+/// `to` (default today), new deadline 5 working days later — the .docx of `p06 chase --province
+/// {code} --as-of {to} -o letter.docx`, drawn from the same facts through the same API.
+pub async fn letter(
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<ComplianceQuery>,
+) -> Result<Response, Response> {
+    if !valid_code(&code) || code == crate::claims::COUNTRY {
+        return Err(ctx.bad_request("locality code: a province"));
+    }
+    let a = asked(&ctx, &q)?;
+    let ask = p06_letter::Ask {
+        edition: ctx.edition().to_owned(),
+        province: code.clone(),
+        as_of: a.to,
+        deadline_days: 5,
+    };
+    let api = ctx.api();
+    let facts = p06_letter::gather(api.channel(), &Bearer(api, ctx.token()), &ask)
+        .await
+        .map_err(|f| ctx.fail(f.status))?;
+    let Some(letter) = p06_letter::Letter::from_facts(&facts) else {
+        return Ok((
+            http::StatusCode::NOT_FOUND,
+            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!(
+                "Không có cơ quan nào cần đôn đốc tính đến ngày {}.",
+                p06_letter::letter::date(a.to)
+            ),
+        )
+            .into_response());
+    };
+    match p06_letter::docx::render(&letter) {
+        Ok(bytes) => Ok((
+            [
+                (
+                    http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                        .to_owned(),
+                ),
+                (
+                    http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"cong-van-don-doc-{code}-{}.docx\"",
+                        format::iso(a.to)
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "chase-up letter failed");
+            Ok(http::StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
 }
