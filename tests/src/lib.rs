@@ -9,4 +9,5 @@ pub mod db;
 pub mod fixtures;
 pub mod gate;
 pub mod proxy;
+pub mod scenarios;
 pub mod services;

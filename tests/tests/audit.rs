@@ -6,12 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use p06_auth::{Agency, Role};
 use p06_domain::clock::Clock;
 use p06_kit::convert::timestamp;
-use p06_proto::aggregation::admin_service_client::AdminServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
-use p06_proto::aggregation::{
-    AuditRecord, ListAuditRecordsRequest, LockPeriodRequest, UnlockPeriodRequest,
-};
+use p06_proto::aggregation::{AuditRecord, ListAuditRecordsRequest};
 use p06_tests::fixtures::*;
+use p06_tests::scenarios::{AuditedWeek, audited_week};
 use p06_tests::services::{TestAggregator, authed};
 use tonic::Code;
 
@@ -55,70 +53,18 @@ async fn a_lock_an_unlock_and_a_flags_life_newest_first() {
     let t = TestAggregator::start().await;
     let viewer = t.keys.viewer();
 
-    // MISSING raised by the sweep once the deadline second is over …
-    t.clock.set(at(DEADLINE) + Duration::seconds(1));
-    p06_aggregator::compliance::sweep_missing(&t.aggregator.state, t.clock.now())
-        .await
-        .unwrap();
-    // … resolved by the late report, which raises LATE.
-    t.clock.set(at("2025-03-20T03:00:00Z"));
-    let police = t.keys.reporter(Agency::Police);
-    let receipt = t
-        .ingest()
-        .await
-        .submit_report(authed(
-            police_report("late", vec![obs("vneid.l2.activated", HA_DONG, 109.0)]),
-            &police,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let late = receipt
-        .flags
-        .iter()
-        .find(|f| f.kind == "LATE")
-        .expect("a LATE flag")
-        .name
-        .clone();
-
-    // A lock and its unlock, an hour later.
-    t.clock.set(at("2025-03-21T03:00:00Z"));
-    let lock_time = t.clock.now();
-    let mut admin = AdminServiceClient::new(t.channel().await);
-    let lock = admin
-        .lock_period(authed(
-            LockPeriodRequest {
-                request_id: "l1".into(),
-                province: province(GIA_LAI),
-                period: period("2025-03-10", "2025-03-16"),
-                agency: "police".into(),
-                obligation: String::new(),
-                reason: "số liệu đã chốt".into(),
-            },
-            &t.keys.admin(),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    t.clock.advance(Duration::hours(1));
-    admin
-        .unlock_period(authed(
-            UnlockPeriodRequest {
-                request_id: "u1".into(),
-                province: province(GIA_LAI),
-                name: lock.name.clone(),
-            },
-            &t.keys.admin(),
-        ))
-        .await
-        .unwrap();
+    let AuditedWeek {
+        late_flag: late,
+        lock,
+        lock_time,
+    } = audited_week(&t).await;
 
     let all = list(&t, &viewer, of_gia_lai()).await.unwrap();
     let ids: Vec<i64> = all.iter().map(|r| r.id).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     let actions: Vec<&str> = all.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(&actions[..2], ["UNLOCK", "LOCK"], "{actions:?}");
-    assert_eq!(all[0].subject, lock.name);
+    assert_eq!(all[0].subject, lock);
     assert_eq!(all[1].details, "2025-03-10..2025-03-16 số liệu đã chốt");
     assert!(all.iter().all(|r| r.province == province(GIA_LAI)));
 

@@ -80,7 +80,6 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
         }
         page_token = page.next_page_token;
     }
-    records.truncate(args.limit);
     let rows: Vec<Value> = records.iter().map(record_json).collect();
     match c.format {
         Format::Json => output::json(&Value::Array(rows)),
@@ -150,7 +149,6 @@ fn action_words(action: &str) -> String {
         "FLAG_RAISED" => ("gắn cờ", "flag raised"),
         "FLAG_RESOLVED" => ("gỡ cờ", "flag resolved"),
         "FLAG_ARCHIVED" => ("lưu trữ cờ", "flag archived"),
-        "FLAGS_IMPORTED" => ("nhập cờ", "flags imported"),
         "LOCK" => ("khoá kỳ", "period locked"),
         "UNLOCK" => ("mở khoá kỳ", "period unlocked"),
         "OBLIGATION_SET" => ("đặt nghĩa vụ", "obligation set"),

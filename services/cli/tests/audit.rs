@@ -3,18 +3,10 @@
 
 use std::process::Command;
 
-use chrono::{DateTime, Duration, Utc};
-use p06_auth::Agency;
-use p06_domain::clock::Clock;
-use p06_proto::aggregation::admin_service_client::AdminServiceClient;
-use p06_proto::aggregation::{LockPeriodRequest, UnlockPeriodRequest};
 use p06_tests::fixtures::*;
-use p06_tests::services::{TestAggregator, authed};
+use p06_tests::scenarios::audited_week;
+use p06_tests::services::TestAggregator;
 use serde_json::Value;
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
 
 fn p06(t: &TestAggregator, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_p06"));
@@ -32,48 +24,7 @@ fn p06(t: &TestAggregator, args: &[&str]) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn p06_audit_shows_a_lock_an_unlock_and_a_flags_life() {
     let t = TestAggregator::start().await;
-    t.clock.set(at("2025-03-18T10:00:01Z"));
-    p06_aggregator::compliance::sweep_missing(&t.aggregator.state, t.clock.now())
-        .await
-        .unwrap();
-    t.clock.set(at("2025-03-20T03:00:00Z"));
-    t.ingest()
-        .await
-        .submit_report(authed(
-            police_report("late", vec![obs("vneid.l2.activated", HA_DONG, 109.0)]),
-            &t.keys.reporter(Agency::Police),
-        ))
-        .await
-        .unwrap();
-    t.clock.advance(Duration::hours(1));
-    let mut admin = AdminServiceClient::new(t.channel().await);
-    let lock = admin
-        .lock_period(authed(
-            LockPeriodRequest {
-                request_id: "l1".into(),
-                province: province(GIA_LAI),
-                period: period("2025-03-10", "2025-03-16"),
-                agency: "police".into(),
-                obligation: String::new(),
-                reason: "số liệu đã chốt".into(),
-            },
-            &t.keys.admin(),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    t.clock.advance(Duration::hours(1));
-    admin
-        .unlock_period(authed(
-            UnlockPeriodRequest {
-                request_id: "u1".into(),
-                province: province(GIA_LAI),
-                name: lock.name.clone(),
-            },
-            &t.keys.admin(),
-        ))
-        .await
-        .unwrap();
+    let lock = audited_week(&t).await.lock;
 
     let out = p06(&t, &["audit", "--province", GIA_LAI, "--agency", "police"]);
     let table = String::from_utf8_lossy(&out.stdout);
@@ -93,7 +44,7 @@ async fn p06_audit_shows_a_lock_an_unlock_and_a_flags_life() {
         "{table}"
     );
     assert!(
-        lines[3].contains("khoá kỳ") && lines[3].contains(&lock.name),
+        lines[3].contains("khoá kỳ") && lines[3].contains(&lock),
         "{table}"
     );
     assert!(
