@@ -10,8 +10,8 @@ use p06_domain::locality::{Edition, Level, Locality};
 use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    GetComplianceBoardRequest, GetConsolidatedStatusRequest, ListFlagsRequest,
-    ListLocalityProgressRequest, LocalityLevel, Observation, SubmitReportRequest,
+    GetComplianceBoardRequest, GetConsolidatedStatusRequest, GetStatusTrendRequest,
+    ListFlagsRequest, ListLocalityProgressRequest, LocalityLevel, Observation, SubmitReportRequest,
     SummarizeChildrenRequest, Target, UpsertTargetsRequest,
 };
 use p06_proto::common::LocalityRef;
@@ -530,6 +530,134 @@ async fn watch_flags_pushes_new_flags_as_they_are_raised() {
                 ..Default::default()
             },
             &t.keys.reporter(Agency::Police),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
+
+/// `GetStatusTrend` answers, at each of its dates, what `GetConsolidatedStatus` answers for that
+/// date, for the province (maintained totals), a district and a commune (its own figure), stocks
+/// and flows alike; and the raw input's sums week by week.
+#[tokio::test]
+async fn a_status_trend_equals_the_status_at_each_of_its_dates() {
+    let t = TestAggregator::start().await;
+    let data = communes(&t);
+    load(&t, &data).await;
+    let viewer = t.keys.viewer();
+    let mut tf = client(&t).await;
+    let codes = ["vneid.l2.activated", "civil_registration.online"];
+    let dates = ["2025-03-09", "2025-03-16", "2025-03-23"];
+    let commune = data.iter().find(|c| c.reports).unwrap();
+    let places = [
+        province(GIA_LAI),
+        Some(LocalityRef {
+            edition: EDITION.into(),
+            code: DAK_DOA.into(),
+        }),
+        Some(LocalityRef {
+            edition: EDITION.into(),
+            code: commune.locality.code.clone(),
+        }),
+    ];
+    for place in &places {
+        let trend = tf
+            .get_status_trend(authed(
+                GetStatusTrendRequest {
+                    locality: place.clone(),
+                    as_of: Some(date_to_proto(date("2025-03-23"))),
+                    points: 3,
+                    step_days: 7,
+                    indicator_codes: Vec::new(),
+                    flow_from: None,
+                },
+                &viewer,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        let listed: Vec<&str> = trend
+            .indicators
+            .iter()
+            .map(|i| i.indicator_code.as_str())
+            .collect();
+        for code in codes {
+            assert!(listed.contains(&code), "{code} in {listed:?}");
+        }
+        for series in &trend.indicators {
+            assert_eq!(series.points.len(), 3, "{}", series.indicator_code);
+            for (point, day) in series.points.iter().zip(dates) {
+                assert_eq!(point.as_of, Some(date_to_proto(date(day))));
+                let status = tf
+                    .get_consolidated_status(authed(
+                        GetConsolidatedStatusRequest {
+                            locality: place.clone(),
+                            as_of: Some(date_to_proto(date(day))),
+                            indicator_codes: vec![series.indicator_code.clone()],
+                            ..Default::default()
+                        },
+                        &viewer,
+                    ))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let s = &status.indicators[0];
+                assert_eq!(
+                    (
+                        point.value,
+                        point.target,
+                        point.percent_of_target,
+                        point.percent_of_denominator
+                    ),
+                    (
+                        s.value,
+                        s.target,
+                        s.percent_of_target,
+                        s.percent_of_denominator
+                    ),
+                    "{} at {day} of {place:?}",
+                    series.indicator_code
+                );
+            }
+        }
+        if place == &places[0] {
+            let activated = trend
+                .indicators
+                .iter()
+                .find(|i| i.indicator_code == "vneid.l2.activated")
+                .unwrap();
+            let sum = |week: usize| -> f64 {
+                data.iter()
+                    .filter(|c| c.reports)
+                    .map(|c| c.activated[week])
+                    .sum()
+            };
+            let values: Vec<Option<f64>> = activated.points.iter().map(|p| p.value).collect();
+            assert_eq!(values, vec![None, Some(sum(0)), Some(sum(1))]);
+        }
+    }
+
+    // Out-of-range counts name their field; another province's viewer is refused.
+    let status = tf
+        .get_status_trend(authed(
+            GetStatusTrendRequest {
+                locality: province(GIA_LAI),
+                points: 1000,
+                ..Default::default()
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("points"), "{}", status.message());
+    let status = tf
+        .get_status_trend(authed(
+            GetStatusTrendRequest {
+                locality: province(BINH_DINH),
+                ..Default::default()
+            },
+            &viewer,
         ))
         .await
         .unwrap_err();

@@ -83,10 +83,11 @@ pub fn change(lang: Lang, value: Option<f64>) -> String {
     }
 }
 
-/// A percentage given in percent: 40.83 → "40,8 %" (vi) or "40.8%" (en).
+/// A percentage given in percent: 40.83 → "40,8 %" (vi, with a no-break space, so the sign never
+/// wraps onto a line of its own) or "40.8%" (en).
 pub fn percent(lang: Lang, value: f64) -> String {
     match lang {
-        Lang::Vi => format!("{} %", number(lang, value, 1)),
+        Lang::Vi => format!("{}\u{a0}%", number(lang, value, 1)),
         Lang::En => format!("{}%", number(lang, value, 1)),
     }
 }
@@ -218,10 +219,10 @@ mod tests {
 
     #[test]
     fn percentages_have_one_decimal_and_the_language_spacing() {
-        assert_eq!(percent(Lang::Vi, 40.83), "40,8 %");
+        assert_eq!(percent(Lang::Vi, 40.83), "40,8\u{a0}%");
         assert_eq!(percent(Lang::En, 40.83), "40.8%");
-        assert_eq!(percent(Lang::Vi, 5.3), "5,3 %");
-        assert_eq!(share(Lang::Vi, 0.733), "73,3 %");
+        assert_eq!(percent(Lang::Vi, 5.3), "5,3\u{a0}%");
+        assert_eq!(share(Lang::Vi, 0.733), "73,3\u{a0}%");
         assert_eq!(opt_percent(Lang::Vi, None), "—");
     }
 

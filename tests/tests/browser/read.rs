@@ -56,8 +56,8 @@ pub fn same(what: &str, shown: &str, api: Option<f64>) {
 pub fn same_percent(what: &str, shown: &str, api: Option<f64>) {
     if api.is_some() {
         assert!(
-            shown.ends_with(" %"),
-            "{what}: {shown:?} is written `40,8 %`"
+            shown.ends_with("\u{a0}%"),
+            "{what}: {shown:?} is written `40,8 %` (a no-break space before the sign)"
         );
     }
     same(what, shown, api);
@@ -80,6 +80,7 @@ mod tests {
     fn vietnamese_numbers_read_back() {
         assert_eq!(vi_number("x", "704.828"), Some(704_828.0));
         assert_eq!(vi_number("x", "40,8 %"), Some(40.8));
+        assert_eq!(vi_number("x", "40,8\u{a0}%"), Some(40.8));
         assert_eq!(vi_number("x", "+1.234"), Some(1_234.0));
         assert_eq!(vi_number("x", "-56"), Some(-56.0));
         assert_eq!(vi_number("x", "—"), None);

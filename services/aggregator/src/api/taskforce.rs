@@ -14,11 +14,11 @@ use p06_domain::text::echo;
 use p06_kit::convert::{date_from_proto, date_to_proto, duration};
 use p06_proto::aggregation::{
     self as pb, ChildSummary, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
-    GetConsolidatedStatusRequest, IndicatorStatus, ListAuditRecordsRequest,
+    GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, ListAuditRecordsRequest,
     ListAuditRecordsResponse, ListFlagsRequest, ListFlagsResponse, ListLocalityProgressRequest,
     ListLocalityProgressResponse, ListReportRevisionsRequest, ListReportRevisionsResponse,
     ListReportsRequest, ListReportsResponse, LocalityLevel, LocalityProgress, ObligationCompliance,
-    ProgressOrder, ReasonCount, SummarizeChildrenRequest, SummarizeChildrenResponse,
+    ProgressOrder, ReasonCount, StatusTrend, SummarizeChildrenRequest, SummarizeChildrenResponse,
     WatchFlagsRequest, task_force_service_server::TaskForceService,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
@@ -27,6 +27,7 @@ use tonic::{Request, Response, Status};
 
 mod audit;
 mod reports;
+mod trend;
 
 use super::{Caller, flag_to_proto, flag_watch, paging};
 use crate::app::AppState;
@@ -57,6 +58,15 @@ struct Snapshot {
     totals: Arc<Totals>,
     /// Own targets, by (indicator, locality).
     targets: Arc<Targets>,
+}
+
+/// What a snapshot loads besides targets: the maintained totals of `totals_for`, of `indicators`
+/// (default all), and — when `own_figures` — the own figures of the scope's province.
+#[derive(Clone, Copy)]
+struct Reads<'a> {
+    totals_for: &'a [&'a Locality],
+    indicators: Option<&'a [String]>,
+    own_figures: bool,
 }
 
 /// A locality's figure for one indicator: its own (a unit with nothing below it) or the
@@ -125,6 +135,41 @@ impl TaskForceApi {
         totals_for: &[&Locality],
         indicators: Option<&[String]>,
     ) -> Result<Snapshot, Error> {
+        let version = self.read_version(scope).await?;
+        let reads = Reads {
+            totals_for,
+            indicators,
+            own_figures: true,
+        };
+        self.snapshot_at(scope, version, as_of, flow_from, reads)
+            .await
+    }
+
+    /// The read version of `scope`'s province (the country's: of every province), which the
+    /// cached parts of a snapshot are valid at.
+    async fn read_version(&self, scope: &Locality) -> Result<i64, Error> {
+        let cache_scope = if scope.id < 0 {
+            scope.id
+        } else {
+            scope.province_id
+        };
+        Ok(self.state.store.read_version(cache_scope).await?)
+    }
+
+    /// [`Self::snapshot`] at a read version already read, loading what `reads` names.
+    async fn snapshot_at(
+        &self,
+        scope: &Locality,
+        version: i64,
+        as_of: NaiveDate,
+        flow_from: Option<NaiveDate>,
+        reads: Reads<'_>,
+    ) -> Result<Snapshot, Error> {
+        let Reads {
+            totals_for,
+            indicators,
+            own_figures,
+        } = reads;
         let store = &self.state.store;
         let catalog = &self.state.catalog;
         let from = flow_from
@@ -155,7 +200,6 @@ impl TaskForceApi {
             true => (scope.id, None),
             false => (scope.province_id, Some(scope.province_id)),
         };
-        let version = store.read_version(cache_scope).await?;
         let key = TotalsKey {
             scope: scope.id,
             as_of,
@@ -202,6 +246,10 @@ impl TaskForceApi {
             };
             return Ok(snapshot);
         };
+        if !own_figures {
+            snapshot.targets = self.province_targets(province_id, version, as_of).await?;
+            return Ok(snapshot);
+        }
         // The indicators asked for and their denominators (a paired figure needs both).
         let mut wanted: BTreeSet<String> = codes.iter().cloned().collect();
         wanted.extend(
@@ -268,15 +316,29 @@ impl TaskForceApi {
             }
             cache.put_figures(province_id, version, key, figures);
         }
-        snapshot.targets = match cache.targets(province_id, version, as_of) {
-            Some(targets) => targets,
-            None => {
-                let targets = Arc::new(store.targets_due_from(province_id, as_of).await?);
-                cache.put_targets(province_id, version, as_of, targets.clone());
-                targets
-            }
-        };
+        snapshot.targets = self.province_targets(province_id, version, as_of).await?;
         Ok(snapshot)
+    }
+
+    /// The own targets of a province's localities due on or after `as_of`, cached at `version`.
+    async fn province_targets(
+        &self,
+        province_id: i64,
+        version: i64,
+        as_of: NaiveDate,
+    ) -> Result<Arc<Targets>, Error> {
+        let cache = &self.state.read_cache;
+        if let Some(targets) = cache.targets(province_id, version, as_of) {
+            return Ok(targets);
+        }
+        let targets = Arc::new(
+            self.state
+                .store
+                .targets_due_from(province_id, as_of)
+                .await?,
+        );
+        cache.put_targets(province_id, version, as_of, targets.clone());
+        Ok(targets)
     }
 
     /// A locality's figure: the maintained roll-up when units lie below it, else its own.
@@ -859,6 +921,16 @@ impl TaskForceService for TaskForceApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             self.reports(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_status_trend(
+        &self,
+        request: Request<GetStatusTrendRequest>,
+    ) -> Result<Response<StatusTrend>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            self.status_trend(&caller, request.into_inner()).await?,
         ))
     }
 

@@ -2,9 +2,9 @@
 //! % of the denominator, change since the comparison date, communes meeting target,
 //! completeness, oldest figure) and a weekly trend line.
 //!
-//! Calls, all at once: `GetConsolidatedStatus` as of the date (with the comparison date), the same
-//! at the seven weekly dates before it (the trend; the API has no series call, and its answers are
-//! cached by the aggregator), and the indicator catalog (cached here) for denominator names.
+//! Calls, all at once: `GetConsolidatedStatus` as of the date (with the comparison date),
+//! `GetStatusTrend` for the eight weekly points of the trend lines, and the indicator catalog
+//! (cached here) for denominator names.
 
 use std::collections::HashMap;
 
@@ -12,8 +12,10 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate};
-use futures_util::future::join_all;
-use p06_proto::aggregation::{ConsolidatedStatus, GetConsolidatedStatusRequest, IndicatorStatus};
+use p06_kit::convert::date_from_proto;
+use p06_proto::aggregation::{
+    GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, StatusTrend,
+};
 use serde::Deserialize;
 
 use super::{date_param, locality, proto_date, query, today, valid_code};
@@ -23,7 +25,7 @@ use crate::download;
 use crate::format::{self, Lang};
 
 /// Weekly points of the trend line, the as-of date included.
-pub const TREND_WEEKS: i64 = 8;
+pub const TREND_WEEKS: i32 = 8;
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {
@@ -116,24 +118,25 @@ pub async fn page(
             ))
             .await
     };
-    let trend = join_all((1..TREND_WEEKS).rev().map(|k| {
-        let date = as_of - Duration::days(7 * k);
-        let request = api.request(ctx.token(), status_request(&ctx, &code, date, None, 1));
-        async move {
-            api.task_force()
-                .get_consolidated_status(request)
-                .await
-                .map(|r| (date, r.into_inner()))
-        }
-    }));
+    let trend = async {
+        api.task_force()
+            .get_status_trend(api.request(
+                ctx.token(),
+                GetStatusTrendRequest {
+                    locality: locality(&ctx, &code),
+                    as_of: proto_date(Some(as_of)),
+                    points: TREND_WEEKS,
+                    step_days: 7,
+                    indicator_codes: Vec::new(),
+                    flow_from: None,
+                },
+            ))
+            .await
+    };
     let indicators = api.indicators(ctx.token());
     let (main, trend, indicators) = tokio::join!(main, trend, indicators);
     let status = main.map_err(|s| ctx.fail(s))?.into_inner();
-    let mut history = Vec::with_capacity(trend.len() + 1);
-    for point in trend {
-        history.push(point.map_err(|s| ctx.fail(s))?);
-    }
-    history.push((as_of, status.clone()));
+    let trend = trend.map_err(|s| ctx.fail(s))?.into_inner();
     let names: HashMap<String, (String, String)> = indicators
         .map_err(|s| ctx.fail(s))?
         .iter()
@@ -154,7 +157,7 @@ pub async fn page(
     let cards = status
         .indicators
         .iter()
-        .map(|i| card(lang, &code, i, &history, &names, as_of))
+        .map(|i| card(lang, &code, i, &trend, &names, as_of))
         .collect();
     let csv_href = format!(
         "/p/{code}/status.csv{}",
@@ -180,7 +183,7 @@ fn card(
     lang: Lang,
     code: &str,
     i: &IndicatorStatus,
-    history: &[(NaiveDate, ConsolidatedStatus)],
+    trend: &StatusTrend,
     names: &HashMap<String, (String, String)>,
     as_of: NaiveDate,
 ) -> Card {
@@ -199,17 +202,17 @@ fn card(
             }
         })
         .unwrap_or_else(|| i.denominator_code.clone());
-    let points: Vec<(NaiveDate, Option<f64>)> = history
+    let points: Vec<(NaiveDate, Option<f64>)> = trend
+        .indicators
         .iter()
-        .map(|(d, s)| {
-            let v = s
-                .indicators
+        .find(|t| t.indicator_code == i.indicator_code)
+        .map(|t| {
+            t.points
                 .iter()
-                .find(|x| x.indicator_code == i.indicator_code)
-                .and_then(|x| x.value);
-            (*d, v)
+                .filter_map(|p| Some((date_from_proto(p.as_of.as_ref())?, p.value)))
+                .collect()
         })
-        .collect();
+        .unwrap_or_default();
     let percent = format::opt_percent(lang, i.percent_of_target);
     Card {
         code: i.indicator_code.clone(),
