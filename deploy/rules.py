@@ -9,7 +9,10 @@ Kubernetes (deploy/kubernetes/*.yaml):
     newTag is never `latest`);
   - every pod runs as non-root (runAsNonRoot at pod or container level);
   - every Deployment has a PodDisruptionBudget selecting its pods;
-  - a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules) exists.
+  - a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules) exists;
+  - TLS between the services: p06-config sets P06_TLS_DIR, every aggregator URL is https://, and a
+    gRPC probe asks the container's plaintext health-only port (named `health`, P06_HEALTH_LISTEN),
+    never the TLS-only gRPC port (kubelet's gRPC probes speak no TLS).
 compose.yaml:
   - every published port is bound to 127.0.0.1;
   - every service has mem_limit and cpus; the project's services drop all capabilities and set
@@ -65,6 +68,12 @@ def check_container(where, kind, pod, container):
     if not live or not ready:
         found.append(f"{name}: needs both a livenessProbe and a readinessProbe")
     elif "grpc" in live or "grpc" in ready:
+        health_ports = {p.get("containerPort") for p in container.get("ports", []) if p.get("name") == "health"}
+        for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
+            port = container.get(probe_name, {}).get("grpc", {}).get("port")
+            if port is not None and port not in health_ports:
+                found.append(f"{name}: {probe_name} asks port {port}, not the plaintext health port "
+                             f"(a port named health; the gRPC port serves TLS only)")
         if live.get("grpc", {}).get("service") != "liveness":
             found.append(f"{name}: livenessProbe must be grpc with service: liveness")
         if ready.get("grpc", {}).get("service") != "readiness":
@@ -82,7 +91,7 @@ def selects(selector, labels):
 
 
 def check_kubernetes(folder):
-    found, deployments, pdbs, default_deny = [], [], [], False
+    found, deployments, pdbs, default_deny, tls_config = [], [], [], False, None
     for path in sorted(folder.glob("*.yaml")):
         with open(path) as f:
             docs = [d for d in yaml.safe_load_all(f) if d]
@@ -100,6 +109,13 @@ def check_kubernetes(folder):
             if kind == "Deployment":
                 labels = doc["spec"].get("template", {}).get("metadata", {}).get("labels", {})
                 deployments.append((where, labels))
+            if kind == "ConfigMap" and doc.get("metadata", {}).get("name") == "p06-config":
+                tls_config = doc.get("data", {})
+            if kind in WORKLOADS:
+                for container in pod_spec(doc).get("containers", []):
+                    for env in container.get("env", []):
+                        if env.get("name") == "P06_AGGREGATOR_URL" and not str(env.get("value", "")).startswith("https://"):
+                            found.append(f"{where}: container {container.get('name', '?')}: P06_AGGREGATOR_URL is not https://")
             if kind == "PodDisruptionBudget":
                 pdbs.append(doc["spec"].get("selector", {}))
             if kind == "NetworkPolicy":
@@ -110,6 +126,11 @@ def check_kubernetes(folder):
     for where, labels in deployments:
         if not any(selects(selector, labels) for selector in pdbs):
             found.append(f"{where}: no PodDisruptionBudget selects its pods")
+    if tls_config is not None:
+        if not tls_config.get("P06_TLS_DIR"):
+            found.append("config.yaml: p06-config: no P06_TLS_DIR (the services must serve TLS only)")
+        if not str(tls_config.get("P06_AGGREGATOR_URL", "https://")).startswith("https://"):
+            found.append("config.yaml: p06-config: P06_AGGREGATOR_URL is not https://")
     if not default_deny:
         found.append(f"{folder.name}/: no default-deny NetworkPolicy (podSelector {{}}, Ingress and Egress, no rules)")
     return found
@@ -155,8 +176,14 @@ spec:
       containers:
         - name: bad
           image: p06/bad:latest
+          env: [{ name: P06_AGGREGATOR_URL, value: "http://aggregator:50051" }]
           livenessProbe: { grpc: { port: 1, service: liveness } }
           readinessProbe: { grpc: { port: 1, service: liveness } }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: p06-config }
+data: { P06_AGGREGATOR_URL: "http://aggregator:50051" }
 """
 BAD_COMPOSE = """
 services:
@@ -166,7 +193,8 @@ services:
 """
 EXPECTED = ["not pinned", "no resources.limits.memory", "runAsNonRoot", "service: readiness", "startupProbe",
             "no PodDisruptionBudget", "no default-deny", "bind it to 127.0.0.1", "no mem_limit", "cap_drop",
-            "no-new-privileges", "read_only", "superuser"]
+            "no-new-privileges", "read_only", "superuser", "not the plaintext health port",
+            "P06_AGGREGATOR_URL is not https://", "no P06_TLS_DIR"]
 
 
 def self_test():
@@ -192,4 +220,4 @@ if __name__ == "__main__":
         print("\n".join("  " + f for f in findings), file=sys.stderr)
         sys.exit(1)
     print("deployment rules: ok (limits, separate probes, pinned images, non-root, PDBs, "
-          "default-deny NetworkPolicy, compose loopback ports/limits/capabilities; self-test passed)")
+          "default-deny NetworkPolicy, TLS and health-port probes, compose loopback ports/limits/capabilities; self-test passed)")

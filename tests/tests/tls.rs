@@ -146,3 +146,58 @@ async fn a_report_crosses_tls_end_to_end_and_plaintext_is_refused() {
     police.shutdown().await.unwrap();
     aggregator_running.shutdown().await.unwrap();
 }
+
+/// With TLS on the gRPC port, probes that cannot speak TLS (Kubernetes' gRPC probes) read health
+/// from a plaintext port that serves `grpc.health.v1` and nothing else.
+#[tokio::test]
+async fn the_plaintext_health_port_answers_health_and_nothing_else() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+    let certs = tempfile::tempdir().unwrap();
+    throwaway_ca(certs.path());
+    let tls = TlsSettings {
+        dir: Some(certs.path().to_path_buf()),
+        ca: None,
+    };
+    let keys = Keys::new();
+    let health_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let health_port = health_listener.local_addr().unwrap().port();
+    let forward = AggregatorClient::new(ForwardConfig::new("http://127.0.0.1:9")).unwrap();
+    let police = ServiceHost::new(keys.authenticator.clone())
+        .with_tls(tls.server().unwrap())
+        .with_health_listener(Some(health_listener))
+        .with_service(p06_police::PoliceApi::new(forward).into_server())
+        .spawn(([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{health_port}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("the health port speaks plaintext");
+    let mut health = HealthClient::new(channel.clone());
+    for name in [
+        "liveness",
+        "readiness",
+        "p06.police.v1.PoliceReportingService",
+    ] {
+        let answer = health
+            .check(HealthCheckRequest {
+                service: name.into(),
+            })
+            .await
+            .unwrap_or_else(|s| panic!("{name}: {s:?}"))
+            .into_inner();
+        assert_eq!(answer.status(), ServingStatus::Serving, "{name}");
+    }
+    // The police API is not on the health port, whatever the token.
+    let status = PoliceReportingServiceClient::new(channel)
+        .submit_identity_report(authed(report(), &keys.reporter(Agency::Police)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+
+    police.shutdown().await.unwrap();
+}

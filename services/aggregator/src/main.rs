@@ -18,6 +18,8 @@ struct Cli {
     auth: p06_kit::host::AuthArgs,
     #[command(flatten)]
     limits: p06_kit::limits::LimitsConfig,
+    #[command(flatten)]
+    probes: p06_kit::host::ProbeArgs,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
                 .host(auth)
                 .with_limits(limits)
                 .with_tls(tls)
+                .with_health_listener(cli.probes.bind().await?)
                 .serve(listener, p06_kit::host::shutdown_signal())
                 .await?;
         }

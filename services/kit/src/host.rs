@@ -57,6 +57,30 @@ pub struct ServiceHost {
     readiness: Option<ReadinessProbe>,
     on_drain: Vec<Box<dyn FnOnce() + Send>>,
     tls: Option<tonic::transport::ServerTlsConfig>,
+    health_listener: Option<TcpListener>,
+}
+
+/// Where probes reach a server's health when its gRPC port serves TLS only.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProbeArgs {
+    /// Also serve `grpc.health.v1`, and nothing else, in plaintext on this address: for probes
+    /// that cannot speak TLS (Kubernetes' gRPC probes). No token and no data crosses it.
+    #[arg(long = "health-listen", env = "P06_HEALTH_LISTEN")]
+    pub health_listen: Option<SocketAddr>,
+}
+
+impl ProbeArgs {
+    /// The health port's listener, when one is configured.
+    pub async fn bind(&self) -> std::io::Result<Option<TcpListener>> {
+        match self.health_listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await?;
+                tracing::info!(addr = %listener.local_addr()?, "health (plaintext, probes only) listening");
+                Ok(Some(listener))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 impl ServiceHost {
@@ -69,6 +93,7 @@ impl ServiceHost {
             readiness: None,
             on_drain: Vec::new(),
             tls: None,
+            health_listener: None,
         }
     }
 
@@ -95,6 +120,13 @@ impl ServiceHost {
     /// Serves TLS only, with this identity (`crate::tls`).
     pub fn with_tls(mut self, tls: Option<tonic::transport::ServerTlsConfig>) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Also serves the health service alone, in plaintext, on `listener` ([`ProbeArgs`]): the
+    /// same entries as the main port, NOT_SERVING at the drain alike, until the server ends.
+    pub fn with_health_listener(mut self, listener: Option<TcpListener>) -> Self {
+        self.health_listener = listener;
         self
     }
 
@@ -139,6 +171,15 @@ impl ServiceHost {
             .build_v1alpha()
             .expect("the embedded descriptor set is valid");
 
+        // Health alone, no authentication (health never needs a token) and no TLS.
+        let health_port = self.health_listener.map(|listener| {
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            tokio::spawn(
+                Server::builder()
+                    .add_service(health_service.clone())
+                    .serve_with_incoming(incoming),
+            )
+        });
         let mut routes = self.routes;
         routes
             .add_service(health_service)
@@ -206,6 +247,9 @@ impl ServiceHost {
         };
         if let Some(probe) = probe {
             probe.abort();
+        }
+        if let Some(port) = health_port {
+            port.abort();
         }
         result
     }
@@ -299,6 +343,8 @@ pub struct AgencyArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub limits: LimitsConfig,
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// Runs an agency service process until Ctrl-C / SIGTERM: telemetry, authentication, the
@@ -333,6 +379,7 @@ where
         .with_limits(args.limits.checked()?)
         .with_readiness(aggregator_readiness(&args.aggregator_url)?)
         .with_tls(crate::tls::TlsSettings::from_env().server()?)
+        .with_health_listener(args.probes.bind().await?)
         .with_service(make(client))
         .serve(listener, shutdown_signal())
         .await?;

@@ -153,7 +153,7 @@ impl TaskForceApi {
         } else {
             scope.province_id
         };
-        Ok(self.state.store.read_version(cache_scope).await?)
+        self.state.store.read_version(cache_scope).await
     }
 
     /// [`Self::snapshot`] at a read version already read, loading what `reads` names.
