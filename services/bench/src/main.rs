@@ -13,6 +13,7 @@ mod database;
 mod dataset;
 mod figures;
 mod flags;
+mod flood;
 mod fsync;
 mod ingest;
 mod load;
@@ -38,6 +39,15 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("p06-bench serve-aggregator: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.get(1).map(String::as_str) == Some("flood") {
+        return match flood::run(args.into_iter().skip(1)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("p06-bench flood: {e:#}");
                 ExitCode::FAILURE
             }
         };

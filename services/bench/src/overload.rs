@@ -5,7 +5,8 @@
 //! 1. Idle: health submits single-commune reports and the task force reads the province's
 //!    consolidated status, each at a low steady rate; their latencies are the idle figures.
 //! 2. Flood: the same, while police keep `FLOOD_IN_FLIGHT` reports in flight from one token,
-//!    resending at once whatever the answer (a hostile client: it ignores RetryInfo).
+//!    resending at once whatever the answer (a hostile client: it ignores RetryInfo), through a
+//!    police service of their own in another process ([`crate::flood`]), as in production.
 //!
 //! Printed: each one's p50/p99 against its idle figure, the flooder's answers by code and its
 //! RESOURCE_EXHAUSTED share, the aggregator's RSS peak during the flood, and the acknowledged
@@ -22,17 +23,16 @@ use p06_proto::aggregation::GetConsolidatedStatusRequest;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::common::LocalityRef;
 use p06_proto::health::health_reporting_service_client::HealthReportingServiceClient;
-use p06_proto::police::police_reporting_service_client::PoliceReportingServiceClient;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use tonic::Code;
 
 use crate::figures::{self, Agency, AgencyReport, ReportKey, Week};
+use crate::flood::{FloodProcess, FloodResult};
 use crate::rig::{Rig, Tokens, authed, channel};
 use crate::world::{EDITION, Province};
 
-/// Reports the flooding agency keeps in flight.
-pub const FLOOD_IN_FLIGHT: usize = 64;
+/// The flood's first report number: its series never meet the health reporter's.
+const FLOOD_FIRST_REPORT: u64 = 1_000_000_000;
 /// Calls per second of the steady agency and of the task force.
 const STEADY_PER_SEC: f64 = 5.0;
 /// Targets: the steady callers' p99 under the flood within 3× idle.
@@ -88,7 +88,12 @@ impl Steady {
 }
 
 /// The single-commune report number `n` of `agency` (a new series or revision each time).
-fn small_report(agency: Agency, province: &Province, n: u64, request_id: String) -> AgencyReport {
+pub(crate) fn small_report(
+    agency: Agency,
+    province: &Province,
+    n: u64,
+    request_id: String,
+) -> AgencyReport {
     let weeks = 26;
     let commune = &province.communes[(n as usize * 7) % province.communes.len()];
     figures::agency_report(
@@ -133,7 +138,7 @@ async fn phase(
     duration: Duration,
     flood: bool,
     (seq, acknowledged): &(Arc<AtomicU64>, Acknowledged),
-) -> anyhow::Result<(Steady, Steady, Option<Flood>)> {
+) -> anyhow::Result<(Steady, Steady, Option<FloodResult>)> {
     let stop = Arc::new(AtomicBool::new(false));
     let health_channel = rig.channels["health"][0].clone();
     let health_token = tokens.reporter(Agency::Health, &province.code).to_owned();
@@ -198,53 +203,20 @@ async fn phase(
             .await
         })
     };
-    let flooders = if flood {
-        let counts = Arc::new(Flood::default());
+    // The flood runs in a process of its own (crate::flood), started before and stopped after
+    // the steady callers' measured time.
+    let flooder = if flood {
+        let url = rig.aggregator.url();
+        let keys = rig.child_config.keys_dir.clone();
+        let code = province.code.clone();
         let token = tokens.reporter(Agency::Police, &province.code).to_owned();
-        let lanes = rig.channels["police"].clone();
-        let mut workers = Vec::new();
-        for w in 0..FLOOD_IN_FLIGHT {
-            let (stop, seq, acknowledged, province, counts, token) = (
-                stop.clone(),
-                seq.clone(),
-                acknowledged.clone(),
-                province.clone(),
-                counts.clone(),
-                token.clone(),
-            );
-            let channel = lanes[w % lanes.len()].clone();
-            workers.push(tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let n = seq.fetch_add(1, Ordering::Relaxed);
-                    let id = uuid::Uuid::new_v4().to_string();
-                    let AgencyReport::Police(report) =
-                        small_report(Agency::Police, &province, n, id.clone())
-                    else {
-                        unreachable!("a police report")
-                    };
-                    let answer = PoliceReportingServiceClient::new(channel.clone())
-                        .submit_identity_report(authed(report, &token))
-                        .await;
-                    match answer {
-                        Ok(_) => {
-                            counts.ok.fetch_add(1, Ordering::Relaxed);
-                            acknowledged.lock().await.push(id);
-                        }
-                        Err(s) if s.code() == Code::ResourceExhausted => {
-                            counts.exhausted.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(s) => {
-                            counts.other.fetch_add(1, Ordering::Relaxed);
-                            let mut sample = counts.sample.lock().await;
-                            if sample.is_none() {
-                                *sample = Some(format!("{:?}: {}", s.code(), s.message()));
-                            }
-                        }
-                    }
-                }
-            }));
-        }
-        Some((counts, workers))
+        let first = FLOOD_FIRST_REPORT;
+        Some(
+            tokio::task::spawn_blocking(move || {
+                FloodProcess::start(&url, &keys, &code, &token, first)
+            })
+            .await??,
+        )
     } else {
         None
     };
@@ -252,42 +224,18 @@ async fn phase(
     stop.store(true, Ordering::Relaxed);
     let health = health.await?;
     let taskforce = taskforce.await?;
-    let flood = match flooders {
-        Some((counts, workers)) => {
-            for w in workers {
-                w.await?;
-            }
-            Some(Arc::try_unwrap(counts).unwrap_or_default())
+    let flood = match flooder {
+        Some(process) => {
+            let result = tokio::task::spawn_blocking(move || process.finish()).await??;
+            acknowledged
+                .lock()
+                .await
+                .extend(result.acknowledged.iter().cloned());
+            Some(result)
         }
         None => None,
     };
     Ok((health, taskforce, flood))
-}
-
-/// The flooder's answers.
-#[derive(Default)]
-struct Flood {
-    ok: AtomicU64,
-    exhausted: AtomicU64,
-    other: AtomicU64,
-    sample: Mutex<Option<String>>,
-}
-
-impl Flood {
-    fn json(&self) -> Value {
-        let ok = self.ok.load(Ordering::Relaxed);
-        let exhausted = self.exhausted.load(Ordering::Relaxed);
-        let other = self.other.load(Ordering::Relaxed);
-        let all = (ok + exhausted + other).max(1);
-        json!({
-            "in_flight": FLOOD_IN_FLIGHT,
-            "ok": ok,
-            "resource_exhausted": exhausted,
-            "other": other,
-            "other_sample": self.sample.try_lock().ok().and_then(|s| s.clone()),
-            "resource_exhausted_share": crate::load::round3(exhausted as f64 / all as f64),
-        })
-    }
 }
 
 fn ratio(flood: &Steady, idle: &Steady) -> Value {
@@ -295,7 +243,8 @@ fn ratio(flood: &Steady, idle: &Steady) -> Value {
     if i == 0 {
         Value::Null
     } else {
-        json!(crate::load::round1(f as f64 / i as f64 * 10.0) / 10.0)
+        // Two decimals, exactly as printed (38.3 / 10 would print 3.8299999999999996).
+        json!((f as f64 / i as f64 * 100.0).round() / 100.0)
     }
 }
 
@@ -356,7 +305,7 @@ pub async fn run(
         "province": province.code,
         "seconds_per_phase": crate::load::round3(duration.as_secs_f64()),
         "steady_calls_per_sec": STEADY_PER_SEC,
-        "flooder": "police, one token, single-commune reports, resent at once whatever the answer",
+        "flooder": "police, one token, single-commune reports, resent at once whatever the answer, through its own police service in a separate process",
         "steady_agency": "health, single-commune reports",
         "taskforce": "GetConsolidatedStatus of the province",
         "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },

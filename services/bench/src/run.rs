@@ -516,7 +516,7 @@ async fn overload(
             ..ctx.child_config(&db)
         },
         &ctx.keys,
-        crate::overload::FLOOD_IN_FLIGHT / 8,
+        1,
     )
     .await?;
     let described = database::describe(&rig.db, rig.store.connection()).await;
