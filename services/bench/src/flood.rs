@@ -69,6 +69,9 @@ pub struct FloodResult {
     pub other: u64,
     pub other_sample: Option<String>,
     pub acknowledged: Vec<String>,
+    /// The flood process's peak resident memory (`VmHWM`): a police service under a flood, plus
+    /// the hostile client.
+    pub peak_rss_kib: u64,
 }
 
 impl FloodResult {
@@ -83,6 +86,7 @@ impl FloodResult {
             "other_sample": self.other_sample,
             "resource_exhausted_share":
                 crate::load::round3(self.resource_exhausted as f64 / all as f64),
+            "process_peak_rss_kib": self.peak_rss_kib,
         })
     }
 }
@@ -185,6 +189,7 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         other: counts.other.into_inner(),
         other_sample: counts.sample.into_inner(),
         acknowledged: counts.acknowledged.into_inner(),
+        peak_rss_kib: crate::procfs::memory(std::process::id()).map_or(0, |m| m.hwm_kib),
     };
     println!("{RESULT_PREFIX}{}", serde_json::to_string(&result)?);
     std::io::stdout().flush()?;

@@ -156,12 +156,13 @@ fn overload_lines(s: &Value) {
     }
     let f = &s["flood"];
     println!(
-        "  flooder (police, {} in flight): {} OK, {} RESOURCE_EXHAUSTED ({:.1} %), {} other",
+        "  flooder (police, {} in flight): {} OK, {} RESOURCE_EXHAUSTED ({:.1} %), {} other; its process (police service + client) peak RSS {:.1} MiB",
         f["in_flight"],
         f["ok"],
         f["resource_exhausted"],
         f["resource_exhausted_share"].as_f64().unwrap_or(0.0) * 100.0,
         f["other"],
+        f["process_peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
     );
     println!(
         "  acknowledged reports: {}, lost: {}; targets {}",
