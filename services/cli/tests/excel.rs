@@ -49,58 +49,11 @@ fn user_error(out: &Output) -> String {
     text
 }
 
-/// Writes `book` back as Excel would save it after a clerk's edits: every cell typed as read,
-/// `fill` giving the new content of a cell (None: keep).
-fn resave(book: &Workbook, fill: impl Fn(&str, u32, u32) -> Option<Cell>) -> Vec<u8> {
-    let mut out = rust_xlsxwriter::Workbook::new();
-    let date = Format::new().set_num_format("dd/mm/yyyy");
-    for grid in &book.sheets {
-        let sheet = out.add_worksheet();
-        sheet.set_name(&grid.sheet).unwrap();
-        let width = grid.width().max(12);
-        for r in 0..grid.height() + 2 {
-            for c in 0..width {
-                let cell = fill(&grid.sheet, r, c).unwrap_or_else(|| grid.cell(r, c).clone());
-                match cell {
-                    Cell::Empty => {}
-                    Cell::Text(t) => {
-                        sheet.write_string(r, c as u16, &t).unwrap();
-                    }
-                    Cell::Number(n) => {
-                        sheet.write_number(r, c as u16, n).unwrap();
-                    }
-                    Cell::Bool(b) => {
-                        sheet.write_boolean(r, c as u16, b).unwrap();
-                    }
-                    Cell::Date(d) => {
-                        sheet
-                            .write_datetime_with_format(r, c as u16, d, &date)
-                            .unwrap();
-                    }
-                    Cell::Error(_) => {}
-                }
-            }
-        }
-    }
-    out.save_to_buffer().unwrap()
-}
-
 fn read(path: &Path) -> Workbook {
     p06_workbook::open(&std::fs::read(path).unwrap(), &path.to_string_lossy()).unwrap()
 }
 
-/// The row of `code` in the data sheet, and the column headed by `header` in row `header_row`.
-fn find(grid: &Grid, code: &str) -> u32 {
-    (0..grid.height())
-        .find(|r| grid.cell(*r, 0) == &Cell::Text(code.into()))
-        .unwrap_or_else(|| panic!("no row {code}"))
-}
-
-fn column(grid: &Grid, row: u32, header: &str) -> u32 {
-    (0..grid.width())
-        .find(|c| grid.cell(row, *c) == &Cell::Text(header.into()))
-        .unwrap_or_else(|| panic!("no column {header}"))
-}
+use p06_tests::workbook::{column_of as column, resave, row_of as find};
 
 const FIGURES: [(&str, f64, f64); 3] = [
     (HA_DONG, 109.0, 5_908.0),

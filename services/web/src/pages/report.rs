@@ -143,7 +143,7 @@ struct ReportPage {
     flags_href: String,
 }
 
-fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<Fact> {
+pub(crate) fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<Fact> {
     let t = i18n::texts(lang);
     let mut timeliness = i18n::timeliness(lang, r.timeliness);
     if let Some(late) = &r.lateness {
@@ -391,6 +391,7 @@ pub async fn csv(ctx: Ctx, Path((code, id)): Path<(String, String)>) -> Result<R
         })
         .collect();
     Ok(download::response(
+        &ctx,
         &format!("report-{id}-observations.csv"),
         download::OBSERVATION_COLUMNS,
         &records,
