@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use p06_auth::Agency;
 use p06_tests::fixtures::*;
 use p06_tests::services::{TestAggregator, start_agency};
-use p06_workbook::{Cell, Grid, Workbook};
-use rust_xlsxwriter::{Format, Formula};
+use p06_workbook::{Cell, Workbook};
+use rust_xlsxwriter::Formula;
 use serde_json::Value;
 
 fn p06(t: &TestAggregator, token: &str, args: &[&str]) -> Output {
@@ -464,6 +464,56 @@ async fn a_broken_workbook_names_every_cell_and_stores_nothing() {
     std::fs::write(&locked, encrypted).unwrap();
     assert!(user_error(&s.submit(&locked, &args)).contains("password-protected"));
     assert_eq!(s.t.report_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_totals_row_is_checked_by_default_or_ignored_never_a_commune() {
+    let s = setup().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Mã xã", "Tên xã", "vneid.l2.activated"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, HA_DONG).unwrap();
+    sheet.write_number(1, 2, 109.0).unwrap();
+    sheet.write_string(2, 0, "23695").unwrap();
+    sheet.write_string(2, 2, "1.000").unwrap();
+    // A totals row that does not add up, with a stray number where the code would be.
+    sheet.write_number(3, 0, 3.0).unwrap();
+    sheet.write_string(3, 1, "TỔNG CỘNG").unwrap();
+    sheet.write_number(3, 2, 999.0).unwrap();
+    let path = s.path("tong.xlsx");
+    std::fs::write(&path, book.save_to_buffer().unwrap()).unwrap();
+    let mut args = vec![
+        "--province",
+        GIA_LAI,
+        "--obligation",
+        "police-weekly-identity",
+        "--period-start",
+        "2025-03-10",
+        "--period-end",
+        "2025-03-16",
+        "--lang",
+        "en",
+    ];
+    let text = user_error(&s.submit(&path, &args));
+    assert!(
+        text.contains("Sheet1!C4: the totals row says 999 but the rows add up to 1,109"),
+        "{text}"
+    );
+    assert_eq!(s.t.report_count().await, 0);
+    let text = user_error(&s.submit(&path, &[&args[..], &["--totals", "sum"]].concat()));
+    assert!(text.contains("--totals"), "{text}");
+    args.extend(["--totals", "ignore", "--format", "json"]);
+    let receipt: Value = serde_json::from_str(&ok(&s.submit(&path, &args))).unwrap();
+    assert_eq!(receipt["revision"], 1);
+    assert_eq!(s.t.report_count().await, 1);
+    let activated = status_value(&s.t, "vneid.l2.activated");
+    assert_eq!(
+        activated["value"], 1_109,
+        "the totals row added nothing: {activated}"
+    );
+    assert_eq!(activated["localities_reporting"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
