@@ -886,7 +886,7 @@ async fn a_reporter_uploads_a_workbook_and_gets_a_receipt_or_every_cell_error() 
             "xã 99999 không thuộc tỉnh 64".to_owned(),
         ),
     ] {
-        let row = format!("<td class=\"mono cell\">{cell}</td><td class=\"problem\">{text}</td>");
+        let row = format!("<td class=\"cell\">{cell}</td><td class=\"problem\">{text}</td>");
         assert!(body.contains(&row), "{row}\n{body}");
     }
     assert_eq!(t.report_count().await, before, "nothing was stored");
@@ -915,7 +915,8 @@ async fn a_reporter_uploads_a_workbook_and_gets_a_receipt_or_every_cell_error() 
         ("Số liệu", r, c) if r == ha_dong && c == activated => Some(Cell::Number(109.0)),
         ("Số liệu", r, c) if r == ha_dong && c == residents => Some(Cell::Text("5.908".into())),
         ("Số liệu", r, c) if r == ha_dong + 1 && c == activated => Some(Cell::Number(1_000.0)),
-        ("Thuyết minh", r, 1) if r == 8 => Some(Cell::Text("Đạt 5,3 % chỉ tiêu".into())),
+        // The narrative sheet's "Kết quả" cell.
+        ("Thuyết minh", 8, 1) => Some(Cell::Text("Đạt 5,3 % chỉ tiêu".into())),
         _ => None,
     });
     for token in ["", "nope"] {
@@ -1005,7 +1006,7 @@ async fn a_reporter_uploads_a_workbook_and_gets_a_receipt_or_every_cell_error() 
     let reply = upload(&web, &cookie, &form("check"), "tay.xlsx", &hand).await;
     assert_eq!(reply.status, 422, "{}", reply.body);
     assert!(
-        unescape(&reply.body).contains("<td class=\"mono cell\">Sheet1!C5</td><td class=\"problem\">dòng tổng cộng ghi 999 nhưng tổng các dòng là 120</td>"),
+        unescape(&reply.body).contains("<td class=\"cell\">Sheet1!C5</td><td class=\"problem\">dòng tổng cộng ghi 999 nhưng tổng các dòng là 120</td>"),
         "{}",
         reply.body
     );

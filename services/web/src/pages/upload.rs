@@ -58,9 +58,14 @@ struct UploadPage {
     receipt: Vec<Fact>,
     reasons: Vec<ReasonRow>,
     flags: Vec<FlagLine>,
+    /// "… and 1.234 more flags" when the receipt raised more than are shown.
+    more_flags: String,
     report_href: String,
     report_name: String,
 }
+
+/// Flags listed on the receipt; the task force's flags page has them all.
+const SHOWN_FLAGS: usize = 20;
 
 /// What came of an upload.
 #[derive(Default)]
@@ -236,6 +241,7 @@ async fn show(
             let flags = r
                 .flags
                 .iter()
+                .take(SHOWN_FLAGS)
                 .map(|f| FlagLine {
                     kind: f.kind.clone(),
                     kind_text: i18n::flag_kind(lang, &f.kind),
@@ -258,6 +264,14 @@ async fn show(
             )
         }
     };
+    let hidden = receipt
+        .as_ref()
+        .map_or(0, |r| r.flags.len().saturating_sub(SHOWN_FLAGS));
+    let more_flags = match (hidden, lang) {
+        (0, _) => String::new(),
+        (n, Lang::Vi) => format!("… và {} cảnh báo khác", format::figure(lang, n as f64)),
+        (n, Lang::En) => format!("… and {} more flags", format::figure(lang, n as f64)),
+    };
     let heading = format!("{} · {}", t.upload_title, i18n::agency(lang, agency.code()));
     Ok(render(
         code,
@@ -276,6 +290,7 @@ async fn show(
             receipt: receipt_rows,
             reasons,
             flags,
+            more_flags,
             report_href,
             report_name,
         },
@@ -436,35 +451,33 @@ pub async fn submit(ctx: Ctx, headers: HeaderMap, body: Body) -> Result<Response
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    match check(&ctx, agency, &specs, &file.data, &mut outcome).await? {
-        Some((agency, records, head)) => {
-            let report = p06_submission::agency_report(agency, &records, head);
-            match report.to_ingest() {
-                Err(violations) => {
-                    outcome.problems =
-                        p06_submission::field_violations_at_cells(&violations, &records);
-                    if outcome.problems.is_empty() {
-                        outcome.error = violations
-                            .iter()
-                            .map(|v| format!("{}: {}", v.field, v.description))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                    }
+    if let Some((agency, records, head)) =
+        check(&ctx, agency, &specs, &file.data, &mut outcome).await?
+    {
+        let report = p06_submission::agency_report(agency, &records, head);
+        match report.to_ingest() {
+            Err(violations) => {
+                outcome.problems = p06_submission::field_violations_at_cells(&violations, &records);
+                if outcome.problems.is_empty() {
+                    outcome.error = violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.field, v.description))
+                        .collect::<Vec<_>>()
+                        .join("; ");
                 }
-                Ok(request) => {
-                    let api = ctx.api();
-                    match api
-                        .ingest_sender()
-                        .submit_report(api.request(ctx.token(), request))
-                        .await
-                    {
-                        Ok(receipt) => outcome.receipt = Some(receipt.into_inner()),
-                        Err(status) => refused(&ctx, status, &records, &mut outcome)?,
-                    }
+            }
+            Ok(request) => {
+                let api = ctx.api();
+                match api
+                    .ingest_sender()
+                    .submit_report(api.request(ctx.token(), request))
+                    .await
+                {
+                    Ok(receipt) => outcome.receipt = Some(receipt.into_inner()),
+                    Err(status) => refused(&ctx, status, &records, &mut outcome)?,
                 }
             }
         }
-        None => {}
     }
     show(&ctx, agency, &specs, outcome).await
 }
