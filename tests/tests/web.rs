@@ -910,6 +910,55 @@ async fn a_reporter_uploads_a_workbook_and_gets_a_receipt_or_every_cell_error() 
         english.body
     );
 
+    // A hand-made sheet that names no obligation: its cells are checked all the same.
+    let mut anonymous = rust_xlsxwriter::Workbook::new();
+    let sheet = anonymous.add_worksheet();
+    sheet.write_string(0, 0, "Mã xã").unwrap();
+    sheet.write_string(0, 1, "vneid.l2.activated").unwrap();
+    sheet.write_string(1, 0, HA_DONG).unwrap();
+    sheet.write_string(1, 1, "mười").unwrap();
+    let anonymous = anonymous.save_to_buffer().unwrap();
+    let reply = upload(&web, &cookie, &[("csrf", &csrf)], "tay.xlsx", &anonymous).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let body = unescape(&reply.body);
+    assert!(
+        body.contains("bảng tính không ghi nghĩa vụ báo cáo"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "<td class=\"cell\">Sheet1!B2</td><td class=\"problem\">\"mười\" không phải là số</td>"
+        ),
+        "{body}"
+    );
+    // Too large: refused before it is read whole.
+    // The page answers before the body ends and closes the connection, so the answer is read
+    // while the body is still being written (a write into the closed connection may fail).
+    let huge = multipart(&[("csrf", &csrf)], "lon.csv", &vec![b'x'; 11 * 1024 * 1024]);
+    let stream = TcpStream::connect(web.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        web.addr,
+        huge.len()
+    );
+    let writer = tokio::spawn(async move {
+        let _ = write.write_all(head.as_bytes()).await;
+        let _ = write.write_all(&huge).await;
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = read.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    writer.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(t.report_count().await, before, "nothing was stored");
+
     // CSRF: the upload form without its token is refused and stores nothing.
     let good = resave(&book, |sheet, r, c| match (sheet, r, c) {
         ("Số liệu", r, c) if r == ha_dong && c == activated => Some(Cell::Number(109.0)),

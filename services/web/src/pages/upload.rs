@@ -565,14 +565,14 @@ async fn check(
         .unwrap_or_else(|| ctx.home_province().to_owned());
     let obligation = p06_submission::info_text(&info, "obligation")
         .or_else(|| Some(outcome.obligation.clone()).filter(|o| !o.is_empty()));
-    let Some(obligation) = obligation else {
-        outcome.error = pick(
-            "bảng tính không ghi nghĩa vụ báo cáo: hãy dùng mẫu tải ở trên, hoặc chọn nghĩa vụ và ngày trong kỳ".into(),
-            "the workbook does not name its obligation: use the template above, or choose the obligation and a day of the period".into(),
-        );
-        return Ok(None);
-    };
-    let spec = specs.iter().find(|s| s.code == obligation);
+    // Without an obligation the cells are still checked, so that every problem shows at once.
+    let no_obligation = pick(
+        "bảng tính không ghi nghĩa vụ báo cáo: hãy dùng mẫu tải ở trên, hoặc chọn nghĩa vụ và ngày trong kỳ".into(),
+        "the workbook does not name its obligation: use the template above, or choose the obligation and a day of the period".into(),
+    );
+    let spec = obligation
+        .as_ref()
+        .and_then(|o| specs.iter().find(|s| &s.code == o));
     let mut period_start = p06_submission::info_date(&info, "period_start", &mut problems);
     let mut period_end = p06_submission::info_date(&info, "period_end", &mut problems);
     if period_start.is_none() || period_end.is_none() {
@@ -600,10 +600,16 @@ async fn check(
             .map_err(|s| ctx.fail(s))?;
         p06_submission::resolve_codes(&mut table.records, &known, &province, level, &mut problems);
     }
+    if obligation.is_none() {
+        outcome.error = no_obligation;
+    }
     if !problems.is_empty() {
         outcome.problems = problems;
         return Ok(None);
     }
+    let Some(obligation) = obligation else {
+        return Ok(None);
+    };
     if table.records.iter().all(|r| r.values.is_empty()) {
         outcome.error = pick(
             format!(
