@@ -198,6 +198,35 @@ pub(crate) fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<
     ]
 }
 
+/// The receipt's specificity reasons, worded in `lang`.
+pub(crate) fn reason_rows(lang: Lang, r: &Receipt) -> Vec<ReasonRow> {
+    r.specificity_reasons
+        .iter()
+        .map(|x| ReasonRow {
+            code: x.code.clone(),
+            penalty: format!("−{}", x.penalty),
+            text: match lang {
+                Lang::Vi => x.explanation_vi.clone(),
+                Lang::En => x.explanation_en.clone(),
+            },
+            subjects: x.subjects.join(", "),
+        })
+        .collect()
+}
+
+/// The first `most` flags the receipt's report raised, worded in `lang`.
+pub(crate) fn flag_lines(lang: Lang, r: &Receipt, most: usize) -> Vec<FlagLine> {
+    r.flags
+        .iter()
+        .take(most)
+        .map(|f| FlagLine {
+            kind: f.kind.clone(),
+            kind_text: i18n::flag_kind(lang, &f.kind),
+            message: super::flags::message(lang, f),
+        })
+        .collect()
+}
+
 /// REPLACE or AMEND in words, with the figures an amendment kept.
 fn mode(lang: Lang, r: &Receipt) -> String {
     let kept = format::figure(lang, f64::from(r.carried_observations));
@@ -238,28 +267,8 @@ pub async fn page(
     let indicator = |c: &str| indicator_names.get(c).map_or(c, |n| n).to_owned();
     let place_of = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_owned());
     let receipt = report.receipt.clone().unwrap_or_default();
-    let reasons = receipt
-        .specificity_reasons
-        .iter()
-        .map(|r| ReasonRow {
-            code: r.code.clone(),
-            penalty: format!("−{}", r.penalty),
-            text: match lang {
-                Lang::Vi => r.explanation_vi.clone(),
-                Lang::En => r.explanation_en.clone(),
-            },
-            subjects: r.subjects.join(", "),
-        })
-        .collect();
-    let flags = receipt
-        .flags
-        .iter()
-        .map(|f| FlagLine {
-            kind: f.kind.clone(),
-            kind_text: i18n::flag_kind(lang, &f.kind),
-            message: super::flags::message(lang, f),
-        })
-        .collect();
+    let reasons = reason_rows(lang, &receipt);
+    let flags = flag_lines(lang, &receipt, usize::MAX);
     let total = report.observations.len();
     let observations = report
         .observations

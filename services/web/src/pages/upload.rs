@@ -25,7 +25,7 @@ use p06_workbook::{Problem, Record, Totals};
 use serde::Deserialize;
 use tonic::{Code, Status};
 
-use super::report::{Fact, FlagLine, ReasonRow, receipt_facts};
+use super::report::{Fact, FlagLine, ReasonRow, flag_lines, reason_rows, receipt_facts};
 use super::{Choice, date_param, today};
 use crate::ctx::{Chrome, Ctx, Section, render};
 use crate::format::{self, Lang};
@@ -225,29 +225,8 @@ async fn show(
             String::new(),
         ),
         Some(r) => {
-            let reasons = r
-                .specificity_reasons
-                .iter()
-                .map(|x| ReasonRow {
-                    code: x.code.clone(),
-                    penalty: format!("−{}", x.penalty),
-                    text: match lang {
-                        Lang::Vi => x.explanation_vi.clone(),
-                        Lang::En => x.explanation_en.clone(),
-                    },
-                    subjects: x.subjects.join(", "),
-                })
-                .collect();
-            let flags = r
-                .flags
-                .iter()
-                .take(SHOWN_FLAGS)
-                .map(|f| FlagLine {
-                    kind: f.kind.clone(),
-                    kind_text: i18n::flag_kind(lang, &f.kind),
-                    message: super::flags::message(lang, f),
-                })
-                .collect();
+            let reasons = reason_rows(lang, r);
+            let flags = flag_lines(lang, r, SHOWN_FLAGS);
             // The report page reads the task force's API: linked only for a token that may.
             let href = match r.report.strip_prefix("reports/") {
                 Some(id) if ctx.session.claims.is_task_force() => {
