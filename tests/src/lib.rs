@@ -11,3 +11,4 @@ pub mod gate;
 pub mod proxy;
 pub mod scenarios;
 pub mod services;
+pub mod workbook;

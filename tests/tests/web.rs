@@ -46,6 +46,21 @@ impl Reply {
 }
 
 async fn http(web: &RunningWeb, method: &str, path: &str, cookie: &str, form: &str) -> Reply {
+    let content_type = "application/x-www-form-urlencoded";
+    http_bytes(web, method, path, cookie, content_type, form.as_bytes())
+        .await
+        .0
+}
+
+/// One HTTP/1.1 exchange with a body of any type; the reply's body also as bytes.
+async fn http_bytes(
+    web: &RunningWeb,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (Reply, Vec<u8>) {
     let mut stream = TcpStream::connect(web.addr).await.expect("connect web");
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
@@ -56,21 +71,27 @@ async fn http(web: &RunningWeb, method: &str, path: &str, cookie: &str, form: &s
     }
     if method == "POST" {
         request.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            form.len()
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
         ));
     }
     request.push_str("\r\n");
-    request.push_str(form);
-    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
     parse(&raw)
 }
 
-fn parse(raw: &[u8]) -> Reply {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP head");
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse(raw: &[u8]) -> (Reply, Vec<u8>) {
+    let split = find_bytes(raw, b"\r\n\r\n").expect("HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -90,23 +111,28 @@ fn parse(raw: &[u8]) -> Reply {
     let body = if chunked {
         dechunk(body)
     } else {
-        body.to_owned()
+        body.to_vec()
     };
-    Reply {
-        status,
-        headers,
+    (
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        },
         body,
-    }
+    )
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = find_bytes(body, b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..line_end]);
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
         }
-        out.push_str(&rest[..n]);
+        let rest = &body[line_end + 2..];
+        out.extend_from_slice(&rest[..n]);
         body = &rest[n + 2..];
     }
     out
@@ -395,7 +421,7 @@ async fn pages_show_the_api_figures_to_their_province_only() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn forged_expired_and_reporter_tokens_do_not_sign_in() {
+async fn forged_and_expired_tokens_do_not_sign_in() {
     let (t, web) = start().await;
     let viewer = t.keys.viewer();
     // Same claims, another signature: the aggregator refuses it, so no session starts.
@@ -412,11 +438,9 @@ async fn forged_expired_and_reporter_tokens_do_not_sign_in() {
         )
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let reporter = t.keys.reporter(Agency::Police);
     for (token, words) in [
         (forged.as_str(), "không chấp nhận"),
         (expired.as_str(), "hết hạn"),
-        (reporter.as_str(), "không phải của Tổ công tác"),
     ] {
         let page = http(&web, "GET", "/signin", "", "").await;
         let pre = page.cookie("p06_csrf").unwrap();
@@ -716,4 +740,550 @@ async fn a_report_page_shows_receipt_narrative_observations_and_what_each_revisi
     assert_eq!(missing.status, 404, "{}", missing.body);
     let bad = http(&web, "GET", "/p/64/reports/abc", &cookie, "").await;
     assert_eq!(bad.status, 400);
+}
+
+/// HTML text with askama's escapes undone, to compare with plain strings.
+fn unescape(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+const BOUNDARY: &str = "----p06TestBoundary7MA4YWxkTrZu0gW";
+
+/// A multipart form as a browser posts it: `fields`, then the file.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(
+    web: &RunningWeb,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file_name: &str,
+    file: &[u8],
+) -> Reply {
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let body = multipart(fields, file_name, file);
+    http_bytes(web, "POST", "/upload", cookie, &content_type, &body)
+        .await
+        .0
+}
+
+/// A reporter downloads the template, uploads it filled wrong (every cell's error listed, nothing
+/// stored), then right (a receipt, the figures stored); the totals row is checked or ignored as
+/// asked; CSRF, other agencies and provinces are refused; the task force has no upload.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reporter_uploads_a_workbook_and_gets_a_receipt_or_every_cell_error() {
+    use p06_tests::workbook::{column_of, resave, row_of};
+    use p06_workbook::{Cell, CellRef};
+
+    let (t, web) = start().await;
+    let reporter = t.keys.reporter(Agency::Police);
+    let cookie = sign_in(&web, &reporter).await;
+    let home = http(&web, "GET", "/", &cookie, "").await;
+    assert_eq!(home.header("location"), Some("/upload"));
+    let page = http(&web, "GET", "/upload", &cookie, "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_safe(&page, &[&reporter], "upload page");
+    assert!(page.body.contains("id=\"upload-form\""));
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("value=\"police-weekly-identity\""));
+    assert!(
+        !page.body.contains("health-weekly"),
+        "only the police obligations"
+    );
+    let csrf = form_field(&page.body, "csrf");
+
+    // The template: the workbook `p06 template` writes, one locked row per commune.
+    let (reply, bytes) = http_bytes(
+        &web,
+        "GET",
+        "/upload/template.xlsx?obligation=police-weekly-identity&day=2025-03-12",
+        &cookie,
+        "",
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(
+        reply
+            .header("content-disposition")
+            .unwrap()
+            .contains("police-weekly-identity-2025-03-10.xlsx")
+    );
+    let book = p06_workbook::open(&bytes, "mau.xlsx").unwrap();
+    let grid = &book.sheets[0];
+    assert_eq!(grid.sheet, "Số liệu");
+    let communes = (5..grid.height())
+        .filter(|r| !grid.cell(*r, 0).is_empty())
+        .count();
+    assert_eq!(communes, 218, "every commune of Gia Lai");
+    let activated = column_of(grid, 4, "vneid.l2.activated");
+    let residents = column_of(grid, 4, "residents.permanent");
+    let ha_dong = row_of(grid, HA_DONG);
+    let at = |r: u32, c: u32| CellRef::new("Số liệu", r, c).to_string();
+
+    // Wrong: a text in a count, a commune twice, a commune of no province. Nothing is stored.
+    let before = t.report_count().await;
+    let bad = resave(&book, |sheet, r, c| match (sheet, r, c) {
+        ("Số liệu", r, c) if r == ha_dong && c == activated => Some(Cell::Text("12a".into())),
+        ("Số liệu", r, 0) if r == ha_dong + 1 => Some(Cell::Text(HA_DONG.into())),
+        ("Số liệu", r, 0) if r == ha_dong + 2 => Some(Cell::Text("99999".into())),
+        _ => None,
+    });
+    let reply = upload(
+        &web,
+        &cookie,
+        &[("csrf", &csrf), ("totals", "check")],
+        "tuan-11.xlsx",
+        &bad,
+    )
+    .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_safe(&reply, &[&reporter], "upload problems");
+    let body = unescape(&reply.body);
+    assert!(body.contains("tuan-11.xlsx: 3 lỗi, chưa gửi gì"), "{body}");
+    for (cell, text) in [
+        (
+            at(ha_dong, activated),
+            "\"12a\" không phải là số".to_owned(),
+        ),
+        (
+            at(ha_dong + 1, 0),
+            format!(
+                "xã {HA_DONG} xuất hiện hai lần (lần đầu ở A{})",
+                ha_dong + 1
+            ),
+        ),
+        (
+            at(ha_dong + 2, 0),
+            "xã 99999 không thuộc tỉnh 64".to_owned(),
+        ),
+    ] {
+        let row = format!("<td class=\"cell\">{cell}</td><td class=\"problem\">{text}</td>");
+        assert!(body.contains(&row), "{row}\n{body}");
+    }
+    assert_eq!(t.report_count().await, before, "nothing was stored");
+    // The same in English.
+    let english = http_bytes(
+        &web,
+        "POST",
+        "/upload?lang=en",
+        &cookie,
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        &multipart(&[("csrf", &csrf)], "tuan-11.xlsx", &bad),
+    )
+    .await
+    .0;
+    assert!(
+        unescape(&english.body).contains(&format!(
+            "{}</td><td class=\"problem\">\"12a\" is not a number",
+            at(ha_dong, activated)
+        )),
+        "{}",
+        english.body
+    );
+
+    // A hand-made sheet that names no obligation: its cells are checked all the same.
+    let mut anonymous = rust_xlsxwriter::Workbook::new();
+    let sheet = anonymous.add_worksheet();
+    sheet.write_string(0, 0, "Mã xã").unwrap();
+    sheet.write_string(0, 1, "vneid.l2.activated").unwrap();
+    sheet.write_string(1, 0, HA_DONG).unwrap();
+    sheet.write_string(1, 1, "mười").unwrap();
+    let anonymous = anonymous.save_to_buffer().unwrap();
+    let reply = upload(&web, &cookie, &[("csrf", &csrf)], "tay.xlsx", &anonymous).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let body = unescape(&reply.body);
+    assert!(
+        body.contains("bảng tính không ghi nghĩa vụ báo cáo"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "<td class=\"cell\">Sheet1!B2</td><td class=\"problem\">\"mười\" không phải là số</td>"
+        ),
+        "{body}"
+    );
+    // Too large: refused before it is read whole.
+    // The page answers before the body ends and closes the connection, so the answer is read
+    // while the body is still being written (a write into the closed connection may fail).
+    let huge = multipart(&[("csrf", &csrf)], "lon.csv", &vec![b'x'; 11 * 1024 * 1024]);
+    let stream = TcpStream::connect(web.addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        web.addr,
+        huge.len()
+    );
+    let writer = tokio::spawn(async move {
+        let _ = write.write_all(head.as_bytes()).await;
+        let _ = write.write_all(&huge).await;
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = read.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    writer.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(t.report_count().await, before, "nothing was stored");
+
+    // CSRF: the upload form without its token is refused and stores nothing.
+    let good = resave(&book, |sheet, r, c| match (sheet, r, c) {
+        ("Số liệu", r, c) if r == ha_dong && c == activated => Some(Cell::Number(109.0)),
+        ("Số liệu", r, c) if r == ha_dong && c == residents => Some(Cell::Text("5.908".into())),
+        ("Số liệu", r, c) if r == ha_dong + 1 && c == activated => Some(Cell::Number(1_000.0)),
+        // The narrative sheet's "Kết quả" cell.
+        ("Thuyết minh", 8, 1) => Some(Cell::Text("Đạt 5,3 % chỉ tiêu".into())),
+        _ => None,
+    });
+    for token in ["", "nope"] {
+        let refused = upload(&web, &cookie, &[("csrf", token)], "tuan-11.xlsx", &good).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(t.report_count().await, before, "nothing was stored");
+    }
+
+    // Right: the receipt, and the aggregator holds what was filled.
+    let reply = upload(
+        &web,
+        &cookie,
+        &[("csrf", &csrf), ("totals", "check")],
+        "tuan-11.xlsx",
+        &good,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_safe(&reply, &[&reporter], "upload receipt");
+    assert!(
+        reply.body.contains("id=\"upload-receipt\""),
+        "{}",
+        reply.body
+    );
+    assert!(
+        !reply.body.contains("id=\"report-link\""),
+        "a reporter cannot open the task force's report page"
+    );
+    assert_eq!(t.report_count().await, before + 1);
+    let name_start = reply.body.find("reports/").expect("the report's name");
+    let name: String = reply.body[name_start..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+    let report = t
+        .ingest()
+        .await
+        .get_report(authed(GetReportRequest { name: name.clone() }, &reporter))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut figures: Vec<(String, String, f64)> = report
+        .observations
+        .iter()
+        .map(|o| (o.indicator_code.clone(), o.locality_code.clone(), o.value))
+        .collect();
+    figures.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let second = match grid.cell(ha_dong + 1, 0) {
+        Cell::Text(code) => code.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        figures,
+        [
+            (
+                "residents.permanent".to_owned(),
+                HA_DONG.to_owned(),
+                5_908.0
+            ),
+            ("vneid.l2.activated".to_owned(), HA_DONG.to_owned(), 109.0),
+            ("vneid.l2.activated".to_owned(), second, 1_000.0),
+        ]
+    );
+    assert!(report.receipt.unwrap().revision == 1 && report.obligation == "police-weekly-identity");
+
+    // A hand-made sheet with a totals row that does not add up: named at its cell when
+    // checked; passed over (never a commune) when ignored. The form names the obligation.
+    let mut hand = rust_xlsxwriter::Workbook::new();
+    let s = hand.add_worksheet();
+    s.write_string(0, 0, "BÁO CÁO TUẦN 11").unwrap();
+    for (c, h) in ["Mã xã", "Tên xã", "vneid.l2.activated"].iter().enumerate() {
+        s.write_string(2, c as u16, *h).unwrap();
+    }
+    s.write_string(3, 0, HA_DONG).unwrap();
+    s.write_number(3, 2, 120.0).unwrap();
+    s.write_string(4, 1, "Tổng cộng").unwrap();
+    s.write_number(4, 2, 999.0).unwrap();
+    let hand = hand.save_to_buffer().unwrap();
+    let form = |totals| {
+        [
+            ("csrf", csrf.as_str()),
+            ("totals", totals),
+            ("obligation", "police-weekly-identity"),
+            ("day", "2025-03-12"),
+        ]
+    };
+    let reply = upload(&web, &cookie, &form("check"), "tay.xlsx", &hand).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        unescape(&reply.body).contains("<td class=\"cell\">Sheet1!C5</td><td class=\"problem\">dòng tổng cộng ghi 999 nhưng tổng các dòng là 120</td>"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(t.report_count().await, before + 1);
+    let reply = upload(&web, &cookie, &form("ignore"), "tay.xlsx", &hand).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"upload-receipt\""),
+        "{}",
+        reply.body
+    );
+    assert_eq!(t.report_count().await, before + 2);
+    let latest = reply.body[reply.body.find("reports/").unwrap()..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect::<String>();
+    let report = t
+        .ingest()
+        .await
+        .get_report(authed(GetReportRequest { name: latest }, &reporter))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.observations.len(), 1, "the totals row is no commune");
+    assert_eq!(report.observations[0].locality_code, HA_DONG);
+
+    // Another agency's workbook (a health reporter with the police template) and another
+    // province's reporter: the aggregator refuses, a 403 page; nothing stored.
+    for token in [
+        t.keys.reporter(Agency::Health),
+        t.keys.token(Agency::Police, BINH_DINH, Role::Reporter),
+    ] {
+        let other = sign_in(&web, &token).await;
+        let page = http(&web, "GET", "/upload", &other, "").await;
+        let csrf = form_field(&page.body, "csrf");
+        let reply = upload(&web, &other, &[("csrf", &csrf)], "tuan-11.xlsx", &good).await;
+        assert_eq!(reply.status, 403, "{}", reply.body);
+        assert!(reply.body.contains("Không có quyền"), "{}", reply.body);
+        assert_safe(&reply, &[&token], "refused upload");
+    }
+    assert_eq!(t.report_count().await, before + 2);
+
+    // The task force sees no upload and cannot use it.
+    let viewer = sign_in(&web, &t.keys.viewer()).await;
+    let overview = http(&web, "GET", "/p/64", &viewer, "").await;
+    assert_eq!(overview.status, 200);
+    assert!(
+        !overview.body.contains("/upload"),
+        "no upload link for the task force"
+    );
+    let refused = http(&web, "GET", "/upload", &viewer, "").await;
+    assert_eq!(refused.status, 403);
+    let refused = http(
+        &web,
+        "GET",
+        "/upload/template.xlsx?obligation=police-weekly-identity",
+        &viewer,
+        "",
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+}
+
+/// Every table that downloads as CSV also downloads as a workbook with the same rows: typed
+/// cells, the page's language above the stable field names, read back equal to the CSV and to
+/// the gRPC answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_csv_table_also_downloads_as_xlsx_with_the_same_rows() {
+    use p06_workbook::Cell;
+
+    let (t, web) = start().await;
+    let reporter = t.keys.reporter(Agency::Police);
+    let mut ingest = t.ingest().await;
+    let stored = ingest
+        .submit_report(authed(
+            police_report(
+                "web-xlsx-1",
+                vec![
+                    obs("vneid.l2.activated", HA_DONG, 109.0),
+                    obs("residents.permanent", HA_DONG, 5_908.0),
+                    obs("vneid.l2.activated", "23695", 1_000.0),
+                ],
+            ),
+            &reporter,
+        ))
+        .await
+        .expect("report stored")
+        .into_inner();
+    let viewer = t.keys.viewer();
+    let cookie = sign_in(&web, &viewer).await;
+
+    // The communes' ranking: CSV, workbook and ListLocalityProgress agree row by row.
+    let query = "?indicator=vneid.l2.activated&as_of=2025-03-22";
+    let csv = http(
+        &web,
+        "GET",
+        &format!("/p/64/communes.csv{query}"),
+        &cookie,
+        "",
+    )
+    .await;
+    let (reply, bytes) = http_bytes(
+        &web,
+        "GET",
+        &format!("/p/64/communes.xlsx{query}"),
+        &cookie,
+        "",
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_safe(&reply, &[&viewer], "xlsx");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(
+        reply
+            .header("content-disposition")
+            .unwrap()
+            .contains("communes-64-vneid.l2.activated.xlsx")
+    );
+    let book = p06_workbook::open(&bytes, "communes.xlsx").unwrap();
+    let grid = &book.sheets[0];
+    let mut lines = csv.body.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // Row 3: Vietnamese headers; row 4: the stable field names, the CSV's header.
+    let keys: Vec<String> = (0..header.len() as u32)
+        .map(|c| grid.cell(3, c).shown())
+        .collect();
+    assert_eq!(keys, header);
+    assert_eq!(grid.cell(2, 4), &Cell::Text("Giá trị".into()));
+    let csv_rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(grid.height() - 4, csv_rows.len() as u32, "the same rows");
+    let mut api = TaskForceServiceClient::new(t.channel().await);
+    let progress = api
+        .list_locality_progress(authed(
+            ListLocalityProgressRequest {
+                indicator_code: "vneid.l2.activated".into(),
+                parent: province(GIA_LAI),
+                level: LocalityLevel::Commune as i32,
+                as_of: Some(p06_kit::convert::date_to_proto(date("2025-03-22"))),
+                page_size: 1_000,
+                ..Default::default()
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(progress.rows.len(), csv_rows.len());
+    let value_col = header.iter().position(|h| *h == "value").unwrap() as u32;
+    let code_col = header.iter().position(|h| *h == "code").unwrap() as u32;
+    let as_of_col = header.iter().position(|h| *h == "as_of").unwrap() as u32;
+    for (i, (row, api_row)) in csv_rows.iter().zip(&progress.rows).enumerate() {
+        let r = 4 + i as u32;
+        let code = &api_row.locality.as_ref().unwrap().code;
+        assert_eq!(grid.cell(r, code_col).shown(), *code);
+        assert_eq!(row[code_col as usize], code);
+        match api_row.value {
+            Some(v) => {
+                assert_eq!(grid.cell(r, value_col), &Cell::Number(v), "{code}");
+                assert_eq!(row[value_col as usize].parse::<f64>().unwrap(), v);
+            }
+            None => {
+                assert_eq!(
+                    grid.cell(r, value_col),
+                    &Cell::Empty,
+                    "not reported is blank, never 0"
+                );
+                assert_eq!(row[value_col as usize], "");
+            }
+        }
+        if api_row.as_of.is_some() {
+            assert!(
+                matches!(grid.cell(r, as_of_col), Cell::Date(_)),
+                "dates as dates"
+            );
+        }
+    }
+    assert!(progress.rows.iter().any(|r| r.value == Some(109.0)));
+
+    // Every other table: a workbook whose second header row is the CSV's header, the same
+    // number of rows, in English when asked.
+    let id = stored.report.strip_prefix("reports/").unwrap();
+    for path in [
+        "/p/64/status.csv?as_of=2025-03-22".to_owned(),
+        "/p/64/districts.csv?indicator=vneid.l2.activated&as_of=2025-03-22".to_owned(),
+        "/p/64/compliance.csv?from=2025-02-20&to=2025-03-22".to_owned(),
+        "/p/64/flags.csv".to_owned(),
+        "/p/64/reports.csv?from=2025-02-20&to=2025-03-22".to_owned(),
+        format!("/p/64/reports/{id}/observations.csv"),
+    ] {
+        let csv = http(&web, "GET", &path, &cookie, "").await;
+        assert_eq!(csv.status, 200, "{path}: {}", csv.body);
+        let xlsx_path = path.replacen(".csv", ".xlsx", 1);
+        let (reply, bytes) = http_bytes(&web, "GET", &xlsx_path, &cookie, "", b"").await;
+        assert_eq!(reply.status, 200, "{xlsx_path}: {}", reply.body);
+        let book = p06_workbook::open(&bytes, "t.xlsx").unwrap();
+        let grid = &book.sheets[0];
+        let header: Vec<&str> = csv.body.lines().next().unwrap().split(',').collect();
+        let keys: Vec<String> = (0..header.len() as u32)
+            .map(|c| grid.cell(3, c).shown())
+            .collect();
+        assert_eq!(keys, header, "{xlsx_path}");
+        // The CSV read as a sheet (quoted commas and line breaks kept in their cells).
+        let csv_rows = p06_workbook::open(csv.body.as_bytes(), "t.csv")
+            .unwrap()
+            .sheets[0]
+            .height();
+        assert_eq!(grid.height().saturating_sub(4), csv_rows - 1, "{xlsx_path}");
+    }
+    // The page links them, and English headers when the page is English.
+    let communes = http(&web, "GET", &format!("/p/64/communes{query}"), &cookie, "").await;
+    assert!(
+        unescape(&communes.body).contains(&format!("href=\"/p/64/communes.xlsx{query}\"")),
+        "{}",
+        communes.body
+    );
+    let (_, bytes) = http_bytes(
+        &web,
+        "GET",
+        &format!("/p/64/communes.xlsx{query}&lang=en"),
+        &cookie,
+        "",
+        b"",
+    )
+    .await;
+    let book = p06_workbook::open(&bytes, "en.xlsx").unwrap();
+    assert_eq!(book.sheets[0].cell(2, 4), &Cell::Text("Value".into()));
 }

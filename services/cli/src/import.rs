@@ -6,7 +6,7 @@ use chrono::{Datelike as _, NaiveDate};
 use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
 use p06_proto::aggregation::{Receipt, RevisionMode, Target, UpsertTargetsRequest};
-use p06_proto::common::{LocalityRef, Narrative, Period};
+use p06_proto::common::{LocalityRef, Narrative};
 use serde_json::json;
 
 use p06_proto::aggregation::LocalityLevel;
@@ -36,6 +36,10 @@ pub struct TargetsImportArgs {
     /// The workbook's sheet of targets (default: the first sheet).
     #[arg(long, value_name = "NAME")]
     sheet: Option<String>,
+    /// A "Tổng cộng" (totals) row: check it against the sum of the rows (default), or ignore it.
+    /// Either way it is never taken for a locality.
+    #[arg(long, value_enum, default_value = "check", value_name = "check|ignore")]
+    totals: TotalsArg,
     /// The due date of a sheet with one column per indicator, YYYY-MM-DD (default: the template's).
     #[arg(long, value_name = "DATE")]
     due_date: Option<NaiveDate>,
@@ -65,7 +69,7 @@ async fn read_targets(args: &TargetsImportArgs) -> anyhow::Result<(Vec<u8>, Vec<
         ignored: sheet::IGNORED.iter().map(|s| (*s).to_owned()).collect(),
         unique: None,
     };
-    let mut table = p06_workbook::read_table(grid, &long);
+    let mut table = p06_workbook::read_table_with(grid, &long, args.totals.workbook());
     let is_long = table.columns.iter().any(|(k, _)| k == "indicator_code")
         && table.columns.iter().any(|(k, _)| k == "value");
     if !is_long {
@@ -82,7 +86,7 @@ async fn read_targets(args: &TargetsImportArgs) -> anyhow::Result<(Vec<u8>, Vec<
             ignored: sheet::IGNORED.iter().map(|s| (*s).to_owned()).collect(),
             unique: Some(("đơn vị".into(), "unit".into())),
         };
-        table = p06_workbook::read_table(grid, &wide);
+        table = p06_workbook::read_table_with(grid, &wide, args.totals.workbook());
     }
     problems.append(&mut table.problems);
     let due = match args.due_date {
@@ -256,6 +260,24 @@ pub async fn targets_import(args: TargetsImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--totals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TotalsArg {
+    /// Each figure of the totals row must equal the sum of the rows.
+    Check,
+    /// The totals row is passed over.
+    Ignore,
+}
+
+impl TotalsArg {
+    pub fn workbook(self) -> p06_workbook::Totals {
+        match self {
+            TotalsArg::Check => p06_workbook::Totals::Check,
+            TotalsArg::Ignore => p06_workbook::Totals::Ignore,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AgencyName {
     Police,
@@ -300,11 +322,13 @@ fn submit_help() -> String {
     text
 }
 
-pub fn fields_of(agency: AgencyName) -> &'static [p06_kit::agency::Field] {
-    match agency {
-        AgencyName::Police => p06_police::FIELDS,
-        AgencyName::Health => p06_health::FIELDS,
-        AgencyName::Justice => p06_justice::FIELDS,
+impl AgencyName {
+    pub fn shared(self) -> p06_submission::Agency {
+        match self {
+            AgencyName::Police => p06_submission::Agency::Police,
+            AgencyName::Health => p06_submission::Agency::Health,
+            AgencyName::Justice => p06_submission::Agency::Justice,
+        }
     }
 }
 
@@ -342,6 +366,10 @@ pub struct SubmitArgs {
     /// The workbook's sheet of figures (default: the first sheet).
     #[arg(long, value_name = "NAME")]
     sheet: Option<String>,
+    /// A "Tổng cộng" (totals) row: check it against the sum of the rows (default), or ignore it.
+    /// Either way it is never taken for a locality.
+    #[arg(long, value_enum, default_value = "check", value_name = "check|ignore")]
+    totals: TotalsArg,
     /// The agency service's URL (default: http://127.0.0.1:50052 police, 50053 health, 50054 justice).
     #[arg(long, env = "P06_AGENCY_SERVICE", value_name = "URL")]
     service: Option<String>,
@@ -379,15 +407,6 @@ pub struct SubmitArgs {
     /// Output format: table, json or csv.
     #[arg(long, value_enum, default_value = "table", value_name = "FORMAT")]
     format: Format,
-}
-
-/// A figure of a record as the agency's whole count.
-fn count(record: &Record, field: &str) -> Option<i64> {
-    match record.get(field) {
-        Some(Value::Count(c)) => Some(*c),
-        Some(v) => v.as_f64().map(|v| v as i64),
-        None => None,
-    }
 }
 
 /// What a submission sends, read from the file and the command line.
@@ -463,25 +482,15 @@ async fn read_submission(args: &SubmitArgs) -> anyhow::Result<Submission> {
         .into_iter()
         .map(|i| (i.code, (i.name_vi, i.name_en)))
         .collect();
-    let fields = fields_of(args.agency);
-    let mut schema = sheet::agency_schema(fields, &names);
     let level = crate::catalog::list_obligations(c, Some(&province))
         .await?
         .into_iter()
         .find(|o| o.code == obligation)
-        .map_or(LocalityLevel::Unspecified, |o| match o.level.as_str() {
-            "commune" => LocalityLevel::Commune,
-            "district" => LocalityLevel::District,
-            "province" => LocalityLevel::Province,
-            _ => LocalityLevel::Unspecified,
-        });
-    schema.unique = Some(match level {
-        LocalityLevel::District => ("huyện".into(), "district".into()),
-        LocalityLevel::Commune => ("xã".into(), "commune".into()),
-        _ => ("đơn vị".into(), "unit".into()),
-    });
+        .and_then(|o| p06_submission::level_of(o.level.as_str()))
+        .unwrap_or(LocalityLevel::Unspecified);
+    let schema = p06_submission::report_schema(args.agency.shared(), &names, level);
     progress.set_message(tr("kiểm tra từng ô…", "checking every cell…"));
-    let mut table = p06_workbook::read_table(grid, &schema);
+    let mut table = p06_workbook::read_table_with(grid, &schema, args.totals.workbook());
     problems.append(&mut table.problems);
     progress.set_message(tr(
         "đối chiếu địa bàn với danh mục…",
@@ -515,43 +524,10 @@ async fn read_submission(args: &SubmitArgs) -> anyhow::Result<Submission> {
     }
     let period_start = required(period_start, "--period-start")?;
     let period_end = required(period_end, "--period-end")?;
-    let text = |arg: &str, key: &str| {
-        if arg.is_empty() {
-            sheet::info_text(&info, key).unwrap_or_default()
-        } else {
-            arg.to_owned()
-        }
-    };
-    // The template's "Kết quả" (results) goes before the assessment, both in the assessment.
-    let assessment = match (
-        sheet::info_text(&info, "results"),
-        text(&args.assessment, "assessment"),
-    ) {
-        (Some(results), a) if args.assessment.is_empty() && !a.is_empty() => {
-            format!("{results}\n{a}")
-        }
-        (Some(results), a) if args.assessment.is_empty() && a.is_empty() => results,
-        (_, a) => a,
-    };
-    let narrative = Narrative {
-        assessment,
-        obstacles: text(&args.obstacles, "obstacles"),
-        proposals: text(&args.proposals, "proposals"),
-    };
+    let narrative =
+        p06_submission::narrative(&info, &args.assessment, &args.obstacles, &args.proposals);
     let request_id = args.request_id.clone().unwrap_or_else(|| {
-        use sha2::Digest as _;
-        let mut hasher = sha2::Sha256::new();
-        hasher.update(&bytes);
-        // The same file as an amendment is another report (its payload says mode=amend).
-        if matches!(args.mode, ModeArg::Amend) {
-            hasher.update(b"\nmode=amend");
-        }
-        let kind = if grid.sheet.to_lowercase().ends_with(".csv") {
-            "csv"
-        } else {
-            "xlsx"
-        };
-        format!("{kind}-{}", hex::encode(&hasher.finalize()[..12]))
+        p06_submission::request_id(&bytes, &grid.sheet, matches!(args.mode, ModeArg::Amend))
     });
     Ok(Submission {
         records: table.records,
@@ -574,166 +550,37 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         narrative,
         request_id,
     } = read_submission(&args).await?;
-    let province = Some(LocalityRef {
-        edition: args.connection.edition.clone(),
-        code: province_code.clone(),
-    });
-    let period = Some(Period {
-        start: Some(date_to_proto(period_start)),
-        end: Some(date_to_proto(period_end)),
-    });
-    let narrative = Some(narrative);
-    let code = |row: &Record| row.key.clone();
-    // A refusal naming `localities[i].field` is pointed at the cell it came from.
-    let refused = |path: &'static str| {
-        let rows = &rows;
-        let file = &args.file;
-        let fallback = args.connection.refused(path, Some(&province_code));
-        move |status: tonic::Status| {
-            let problems = sheet::violations_at_cells(&status, rows);
-            if problems.is_empty() {
-                fallback(status)
-            } else {
-                sheet::problems_error(file, problems)
-            }
-        }
-    };
     let c = &args.connection;
-    let (default_port, receipt): (u16, Receipt) = match args.agency {
-        AgencyName::Police => {
-            use p06_proto::police::{
-                IdentityFigures, SubmitIdentityReportRequest,
-                police_reporting_service_client::PoliceReportingServiceClient,
-            };
-            let mut localities = Vec::new();
-            for row in &rows {
-                let f = |name| count(row, name);
-                localities.push(IdentityFigures {
-                    locality_code: code(row),
-                    permanent_residents: f("permanent_residents"),
-                    vneid_level1_created: f("vneid_level1_created"),
-                    vneid_level2_created: f("vneid_level2_created"),
-                    vneid_level2_activated: f("vneid_level2_activated"),
-                    vneid_profiles_collected: f("vneid_profiles_collected"),
-                    cccd_applications_collected: f("cccd_applications_collected"),
-                    cccd_cards_issued: f("cccd_cards_issued"),
-                    eligible_without_cccd: f("eligible_without_cccd"),
-                    signatures_initiated: f("signatures_initiated"),
-                    signatures_completed: f("signatures_completed"),
-                    signatures_pending: f("signatures_pending"),
-                });
-            }
-            let url = args
-                .service
-                .clone()
-                .unwrap_or_else(|| "http://127.0.0.1:50052".into());
-            let mut client = PoliceReportingServiceClient::new(c.channel(&url).await?);
-            let request = SubmitIdentityReportRequest {
-                request_id,
-                obligation: obligation.clone(),
-                province,
-                period,
-                localities,
-                narrative,
-                mode: args.mode.proto(),
-            };
-            (
-                50052,
-                client
-                    .submit_identity_report(c.request(request)?)
-                    .await
-                    .map_err(refused(rpc::SUBMIT_IDENTITY_REPORT))?
-                    .into_inner(),
-            )
-        }
-        AgencyName::Health => {
-            use p06_proto::health::{
-                HealthFigures, SubmitHealthReportRequest,
-                health_reporting_service_client::HealthReportingServiceClient,
-            };
-            let mut localities = Vec::new();
-            for row in &rows {
-                let f = |name| count(row, name);
-                let percent = row
-                    .get("pension_cashless_urban_percent")
-                    .and_then(Value::as_f64);
-                localities.push(HealthFigures {
-                    locality_code: code(row),
-                    bhyt_cards_integrated: f("bhyt_cards_integrated"),
-                    health_books_integrated: f("health_books_integrated"),
-                    facilities_accepting_cccd: f("facilities_accepting_cccd"),
-                    facilities_total: f("facilities_total"),
-                    pension_recipients_cashless: f("pension_recipients_cashless"),
-                    pension_recipients: f("pension_recipients"),
-                    social_security_accounts: f("social_security_accounts"),
-                    pension_cashless_urban_percent: percent,
-                });
-            }
-            let url = args
-                .service
-                .clone()
-                .unwrap_or_else(|| "http://127.0.0.1:50053".into());
-            let mut client = HealthReportingServiceClient::new(c.channel(&url).await?);
-            let request = SubmitHealthReportRequest {
-                request_id,
-                obligation: obligation.clone(),
-                province,
-                period,
-                localities,
-                narrative,
-                mode: args.mode.proto(),
-            };
-            (
-                50053,
-                client
-                    .submit_health_report(c.request(request)?)
-                    .await
-                    .map_err(refused(rpc::SUBMIT_HEALTH_REPORT))?
-                    .into_inner(),
-            )
-        }
-        AgencyName::Justice => {
-            use p06_proto::justice::{
-                CivilStatusFigures, SubmitCivilStatusReportRequest,
-                justice_reporting_service_client::JusticeReportingServiceClient,
-            };
-            let mut localities = Vec::new();
-            for row in &rows {
-                let f = |name| count(row, name);
-                localities.push(CivilStatusFigures {
-                    locality_code: code(row),
-                    records_digitized: f("records_digitized"),
-                    records_backlog: f("records_backlog"),
-                    registrations_total: f("registrations_total"),
-                    registrations_online: f("registrations_online"),
-                    registrations_interlinked: f("registrations_interlinked"),
-                });
-            }
-            let url = args
-                .service
-                .clone()
-                .unwrap_or_else(|| "http://127.0.0.1:50054".into());
-            let mut client = JusticeReportingServiceClient::new(c.channel(&url).await?);
-            let request = SubmitCivilStatusReportRequest {
-                request_id,
-                obligation: obligation.clone(),
-                province,
-                period,
-                localities,
-                narrative,
-                mode: args.mode.proto(),
-            };
-            (
-                50054,
-                client
-                    .submit_civil_status_report(c.request(request)?)
-                    .await
-                    .map_err(refused(rpc::SUBMIT_CIVIL_STATUS_REPORT))?
-                    .into_inner(),
-            )
-        }
+    let head = p06_submission::Head {
+        request_id,
+        obligation,
+        province: LocalityRef {
+            edition: c.edition.clone(),
+            code: province_code.clone(),
+        },
+        period_start,
+        period_end,
+        narrative,
+        mode: args.mode.proto(),
     };
-    let _ = default_port;
+    let (default_url, path) = match args.agency {
+        AgencyName::Police => ("http://127.0.0.1:50052", rpc::SUBMIT_IDENTITY_REPORT),
+        AgencyName::Health => ("http://127.0.0.1:50053", rpc::SUBMIT_HEALTH_REPORT),
+        AgencyName::Justice => ("http://127.0.0.1:50054", rpc::SUBMIT_CIVIL_STATUS_REPORT),
+    };
+    let report = p06_submission::agency_report(args.agency.shared(), &rows, head);
+    let url = args.service.clone().unwrap_or_else(|| default_url.into());
+    let channel = c.channel(&url).await?;
+    let (metadata, _, ()) = c.request(())?.into_parts();
+    // A refusal naming `localities[i].field` is pointed at the cell it came from.
+    let receipt: Receipt = report.send(channel, metadata).await.map_err(|status| {
+        let problems = sheet::violations_at_cells(&status, &rows);
+        if problems.is_empty() {
+            c.refused(path, Some(&province_code))(status)
+        } else {
+            sheet::problems_error(&args.file, problems)
+        }
+    })?;
     let record = json!({
         "report": receipt.report, "revision": receipt.revision, "payload_sha256": receipt.payload_sha256,
         "receive_time": receipt.receive_time.as_ref().map(|t| t.seconds), "deadline": receipt.deadline.as_ref().map(|t| t.seconds),

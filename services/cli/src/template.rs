@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use p06_proto::aggregation::{Locality, LocalityLevel};
+use p06_proto::aggregation::LocalityLevel;
 use p06_workbook::Kind;
-use p06_workbook::template::{InfoRow, InfoValue, Template, TemplateColumn};
+use p06_workbook::template::{InfoValue, Template, TemplateColumn};
 
 use crate::client::Connection;
 use crate::error::user;
-use crate::import::{AgencyName, fields_of};
 use crate::lang::tr;
 use crate::{out, sheet};
+use p06_submission::template::{ReportTemplate, fixed_columns, info};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TemplateKind {
@@ -78,46 +78,12 @@ async fn locality_rows(
             ),
         )));
     }
-    let districts: HashMap<String, String> = if level == LocalityLevel::Commune {
-        sheet::localities(c, province, LocalityLevel::District)
-            .await?
-            .into_iter()
-            .map(|d: Locality| (d.code, d.name))
-            .collect()
+    let districts = if level == LocalityLevel::Commune {
+        sheet::localities(c, province, LocalityLevel::District).await?
     } else {
-        HashMap::new()
+        Vec::new()
     };
-    Ok(units
-        .into_iter()
-        .map(|u| {
-            let district = districts.get(&u.parent_code).cloned().unwrap_or_default();
-            vec![u.code, u.name, district]
-        })
-        .collect())
-}
-
-fn fixed_columns() -> Vec<TemplateColumn> {
-    [
-        ("Mã đơn vị", "locality_code"),
-        ("Tên đơn vị", "name"),
-        ("Huyện", "district"),
-    ]
-    .into_iter()
-    .map(|(name_vi, code)| TemplateColumn {
-        name_vi: name_vi.into(),
-        code: code.into(),
-        kind: Kind::Text,
-    })
-    .collect()
-}
-
-fn info(label_vi: &str, key: &str, value: InfoValue, editable: bool) -> InfoRow {
-    InfoRow {
-        label_vi: label_vi.into(),
-        key: key.into(),
-        value,
-        editable,
-    }
+    Ok(p06_submission::template::locality_rows(&units, &districts))
 }
 
 pub async fn template(args: TemplateArgs) -> anyhow::Result<()> {
@@ -180,11 +146,11 @@ async fn report_template(
 ) -> anyhow::Result<Template> {
     let c = &args.connection;
     let agency = match kind {
-        TemplateKind::Police => AgencyName::Police,
-        TemplateKind::Health => AgencyName::Health,
-        _ => AgencyName::Justice,
+        TemplateKind::Police => p06_submission::Agency::Police,
+        TemplateKind::Health => p06_submission::Agency::Health,
+        _ => p06_submission::Agency::Justice,
     };
-    let agency_code = format!("{agency:?}").to_lowercase();
+    let agency_code = agency.code().to_owned();
     let (Some(code), Some(day)) = (&args.obligation, args.period_start) else {
         return Err(user(tr(
             "mẫu báo cáo cần --obligation và --period-start",
@@ -247,83 +213,19 @@ async fn report_template(
     } else {
         locality_rows(c, &args.province, level).await?
     };
-    let columns: Vec<TemplateColumn> = fields_of(agency)
-        .iter()
-        .filter(|f| spec.indicators.iter().any(|i| i == f.indicator))
-        .map(|f| TemplateColumn {
-            name_vi: names
-                .get(f.indicator)
-                .map_or_else(|| f.name.to_owned(), |(vi, _)| vi.clone()),
-            code: f.indicator.to_owned(),
-            kind: if f.percent {
-                Kind::Percent
-            } else {
-                Kind::Count
-            },
-        })
-        .collect();
-    let subtitle = format!(
-        "{} — {} — kỳ {} đến {}",
+    Ok(ReportTemplate {
+        agency,
+        edition: &c.edition,
+        province: &args.province,
         province_name,
-        spec.code,
-        period.start.format("%d/%m/%Y"),
-        period.end.format("%d/%m/%Y")
-    );
-    Ok(Template {
-        title: format!(
-            "BÁO CÁO KẾT QUẢ TRIỂN KHAI ĐỀ ÁN 06 — {}",
-            match agency {
-                AgencyName::Police => "CÔNG AN",
-                AgencyName::Health => "BẢO HIỂM XÃ HỘI / Y TẾ",
-                AgencyName::Justice => "TƯ PHÁP",
-            }
-        ),
-        subtitle,
-        data_sheet: "Số liệu".into(),
-        fixed: fixed_columns(),
+        obligation: &spec.code,
+        indicators: &spec.indicators,
+        period_start: period.start,
+        period_end: period.end,
         rows,
-        columns,
-        prefill: HashMap::new(),
-        info_sheet: "Thuyết minh".into(),
-        info_title: "Thuyết minh báo cáo (để trống ô nào chưa có nội dung)".into(),
-        info: vec![
-            info(
-                "Bộ mã đơn vị hành chính",
-                "edition",
-                InfoValue::Text(c.edition.clone()),
-                false,
-            ),
-            info(
-                "Tỉnh",
-                "province",
-                InfoValue::Text(args.province.clone()),
-                false,
-            ),
-            info(
-                "Cơ quan báo cáo",
-                "agency",
-                InfoValue::Text(agency_code.clone()),
-                false,
-            ),
-            info(
-                "Nghĩa vụ báo cáo",
-                "obligation",
-                InfoValue::Text(spec.code.clone()),
-                false,
-            ),
-            info(
-                "Từ ngày",
-                "period_start",
-                InfoValue::Date(period.start),
-                false,
-            ),
-            info("Đến ngày", "period_end", InfoValue::Date(period.end), false),
-            info("Kết quả", "results", InfoValue::Blank, true),
-            info("Đánh giá", "assessment", InfoValue::Blank, true),
-            info("Khó khăn vướng mắc", "obstacles", InfoValue::Blank, true),
-            info("Đề xuất", "proposals", InfoValue::Blank, true),
-        ],
-    })
+        names,
+    }
+    .layout())
 }
 
 async fn targets_template(

@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use p06_auth::Agency;
 use p06_tests::fixtures::*;
 use p06_tests::services::{TestAggregator, start_agency};
-use p06_workbook::{Cell, Grid, Workbook};
-use rust_xlsxwriter::{Format, Formula};
+use p06_workbook::{Cell, Workbook};
+use rust_xlsxwriter::Formula;
 use serde_json::Value;
 
 fn p06(t: &TestAggregator, token: &str, args: &[&str]) -> Output {
@@ -49,58 +49,11 @@ fn user_error(out: &Output) -> String {
     text
 }
 
-/// Writes `book` back as Excel would save it after a clerk's edits: every cell typed as read,
-/// `fill` giving the new content of a cell (None: keep).
-fn resave(book: &Workbook, fill: impl Fn(&str, u32, u32) -> Option<Cell>) -> Vec<u8> {
-    let mut out = rust_xlsxwriter::Workbook::new();
-    let date = Format::new().set_num_format("dd/mm/yyyy");
-    for grid in &book.sheets {
-        let sheet = out.add_worksheet();
-        sheet.set_name(&grid.sheet).unwrap();
-        let width = grid.width().max(12);
-        for r in 0..grid.height() + 2 {
-            for c in 0..width {
-                let cell = fill(&grid.sheet, r, c).unwrap_or_else(|| grid.cell(r, c).clone());
-                match cell {
-                    Cell::Empty => {}
-                    Cell::Text(t) => {
-                        sheet.write_string(r, c as u16, &t).unwrap();
-                    }
-                    Cell::Number(n) => {
-                        sheet.write_number(r, c as u16, n).unwrap();
-                    }
-                    Cell::Bool(b) => {
-                        sheet.write_boolean(r, c as u16, b).unwrap();
-                    }
-                    Cell::Date(d) => {
-                        sheet
-                            .write_datetime_with_format(r, c as u16, d, &date)
-                            .unwrap();
-                    }
-                    Cell::Error(_) => {}
-                }
-            }
-        }
-    }
-    out.save_to_buffer().unwrap()
-}
-
 fn read(path: &Path) -> Workbook {
     p06_workbook::open(&std::fs::read(path).unwrap(), &path.to_string_lossy()).unwrap()
 }
 
-/// The row of `code` in the data sheet, and the column headed by `header` in row `header_row`.
-fn find(grid: &Grid, code: &str) -> u32 {
-    (0..grid.height())
-        .find(|r| grid.cell(*r, 0) == &Cell::Text(code.into()))
-        .unwrap_or_else(|| panic!("no row {code}"))
-}
-
-fn column(grid: &Grid, row: u32, header: &str) -> u32 {
-    (0..grid.width())
-        .find(|c| grid.cell(row, *c) == &Cell::Text(header.into()))
-        .unwrap_or_else(|| panic!("no column {header}"))
-}
+use p06_tests::workbook::{column_of as column, resave, row_of as find};
 
 const FIGURES: [(&str, f64, f64); 3] = [
     (HA_DONG, 109.0, 5_908.0),
@@ -511,6 +464,56 @@ async fn a_broken_workbook_names_every_cell_and_stores_nothing() {
     std::fs::write(&locked, encrypted).unwrap();
     assert!(user_error(&s.submit(&locked, &args)).contains("password-protected"));
     assert_eq!(s.t.report_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_totals_row_is_checked_by_default_or_ignored_never_a_commune() {
+    let s = setup().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Mã xã", "Tên xã", "vneid.l2.activated"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, HA_DONG).unwrap();
+    sheet.write_number(1, 2, 109.0).unwrap();
+    sheet.write_string(2, 0, "23695").unwrap();
+    sheet.write_string(2, 2, "1.000").unwrap();
+    // A totals row that does not add up, with a stray number where the code would be.
+    sheet.write_number(3, 0, 3.0).unwrap();
+    sheet.write_string(3, 1, "TỔNG CỘNG").unwrap();
+    sheet.write_number(3, 2, 999.0).unwrap();
+    let path = s.path("tong.xlsx");
+    std::fs::write(&path, book.save_to_buffer().unwrap()).unwrap();
+    let mut args = vec![
+        "--province",
+        GIA_LAI,
+        "--obligation",
+        "police-weekly-identity",
+        "--period-start",
+        "2025-03-10",
+        "--period-end",
+        "2025-03-16",
+        "--lang",
+        "en",
+    ];
+    let text = user_error(&s.submit(&path, &args));
+    assert!(
+        text.contains("Sheet1!C4: the totals row says 999 but the rows add up to 1,109"),
+        "{text}"
+    );
+    assert_eq!(s.t.report_count().await, 0);
+    let text = user_error(&s.submit(&path, &[&args[..], &["--totals", "sum"]].concat()));
+    assert!(text.contains("--totals"), "{text}");
+    args.extend(["--totals", "ignore", "--format", "json"]);
+    let receipt: Value = serde_json::from_str(&ok(&s.submit(&path, &args))).unwrap();
+    assert_eq!(receipt["revision"], 1);
+    assert_eq!(s.t.report_count().await, 1);
+    let activated = status_value(&s.t, "vneid.l2.activated");
+    assert_eq!(
+        activated["value"], 1_109,
+        "the totals row added nothing: {activated}"
+    );
+    assert_eq!(activated["localities_reporting"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

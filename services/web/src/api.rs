@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use p06_proto::aggregation::admin_service_client::AdminServiceClient;
 use p06_proto::aggregation::catalog_service_client::CatalogServiceClient;
 use p06_proto::aggregation::ingest_service_client::IngestServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
@@ -76,6 +77,15 @@ impl Api {
 
     pub fn ingest(&self) -> IngestServiceClient<Channel> {
         IngestServiceClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    pub fn admin(&self) -> AdminServiceClient<Channel> {
+        AdminServiceClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    /// A report's request may be as large as the aggregator takes (50,000 observations).
+    pub fn ingest_sender(&self) -> IngestServiceClient<Channel> {
+        self.ingest().max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
 
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {

@@ -32,7 +32,7 @@ pub enum ClaimsError {
     Unreadable,
     #[error("the token has expired")]
     Expired,
-    #[error("the token is not a task-force token")]
+    #[error("the token is neither a task-force token nor an agency reporter's")]
     NotTaskForce,
 }
 
@@ -54,20 +54,45 @@ impl Claims {
         serde_json::from_slice(&json).map_err(|_| ClaimsError::Unreadable)
     }
 
-    /// Reads and checks what a session needs: not expired, a task-force role.
+    /// Reads and checks what a session needs: not expired, a task-force role or an agency
+    /// reporter's (who gets the workbook upload page).
     pub fn for_session(token: &str, now: DateTime<Utc>) -> Result<Claims, ClaimsError> {
         let claims = Claims::read(token)?;
         if claims.expires() <= now {
             return Err(ClaimsError::Expired);
         }
-        if !claims
-            .roles
-            .iter()
-            .any(|r| r == "taskforce-viewer" || r == "taskforce-admin")
-        {
+        if !claims.is_task_force() && claims.reporting_agency().is_none() {
             return Err(ClaimsError::NotTaskForce);
         }
         Ok(claims)
+    }
+
+    pub fn is_task_force(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| r == "taskforce-viewer" || r == "taskforce-admin")
+    }
+
+    /// The agency a reporter (or an agency's system account) reports for; `None` for the task
+    /// force. Only a hint for the page: the aggregator decides what the token may submit.
+    pub fn reporting_agency(&self) -> Option<p06_submission::Agency> {
+        if self.roles.iter().any(|r| r == "reporter" || r == "service") {
+            p06_submission::Agency::parse(&self.agency)
+        } else {
+            None
+        }
+    }
+
+    /// Where the token's user starts: the reporter's upload page, the country for the national
+    /// task force, else the province overview.
+    pub fn home(&self) -> String {
+        if self.reporting_agency().is_some() {
+            "/upload".to_owned()
+        } else if self.is_national() {
+            "/country".to_owned()
+        } else {
+            format!("/p/{}", self.province)
+        }
     }
 
     pub fn expires(&self) -> DateTime<Utc> {
@@ -111,14 +136,25 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn reporters_and_junk_are_refused() {
+    fn reporters_sign_in_to_their_upload_page_and_junk_is_refused() {
         let now: DateTime<Utc> = "2025-03-22T03:00:00Z".parse().unwrap();
         let reporter = token(serde_json::json!({
             "sub": "police-reporter", "exp": now.timestamp() + 60, "agency": "police",
             "province": "64", "edition": "2024", "roles": ["reporter"],
         }));
+        let claims = Claims::for_session(&reporter, now).unwrap();
         assert_eq!(
-            Claims::for_session(&reporter, now),
+            claims.reporting_agency(),
+            Some(p06_submission::Agency::Police)
+        );
+        assert_eq!(claims.home(), "/upload");
+        assert!(!claims.is_task_force());
+        let roleless = token(serde_json::json!({
+            "sub": "x", "exp": now.timestamp() + 60, "agency": "taskforce",
+            "province": "64", "edition": "2024", "roles": [],
+        }));
+        assert_eq!(
+            Claims::for_session(&roleless, now),
             Err(ClaimsError::NotTaskForce)
         );
         assert_eq!(Claims::read("abc"), Err(ClaimsError::Shape));

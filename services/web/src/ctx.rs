@@ -98,6 +98,7 @@ pub enum Section {
     Compliance,
     Flags,
     Report,
+    Upload,
     None,
 }
 
@@ -159,14 +160,24 @@ impl Ctx {
     pub fn chrome(&self, title: &str, place: &str, province: &str, section: Section) -> Chrome {
         let t = self.t();
         let mut nav = Vec::new();
-        if self.session.claims.is_national() {
+        // A reporter's page is the upload; the task force's pages are not theirs to read.
+        if self.session.claims.reporting_agency().is_some() {
+            nav.push(NavItem {
+                href: "/upload".into(),
+                label: t.nav_upload,
+                current: section == Section::Upload,
+            });
+        } else if self.session.claims.is_national() {
             nav.push(NavItem {
                 href: "/country".into(),
                 label: t.nav_country,
                 current: section == Section::Country,
             });
         }
-        if !province.is_empty() && province != COUNTRY {
+        if !province.is_empty()
+            && province != COUNTRY
+            && self.session.claims.reporting_agency().is_none()
+        {
             let p = |s: &str| format!("/p/{province}{s}");
             nav.push(NavItem {
                 href: p(""),
@@ -220,12 +231,13 @@ impl Ctx {
             self.state.sessions.remove(&self.session_id);
             return to_sign_in(&self.here);
         }
-        let home = if self.session.claims.is_national() {
-            "/country".to_owned()
+        let home = self.session.claims.home();
+        let province = if self.session.claims.reporting_agency().is_some() {
+            ""
         } else {
-            format!("/p/{}", self.home_province())
+            self.home_province()
         };
-        let chrome = self.chrome("", "", self.home_province(), Section::None);
+        let chrome = self.chrome("", "", province, Section::None);
         error_page(self.lang, chrome, &status, &home)
     }
 

@@ -7,7 +7,11 @@ use p06_proto::aggregation::{
     ChildSummary, ConsolidatedStatus, Flag, LocalityProgress, ObligationCompliance,
 };
 use p06_proto::common::CalendarDate;
+use rust_xlsxwriter::XlsxError;
 use serde_json::{Value, json};
+
+use crate::ctx::Ctx;
+use crate::format::Lang;
 
 pub const PROGRESS_COLUMNS: &[&str] = &[
     "rank",
@@ -165,8 +169,19 @@ pub fn to_csv(columns: &[&str], records: &[Value]) -> Result<String, csv::Error>
     Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
 }
 
+/// The table as the request asks: `….xlsx` a workbook, else CSV. `filename` is the CSV's
+/// (`communes-64-vneid.l2.activated.csv`); a workbook gets the same name ending `.xlsx`.
+pub fn response(ctx: &Ctx, filename: &str, columns: &[&str], records: &[Value]) -> Response {
+    let path = ctx.here.split('?').next().unwrap_or_default();
+    if path.ends_with(".xlsx") {
+        xlsx_response(ctx.lang, filename, columns, records)
+    } else {
+        csv_response(filename, columns, records)
+    }
+}
+
 /// A CSV download named `filename`.
-pub fn response(filename: &str, columns: &[&str], records: &[Value]) -> Response {
+pub fn csv_response(filename: &str, columns: &[&str], records: &[Value]) -> Response {
     match to_csv(columns, records) {
         Ok(text) => (
             [
@@ -181,6 +196,59 @@ pub fn response(filename: &str, columns: &[&str], records: &[Value]) -> Response
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "CSV failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The same rows as a workbook (`p06-workbook`'s export, as `p06 … --format xlsx` writes):
+/// typed cells, headers in the page's language above the stable field names, frozen headers,
+/// an autofilter.
+pub fn to_xlsx(
+    lang: Lang,
+    filename: &str,
+    columns: &[&str],
+    records: &[Value],
+) -> Result<Vec<u8>, XlsxError> {
+    let stem = filename.strip_suffix(".csv").unwrap_or(filename);
+    // A sheet name: what the table is (`communes`, `status` …), at most 31 characters.
+    let sheet: String = stem
+        .split('-')
+        .next()
+        .unwrap_or("p06")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(31)
+        .collect();
+    let export = p06_workbook::export::from_records(
+        if sheet.is_empty() { "p06" } else { &sheet },
+        Some(format!("P06 — {stem}")),
+        columns,
+        records,
+        lang == Lang::En,
+    );
+    p06_workbook::export::write(&export)
+}
+
+fn xlsx_response(lang: Lang, filename: &str, columns: &[&str], records: &[Value]) -> Response {
+    let stem = filename.strip_suffix(".csv").unwrap_or(filename);
+    match to_xlsx(lang, filename, columns, records) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, XLSX_CONTENT_TYPE.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{stem}.xlsx\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "xlsx failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
@@ -222,6 +290,31 @@ mod tests {
         assert_eq!(
             lines.next(),
             Some("1,23641,Xã Hà Đông,626,109.0,2068.0,5.27,,,,2025-03-22")
+        );
+    }
+
+    #[test]
+    fn a_table_as_a_workbook_reads_back_with_both_header_rows() {
+        let row =
+            json!({"code": "23641", "name": "Xã Hà Đông", "value": 109.0, "as_of": "2025-03-22"});
+        let bytes = to_xlsx(
+            Lang::Vi,
+            "communes-64-vneid.l2.activated.csv",
+            &["code", "name", "value", "as_of"],
+            &[row],
+        )
+        .unwrap();
+        let book = p06_workbook::open(&bytes, "x.xlsx").unwrap();
+        let grid = &book.sheets[0];
+        assert_eq!(grid.sheet, "communes");
+        use p06_workbook::Cell;
+        assert_eq!(grid.cell(2, 2), &Cell::Text("Giá trị".into()));
+        assert_eq!(grid.cell(3, 2), &Cell::Text("value".into()));
+        assert_eq!(grid.cell(4, 0), &Cell::Text("23641".into()));
+        assert_eq!(grid.cell(4, 2), &Cell::Number(109.0));
+        assert_eq!(
+            grid.cell(4, 3),
+            &Cell::Date(chrono::NaiveDate::from_ymd_opt(2025, 3, 22).unwrap())
         );
     }
 

@@ -17,6 +17,9 @@
 //! | `/p/{code}/reports` (+ `.csv`) | the reports behind a compliance row |
 //! | `/p/{code}/reports/{id}` (+ `/observations.csv`) | a report: receipt, narrative, observations, revisions |
 //! | `/country` (+ `.csv`) | provinces ranked (national token) |
+//! | `/upload` (+ `/upload/template.xlsx`) | a reporter's workbook: its template, its upload (receipt or every cell's error) |
+//!
+//! Every `….csv` table also downloads as `….xlsx` (the same rows, typed, via `p06-workbook`).
 //! | `/assets/{name}`, `/favicon.ico`, `/healthz` | embedded assets, liveness |
 
 // Handlers return their error page as `Err(Response)`, built once per failed request; boxing it
@@ -32,6 +35,7 @@ pub mod download;
 pub mod fold;
 pub mod format;
 pub mod i18n;
+pub mod multipart;
 pub mod pages;
 pub mod security;
 pub mod session;
@@ -134,22 +138,32 @@ impl Web {
             .route("/favicon.ico", get(assets::favicon))
             .route("/p/{code}", get(overview::page))
             .route("/p/{code}/status.csv", get(overview::csv))
+            .route("/p/{code}/status.xlsx", get(overview::csv))
             .route("/p/{code}/districts", get(districts::page))
             .route("/p/{code}/districts.csv", get(districts::csv))
+            .route("/p/{code}/districts.xlsx", get(districts::csv))
             .route("/p/{code}/communes", get(communes::page))
             .route("/p/{code}/communes.csv", get(communes::csv))
+            .route("/p/{code}/communes.xlsx", get(communes::csv))
             .route("/p/{code}/compliance", get(compliance::page))
             .route("/p/{code}/compliance.csv", get(compliance::csv))
+            .route("/p/{code}/compliance.xlsx", get(compliance::csv))
             .route("/p/{code}/compliance/letter.docx", get(compliance::letter))
             .route("/p/{code}/flags", get(flags::page))
             .route("/p/{code}/flags.csv", get(flags::csv))
+            .route("/p/{code}/flags.xlsx", get(flags::csv))
             .route("/p/{code}/flags/events", get(flags::events))
             .route("/p/{code}/reports", get(reports::page))
             .route("/p/{code}/reports.csv", get(reports::csv))
+            .route("/p/{code}/reports.xlsx", get(reports::csv))
             .route("/p/{code}/reports/{id}", get(report::page))
             .route("/p/{code}/reports/{id}/observations.csv", get(report::csv))
+            .route("/p/{code}/reports/{id}/observations.xlsx", get(report::csv))
+            .route("/upload", get(upload::page).post(upload::submit))
+            .route("/upload/template.xlsx", get(upload::template))
             .route("/country", get(country::page))
             .route("/country.csv", get(country::csv))
+            .route("/country.xlsx", get(country::csv))
             .fallback(not_found)
             .layer(axum::middleware::from_fn(security::headers_and_log))
             .with_state(self.state.clone())

@@ -19,5 +19,7 @@ mod text;
 pub use cell::{CellRef, column_letters};
 pub use grid::{Cell, Grid, OpenError, Workbook, open};
 pub use problem::{Problem, ProblemKind};
-pub use table::{Column, Kind, Record, Schema, Table, Value, read_table, value_of};
+pub use table::{
+    Column, Kind, Record, Schema, Table, Totals, Value, read_table, read_table_with, value_of,
+};
 pub use text::{normalize, parse_count, parse_date, parse_decimal, parse_number};

@@ -108,7 +108,8 @@ pub struct Table {
     pub header_row: Option<u32>,
     pub columns: Vec<(String, u32)>,
     pub records: Vec<Record>,
-    /// The "Tổng cộng" row, checked against the sum of the records and never a record.
+    /// The "Tổng cộng" row: never a record; checked against the sum of the records unless
+    /// [`Totals::Ignore`].
     pub totals_row: Option<u32>,
     pub problems: Vec<Problem>,
 }
@@ -279,8 +280,42 @@ fn key_of(cell: &Cell) -> Option<String> {
     }
 }
 
-/// Finds the table of `schema` in `grid` and reads it, collecting every problem.
+/// What to do with a "Tổng cộng" (grand total) row: it is never imported as a locality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Totals {
+    /// Each of its figures must equal the sum of the rows (a slip is a problem at its cell).
+    #[default]
+    Check,
+    /// Passed over unread (a clerk's totals row with formulas or notes the exchange need not judge).
+    Ignore,
+}
+
+impl Totals {
+    /// `check` or `ignore`.
+    pub fn parse(text: &str) -> Option<Totals> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "check" => Some(Totals::Check),
+            "ignore" => Some(Totals::Ignore),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Totals::Check => "check",
+            Totals::Ignore => "ignore",
+        }
+    }
+}
+
+/// Finds the table of `schema` in `grid` and reads it, collecting every problem; a totals row is
+/// checked against the sum of the rows.
 pub fn read_table(grid: &Grid, schema: &Schema) -> Table {
+    read_table_with(grid, schema, Totals::Check)
+}
+
+/// [`read_table`], with the totals row checked or ignored as `totals` says.
+pub fn read_table_with(grid: &Grid, schema: &Schema, totals: Totals) -> Table {
     let labels = Labels::new(schema);
     let mut table = Table {
         sheet: grid.sheet.clone(),
@@ -479,7 +514,7 @@ pub fn read_table(grid: &Grid, schema: &Schema) -> Table {
             values,
         });
     }
-    if let Some(t) = table.totals_row {
+    if let (Some(t), Totals::Check) = (table.totals_row, totals) {
         check_totals(grid, schema, &columns, t, &mut table);
     }
     if table.records.is_empty() && table.problems.is_empty() {

@@ -2,7 +2,10 @@
 
 use chrono::NaiveDate;
 use p06_workbook::template::{InfoRow, InfoValue, Template, TemplateColumn, read_info};
-use p06_workbook::{Cell, Column, Kind, OpenError, ProblemKind, Schema, Value, open, read_table};
+use p06_workbook::{
+    Cell, Column, Kind, OpenError, ProblemKind, Schema, Totals, Value, open, read_table,
+    read_table_with,
+};
 use rust_xlsxwriter::{Formula, Workbook};
 
 fn schema() -> Schema {
@@ -184,6 +187,44 @@ fn a_totals_row_that_does_not_add_up_is_named() {
 }
 
 #[test]
+fn a_totals_row_can_be_ignored_but_is_never_a_commune() {
+    let mut book = Workbook::new();
+    let s = book.add_worksheet();
+    s.write_string(0, 0, "Mã đơn vị").unwrap();
+    s.write_string(0, 1, "Tên xã").unwrap();
+    s.write_string(0, 2, "Dân số thường trú").unwrap();
+    s.write_string(1, 0, "23680").unwrap();
+    s.write_number(1, 2, 100.0).unwrap();
+    s.write_string(2, 0, "23695").unwrap();
+    s.write_number(2, 2, 1_000.0).unwrap();
+    // A totals row that does not add up, with a number in its code cell as some clerks write.
+    s.write_number(3, 0, 2.0).unwrap();
+    s.write_string(3, 1, "Tổng cộng").unwrap();
+    s.write_number(3, 2, 9_999.0).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let grid = open(&bytes, "t.xlsx").unwrap().sheets.remove(0);
+    let ignored = read_table_with(&grid, &schema(), Totals::Ignore);
+    assert!(ignored.problems.is_empty(), "{:?}", ignored.problems);
+    assert_eq!(ignored.totals_row, Some(3));
+    let codes: Vec<&str> = ignored.records.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["23680", "23695"],
+        "the totals row is never a commune"
+    );
+    let checked = read_table_with(&grid, &schema(), Totals::Check);
+    assert_eq!(checked.records.len(), 2);
+    assert_eq!(checked.problems.len(), 1);
+    assert_eq!(
+        checked.problems[0].en(),
+        "Sheet1!C4: the totals row says 9,999 but the rows add up to 1,100"
+    );
+    assert_eq!(Totals::parse("IGNORE"), Some(Totals::Ignore));
+    assert_eq!(Totals::parse("check"), Some(Totals::Check));
+    assert_eq!(Totals::parse("sum"), None);
+}
+
+#[test]
 fn unknown_and_missing_headers_are_named() {
     let mut book = Workbook::new();
     let s = book.add_worksheet();
@@ -291,4 +332,81 @@ fn not_a_workbook_is_one_error() {
         OpenError::Pdf
     );
     assert_eq!(open(b"", "bao-cao.xlsx").unwrap_err(), OpenError::Empty);
+}
+
+/// The .ods and .xls fixtures (see `tests/fixtures/README.md`) read like the xlsx a clerk makes:
+/// title rows passed, the header found by Vietnamese names, text numbers with dots, a number
+/// code, a blank cell as no data, a formula by its cached value, the totals row checked, dates
+/// on the information sheet as a date cell and as text.
+#[test]
+fn an_ods_and_an_xls_workbook_read_like_the_xlsx() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in ["bao-cao-tuan.ods", "bao-cao-tuan.xls"] {
+        let bytes = std::fs::read(fixtures.join(name)).unwrap();
+        let book = open(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(book.names(), ["Số liệu", "Thuyết minh"], "{name}");
+        let table = read_table(&book.sheets[0], &schema());
+        assert!(table.problems.is_empty(), "{name}: {:?}", table.problems);
+        assert_eq!(table.header_row, Some(3), "{name}");
+        assert_eq!(table.totals_row, Some(7), "{name}: the totals row is found");
+        let got: Vec<(&str, Option<&Value>, Option<&Value>)> = table
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.key.as_str(),
+                    r.get("permanent_residents"),
+                    r.get("vneid_level2_activated"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "23680",
+                    Some(&Value::Count(5_908)),
+                    Some(&Value::Count(109))
+                ),
+                ("23695", Some(&Value::Count(2_000)), None),
+                (
+                    "23698",
+                    Some(&Value::Count(7_000)),
+                    Some(&Value::Count(2_500))
+                ),
+            ],
+            "{name}"
+        );
+        // Cells are named as in the file: the blank activated cell of 23695 is E6.
+        let ha_dong = &table.records[0];
+        assert_eq!(
+            ha_dong.cell("permanent_residents").unwrap().to_string(),
+            "'Số liệu'!D5",
+            "{name}"
+        );
+        // A totals row that does not add up is named at its cell in these formats too.
+        let mut wrong = book.sheets[0].clone();
+        wrong.rows[7][3] = Cell::Number(99.0);
+        let checked = read_table(&wrong, &schema());
+        assert_eq!(
+            checked.problems.iter().map(|p| p.en()).collect::<Vec<_>>(),
+            ["'Số liệu'!D8: the totals row says 99 but the rows add up to 14,908"],
+            "{name}"
+        );
+        let info = read_info(
+            &book.sheets[1],
+            &[
+                ("period_start", &["Từ ngày"]),
+                ("period_end", &["Đến ngày"]),
+            ],
+        );
+        for (key, want) in [("period_start", "2025-03-10"), ("period_end", "2025-03-16")] {
+            let (cell, _) = &info[key];
+            assert_eq!(
+                p06_workbook::value_of(cell, Kind::Date),
+                Ok(Some(Value::Date(want.parse::<NaiveDate>().unwrap()))),
+                "{name}: {key}"
+            );
+        }
+    }
 }

@@ -290,6 +290,15 @@ impl Browser {
         assert!(found, "no {selector} on {}", self.here().await);
     }
 
+    /// Chooses the file at `path` in the file input matching `selector`.
+    pub async fn choose_file(&self, selector: &str, path: &std::path::Path) {
+        let input = self.find(selector).await;
+        input
+            .send_keys(&path.to_string_lossy())
+            .await
+            .expect("choose a file");
+    }
+
     /// Types `text` into the input matching `selector`, after clearing it.
     pub async fn type_into(&self, selector: &str, text: &str) {
         let input = self.find(selector).await;

@@ -157,6 +157,16 @@ async fn the_task_force_uses_every_page_in_a_browser() {
         .await;
     pages::overview(&mut s, GIA_LAI).await;
 
+    // A police reporter: the upload page only; a wrong workbook's problems by cell, then a
+    // receipt for a right one.
+    s.b.click("form[action='/signout'] button[type=submit]")
+        .await;
+    s.token = t.keys.reporter(Agency::Police);
+    s.b.goto("/").await;
+    pages::sign_in(&mut s, None).await;
+    assert_eq!(s.b.here().await, "/upload");
+    upload(&mut s, scratch.path()).await;
+
     let taken = s.b.screenshots_taken().to_vec();
     s.b.close().await;
     for png in &taken {
@@ -169,6 +179,97 @@ async fn the_task_force_uses_every_page_in_a_browser() {
         taken.len(),
         shots.display()
     );
+}
+
+/// A hand-made workbook of police figures for Gia Lai's week of 10 March 2025: a data sheet of
+/// `rows` (commune code, level-2 accounts activated as typed) and an information sheet naming
+/// the obligation and the period, as the template's does.
+fn workbook(rows: &[(&str, &str)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let data = book.add_worksheet();
+    data.write_string(0, 0, "Mã xã").unwrap();
+    data.write_string(0, 1, "vneid.l2.activated").unwrap();
+    for (i, (code, activated)) in rows.iter().enumerate() {
+        data.write_string(1 + i as u32, 0, *code).unwrap();
+        data.write_string(1 + i as u32, 1, *activated).unwrap();
+    }
+    let info = book.add_worksheet();
+    info.set_name("Thuyết minh").unwrap();
+    for (r, (label, value, key)) in [
+        ("Nghĩa vụ báo cáo", "police-weekly-identity", "obligation"),
+        ("Từ ngày", "10/03/2025", "period_start"),
+        ("Đến ngày", "16/03/2025", "period_end"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        info.write_string(r as u32, 0, *label).unwrap();
+        info.write_string(r as u32, 1, *value).unwrap();
+        info.write_string(r as u32, 2, *key).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// The reporter's upload page: a wrong workbook lists every problem with its cell; a right one
+/// answers with a receipt whose report holds the figure.
+async fn upload(s: &mut Session, dir: &std::path::Path) {
+    use std::time::Duration;
+    s.b.screenshots("upload").await;
+    let bad = dir.join("tuan-sai.xlsx");
+    std::fs::write(&bad, workbook(&[("23680", "12a"), ("99999", "5")])).unwrap();
+    s.b.choose_file("#upload-form input[type=file]", &bad).await;
+    s.b.click("#upload-form > button[type=submit]").await;
+    s.b.wait_for(
+        "the problems",
+        "return !!document.querySelector('#problems');",
+        Duration::from_secs(10),
+    )
+    .await;
+    let rows: Vec<(String, String)> =
+        s.b.eval(
+            "return [...document.querySelectorAll('#problems tbody tr')]\
+               .map(r => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim()]);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        rows,
+        [
+            (
+                "Sheet1!B2".to_owned(),
+                "\"12a\" không phải là số".to_owned()
+            ),
+            (
+                "Sheet1!A3".to_owned(),
+                "xã 99999 không thuộc tỉnh 64".to_owned()
+            ),
+        ]
+    );
+    s.b.screenshots("upload-errors").await;
+    let good = dir.join("tuan-dung.xlsx");
+    std::fs::write(&good, workbook(&[("23680", "109")])).unwrap();
+    s.b.choose_file("#upload-form input[type=file]", &good)
+        .await;
+    s.b.click("#upload-form > button[type=submit]").await;
+    s.b.wait_for(
+        "the receipt",
+        "return !!document.querySelector('#upload-receipt');",
+        Duration::from_secs(10),
+    )
+    .await;
+    let name = s.b.text("#upload-receipt .report-name").await.unwrap();
+    let report = s
+        .ingest
+        .get_report(authed(
+            p06_proto::aggregation::GetReportRequest { name: name.clone() },
+            &s.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.observations.len(), 1, "{name}");
+    assert_eq!(report.observations[0].value, 109.0);
+    s.b.screenshots("upload-receipt").await;
 }
 
 /// From the top of the page, Tab reaches the skip link first, then every link of the main

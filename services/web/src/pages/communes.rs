@@ -311,6 +311,7 @@ pub async fn csv(
     let found = rows(&ctx, &code, &a).await?;
     let records: Vec<_> = found.iter().map(download::progress).collect();
     Ok(download::response(
+        &ctx,
         &format!("communes-{code}-{}.csv", a.indicator),
         download::PROGRESS_COLUMNS,
         &records,

@@ -203,6 +203,7 @@ pub async fn csv(
     let board = board(&ctx, &code, &a).await?;
     let records: Vec<_> = board.obligations.iter().map(download::compliance).collect();
     Ok(download::response(
+        &ctx,
         &format!("compliance-{code}-{}.csv", format::iso(a.to)),
         download::COMPLIANCE_COLUMNS,
         &records,

@@ -142,6 +142,7 @@ pub async fn csv(ctx: Ctx, Query(q): Query<CountryQuery>) -> Result<Response, Re
     let found = rows(&ctx, &indicator, as_of).await?;
     let records: Vec<_> = found.iter().map(download::progress).collect();
     Ok(download::response(
+        &ctx,
         &format!("provinces-{indicator}.csv"),
         download::PROGRESS_COLUMNS,
         &records,

@@ -259,6 +259,7 @@ pub async fn csv(
     sort(&mut children, a.sort);
     let records: Vec<_> = children.iter().map(download::district).collect();
     Ok(download::response(
+        &ctx,
         &format!("districts-{code}-{}.csv", a.indicator),
         download::DISTRICT_COLUMNS,
         &records,

@@ -325,6 +325,7 @@ pub async fn csv(
     let flags = open_flags(&ctx, &code, &a).await?;
     let records: Vec<_> = flags.iter().map(download::flag).collect();
     Ok(download::response(
+        &ctx,
         &format!("flags-{code}.csv"),
         download::FLAG_COLUMNS,
         &records,

@@ -10,6 +10,7 @@ pub mod overview;
 pub mod report;
 pub mod reports;
 pub mod signin;
+pub mod upload;
 
 use chrono::{NaiveDate, Utc};
 use p06_kit::convert::date_to_proto;

@@ -283,6 +283,7 @@ pub async fn csv(
         .map_err(|s| ctx.fail(s))?
         .into_inner();
     Ok(download::response(
+        &ctx,
         &format!("status-{code}-{}.csv", format::iso(as_of)),
         download::STATUS_COLUMNS,
         &download::status(&status),

@@ -143,7 +143,7 @@ struct ReportPage {
     flags_href: String,
 }
 
-fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<Fact> {
+pub(crate) fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<Fact> {
     let t = i18n::texts(lang);
     let mut timeliness = i18n::timeliness(lang, r.timeliness);
     if let Some(late) = &r.lateness {
@@ -198,6 +198,35 @@ fn receipt_facts(lang: Lang, r: &Receipt, submitted_by: &str) -> Vec<Fact> {
     ]
 }
 
+/// The receipt's specificity reasons, worded in `lang`.
+pub(crate) fn reason_rows(lang: Lang, r: &Receipt) -> Vec<ReasonRow> {
+    r.specificity_reasons
+        .iter()
+        .map(|x| ReasonRow {
+            code: x.code.clone(),
+            penalty: format!("−{}", x.penalty),
+            text: match lang {
+                Lang::Vi => x.explanation_vi.clone(),
+                Lang::En => x.explanation_en.clone(),
+            },
+            subjects: x.subjects.join(", "),
+        })
+        .collect()
+}
+
+/// The first `most` flags the receipt's report raised, worded in `lang`.
+pub(crate) fn flag_lines(lang: Lang, r: &Receipt, most: usize) -> Vec<FlagLine> {
+    r.flags
+        .iter()
+        .take(most)
+        .map(|f| FlagLine {
+            kind: f.kind.clone(),
+            kind_text: i18n::flag_kind(lang, &f.kind),
+            message: super::flags::message(lang, f),
+        })
+        .collect()
+}
+
 /// REPLACE or AMEND in words, with the figures an amendment kept.
 fn mode(lang: Lang, r: &Receipt) -> String {
     let kept = format::figure(lang, f64::from(r.carried_observations));
@@ -238,28 +267,8 @@ pub async fn page(
     let indicator = |c: &str| indicator_names.get(c).map_or(c, |n| n).to_owned();
     let place_of = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_owned());
     let receipt = report.receipt.clone().unwrap_or_default();
-    let reasons = receipt
-        .specificity_reasons
-        .iter()
-        .map(|r| ReasonRow {
-            code: r.code.clone(),
-            penalty: format!("−{}", r.penalty),
-            text: match lang {
-                Lang::Vi => r.explanation_vi.clone(),
-                Lang::En => r.explanation_en.clone(),
-            },
-            subjects: r.subjects.join(", "),
-        })
-        .collect();
-    let flags = receipt
-        .flags
-        .iter()
-        .map(|f| FlagLine {
-            kind: f.kind.clone(),
-            kind_text: i18n::flag_kind(lang, &f.kind),
-            message: super::flags::message(lang, f),
-        })
-        .collect();
+    let reasons = reason_rows(lang, &receipt);
+    let flags = flag_lines(lang, &receipt, usize::MAX);
     let total = report.observations.len();
     let observations = report
         .observations
@@ -391,6 +400,7 @@ pub async fn csv(ctx: Ctx, Path((code, id)): Path<(String, String)>) -> Result<R
         })
         .collect();
     Ok(download::response(
+        &ctx,
         &format!("report-{id}-observations.csv"),
         download::OBSERVATION_COLUMNS,
         &records,

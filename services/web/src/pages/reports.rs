@@ -227,6 +227,7 @@ pub async fn csv(
     let (found, _) = reports(&ctx, &code, &a).await?;
     let records: Vec<_> = found.iter().map(record).collect();
     Ok(download::response(
+        &ctx,
         &format!("reports-{code}.csv"),
         REPORT_COLUMNS,
         &records,

@@ -38,8 +38,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     let session = security::cookie(&headers, SESSION_COOKIE)
         .and_then(|id| state.sessions.get(id, chrono::Utc::now()));
     match session {
-        Some(s) if s.claims.is_national() => Redirect::to("/country").into_response(),
-        Some(s) => Redirect::to(&format!("/p/{}", s.claims.province)).into_response(),
+        Some(s) => Redirect::to(&s.claims.home()).into_response(),
         None => Redirect::to("/signin").into_response(),
     }
 }
@@ -177,11 +176,7 @@ async fn start_session(
         });
     }
     let max_age = (claims.expires() - now).num_seconds();
-    let home = if claims.is_national() {
-        "/country".to_owned()
-    } else {
-        format!("/p/{}", claims.province)
-    };
+    let home = claims.home();
     let landing = if next == "/" { home } else { next.to_owned() };
     let subject = claims.sub.clone();
     let id = state.sessions.create(token.to_owned(), claims, now);
