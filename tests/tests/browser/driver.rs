@@ -329,14 +329,24 @@ impl Browser {
     async fn resize(&self, (width, height): (u32, u32), exact: bool) {
         let mut window = (width, height);
         let mut seen = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..5 {
             self.client
                 .set_window_size(window.0, window.1)
                 .await
                 .expect("resize");
-            let (w, h): (i64, i64) = self
-                .eval("return [window.innerWidth, window.innerHeight];", vec![])
-                .await;
+            // The page may see the new size a moment after the window has it (a loaded machine):
+            // read until two readings agree.
+            let mut last: Option<(i64, i64)> = None;
+            let (w, h) = loop {
+                let now: (i64, i64) = self
+                    .eval("return [window.innerWidth, window.innerHeight];", vec![])
+                    .await;
+                if last == Some(now) {
+                    break now;
+                }
+                last = Some(now);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            };
             if (w, h) == (i64::from(width), i64::from(height))
                 || (!exact && w == i64::from(width) && h >= i64::from(height))
             {

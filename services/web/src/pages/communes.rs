@@ -25,8 +25,9 @@ use crate::download;
 use crate::fold;
 use crate::format::{self, Lang};
 
-/// Rows per page (keeps the largest province's page well under 200 KB).
-pub const PAGE_ROWS: usize = 250;
+/// Rows per page: the worst hundred first; the pager and the CSV have the rest (keeps the largest
+/// province's page small and quick to render).
+pub const PAGE_ROWS: usize = 100;
 
 #[derive(Deserialize, Default)]
 pub struct CommunesQuery {
@@ -73,17 +74,28 @@ fn asked(ctx: &Ctx, q: &CommunesQuery) -> Result<Asked, Response> {
     })
 }
 
-/// Every row the server gives for the question, then the name search.
-async fn rows(ctx: &Ctx, code: &str, a: &Asked) -> Result<Vec<LocalityProgress>, Response> {
+/// The rows the server gives for the question, then the name search, and how many there are in
+/// all. Without a search only the first `needed` rows are fetched (the page shown and those before
+/// it); a search reads every row, since the API does not search names.
+async fn rows(
+    ctx: &Ctx,
+    code: &str,
+    a: &Asked,
+    needed: Option<usize>,
+) -> Result<(Vec<LocalityProgress>, usize), Response> {
     let api = ctx.api();
     let parent = if a.district.is_empty() {
         code
     } else {
         &a.district
     };
+    let q = fold::fold(&a.search);
+    let needed = if q.is_empty() { needed } else { None };
     let mut all = Vec::new();
+    let mut total;
     let mut page_token = String::new();
     loop {
+        let wanted = needed.map_or(1_000, |n| (n - all.len()).clamp(1, 1_000));
         let page = api
             .task_force()
             .list_locality_progress(api.request(
@@ -98,28 +110,30 @@ async fn rows(ctx: &Ctx, code: &str, a: &Asked) -> Result<Vec<LocalityProgress>,
                     order: ProgressOrder::PercentAsc as i32,
                     as_of: proto_date(Some(a.as_of)),
                     compare_to: None,
-                    page_size: 1_000,
+                    page_size: wanted as i32,
                     page_token: page_token.clone(),
                 },
             ))
             .await
             .map_err(|s| ctx.fail(s))?
             .into_inner();
+        total = usize::try_from(page.total_size).unwrap_or(0);
         all.extend(page.rows);
-        if page.next_page_token.is_empty() {
+        if page.next_page_token.is_empty() || needed.is_some_and(|n| all.len() >= n) {
             break;
         }
         page_token = page.next_page_token;
     }
-    let q = fold::fold(&a.search);
     if !q.is_empty() {
         all.retain(|r| {
             r.locality
                 .as_ref()
                 .is_some_and(|l| fold::matches(&l.name, &q))
         });
+        total = all.len();
     }
-    Ok(all)
+    let total = total.max(all.len());
+    Ok((all, total))
 }
 
 pub struct Row {
@@ -165,13 +179,14 @@ pub async fn page(
     }
     let a = asked(&ctx, &q)?;
     let api = ctx.api();
+    let start = (a.page - 1) * PAGE_ROWS;
     let (found, indicators, districts, place) = tokio::join!(
-        rows(&ctx, &code, &a),
+        rows(&ctx, &code, &a, Some(start + PAGE_ROWS)),
         api.indicators(ctx.token()),
         api.localities(ctx.token(), ctx.edition(), &code, LocalityLevel::District),
         api.province_name(ctx.token(), ctx.edition(), &code),
     );
-    let found = found?;
+    let (found, total) = found?;
     let indicators = indicators.map_err(|s| ctx.fail(s))?;
     let districts = districts.map_err(|s| ctx.fail(s))?;
     let place = place.map_err(|s| ctx.fail(s))?;
@@ -181,7 +196,6 @@ pub async fn page(
         .iter()
         .map(|d| (d.code.as_str(), d.name.as_str()))
         .collect();
-    let start = (a.page - 1) * PAGE_ROWS;
     let shown: Vec<Row> = found
         .iter()
         .skip(start)
@@ -233,16 +247,16 @@ pub async fn page(
     } else {
         String::new()
     };
-    let next_href = if start + PAGE_ROWS < found.len() {
+    let next_href = if start + PAGE_ROWS < total {
         link(a.page + 1)
     } else {
         String::new()
     };
     let count = format!(
         "{}–{} / {}",
-        format::figure(lang, (start + 1).min(found.len()) as f64),
+        format::figure(lang, (start + 1).min(total) as f64),
         format::figure(lang, (start + shown.len()) as f64),
-        format::figure(lang, found.len() as f64)
+        format::figure(lang, total as f64)
     );
     let csv_href = format!(
         "/p/{code}/communes.csv{}",
@@ -308,7 +322,7 @@ pub async fn csv(
         return Err(ctx.bad_request("locality code"));
     }
     let a = asked(&ctx, &q)?;
-    let found = rows(&ctx, &code, &a).await?;
+    let (found, _) = rows(&ctx, &code, &a, None).await?;
     let records: Vec<_> = found.iter().map(download::progress).collect();
     Ok(download::response(
         &ctx,
