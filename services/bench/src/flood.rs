@@ -7,7 +7,9 @@
 //! pods than the health service; in one process with the bench's health service, they would share
 //! one tokio runtime, whose tasks are not scheduled fairly between tenants, and the health figures
 //! would measure that runtime rather than the limits. Here the kernel shares the two cores between
-//! processes, as between pods on one node.
+//! processes, as between pods on one node; the flood process runs at niceness [`FLOOD_NICE`],
+//! since most of its CPU is the hostile client's, which in production is not on the services'
+//! cores at all.
 //!
 //! Protocol: the child prints [`FLOODING`] once its workers run, floods until its stdin closes,
 //! then prints one [`RESULT_PREFIX`] line with its counts (JSON) and exits.
@@ -38,6 +40,8 @@ const LANES: usize = 8;
 pub const FLOODING: &str = "P06_BENCH_FLOODING";
 /// The prefix of the result line.
 pub const RESULT_PREFIX: &str = "P06_BENCH_FLOOD ";
+/// The flood process's niceness (see [`FloodProcess::start`]).
+pub const FLOOD_NICE: &str = "10";
 /// The token the flood uses (an environment variable, not an argument: not in `ps`).
 const TOKEN_VAR: &str = "P06_BENCH_FLOOD_TOKEN";
 
@@ -80,6 +84,7 @@ impl FloodResult {
         serde_json::json!({
             "in_flight": FLOOD_IN_FLIGHT,
             "process": "its own (police service and hostile client)",
+            "nice": FLOOD_NICE,
             "ok": self.ok,
             "resource_exhausted": self.resource_exhausted,
             "other": self.other,
@@ -213,7 +218,11 @@ impl FloodProcess {
         first: u64,
     ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the bench binary")?;
-        let mut child = Command::new(exe)
+        // At a lower CPU priority (coreutils `nice`): the hostile client would run on the agency's
+        // own machines, not on the two cores the services under test share here.
+        let mut child = Command::new("nice")
+            .args(["-n", FLOOD_NICE])
+            .arg(exe)
             .arg("flood")
             .args(["--aggregator-url", aggregator_url])
             .arg("--keys-dir")

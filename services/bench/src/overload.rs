@@ -34,7 +34,7 @@ use crate::world::{EDITION, Province};
 /// The flood's first report number: its series never meet the health reporter's.
 const FLOOD_FIRST_REPORT: u64 = 1_000_000_000;
 /// Calls per second of the steady agency and of the task force.
-const STEADY_PER_SEC: f64 = 5.0;
+const STEADY_PER_SEC: f64 = 10.0;
 /// Targets: the steady callers' p99 under the flood within 3× idle.
 const TARGET_P99_RATIO: f64 = 3.0;
 
