@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::flag_feed::FlagFeed;
 use crate::read_cache::ReadCache;
 use crate::store::Store;
+use crate::write_turns::WriteTurns;
 
 /// What every request handler shares.
 pub struct AppState {
@@ -24,6 +25,8 @@ pub struct AppState {
     pub read_cache: ReadCache,
     /// `WatchFlags` streams: caps, the cursor read, the shutdown hook.
     pub flag_feed: Arc<FlagFeed>,
+    /// Fair turns at each province's writer, round the agencies (`crate::write_turns`).
+    pub write_turns: WriteTurns,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl Aggregator {
                 compliance,
                 read_cache: ReadCache::new(config.read_cache_figures),
                 flag_feed: FlagFeed::new(config.flags.clone()),
+                write_turns: WriteTurns::default(),
             }),
         })
     }

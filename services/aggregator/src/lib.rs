@@ -15,6 +15,7 @@ pub mod flag_feed;
 pub mod narrative;
 pub mod read_cache;
 pub mod store;
+pub mod write_turns;
 
 pub use app::Aggregator;
 pub use config::AggregatorConfig;

@@ -101,6 +101,13 @@ impl IngestService for IngestApi {
                     "narrative figures accepted with a note (truncated percentages)"
                 );
             }
+            // One report of each waiting agency at a time at the province's writer.
+            let _turn = self
+                .state
+                .write_turns
+                .take(merged.province.id, &merged.agency)
+                .instrument(tracing::info_span!("write_turn"))
+                .await;
             let stored = self
                 .state
                 .store
