@@ -105,9 +105,14 @@ pub fn parse_instant(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Some(instant.with_timezone(&Utc));
     }
-    let local = ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())?;
+    let local = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())?;
     zone.from_local_datetime(&local)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
@@ -164,8 +169,16 @@ mod tests {
             },
         ];
         let known = known_revisions(&revisions, at(10));
-        assert_eq!(known.get("a"), Some(&2), "received exactly at the instant counts");
-        assert_eq!(known.get("b"), None, "a backfill received later does not exist yet");
+        assert_eq!(
+            known.get("a"),
+            Some(&2),
+            "received exactly at the instant counts"
+        );
+        assert_eq!(
+            known.get("b"),
+            None,
+            "a backfill received later does not exist yet"
+        );
         let now = known_revisions(&revisions, at(23));
         assert_eq!((now["a"], now["b"]), (3, 4));
     }
@@ -193,11 +206,20 @@ mod tests {
             },
         ];
         let stock = own_as_of(IndicatorKind::Stock, &periods, d(3, 12), d(1, 1)).unwrap();
-        assert_eq!((stock.value, stock.as_of, stock.reports), (10.0, d(3, 9), vec![1]));
+        assert_eq!(
+            (stock.value, stock.as_of, stock.reports),
+            (10.0, d(3, 9), vec![1])
+        );
         let flow = own_as_of(IndicatorKind::Flow, &periods, d(3, 16), d(3, 1)).unwrap();
         assert_eq!((flow.value, flow.as_of), (25.0, d(3, 16)));
         assert_eq!(flow.reports, vec![1, 2]);
-        assert_eq!(own_as_of(IndicatorKind::Stock, &periods, d(2, 1), d(1, 1)), None);
-        assert_eq!(own_as_of(IndicatorKind::Flow, &periods, d(3, 5), d(3, 1)), None);
+        assert_eq!(
+            own_as_of(IndicatorKind::Stock, &periods, d(2, 1), d(1, 1)),
+            None
+        );
+        assert_eq!(
+            own_as_of(IndicatorKind::Flow, &periods, d(3, 5), d(3, 1)),
+            None
+        );
     }
 }

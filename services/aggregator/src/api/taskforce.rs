@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::report::{CatalogView, Indicator, IndicatorKind};
 use p06_domain::rollup;
@@ -26,6 +26,8 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 mod audit;
+mod known;
+mod pace;
 mod reports;
 
 use super::{Caller, flag_to_proto, flag_watch, paging};
@@ -35,6 +37,7 @@ use crate::flag_feed::StreamCap;
 use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets, Totals, TotalsKey};
 use crate::store::flags::{FlagFilter, FlagTable};
 use crate::store::queries::TotalsRequest;
+use known::Reads;
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
@@ -51,6 +54,7 @@ impl TaskForceApi {
 /// with units below them, and targets.
 #[derive(Default)]
 struct Snapshot {
+    as_of: NaiveDate,
     /// Own figures by indicator (indicators without any are absent).
     figures: HashMap<String, Arc<IndicatorFigures>>,
     /// Maintained totals and sums of the communes' targets, by (locality, indicator).
@@ -187,6 +191,7 @@ impl TaskForceApi {
             }
         };
         let mut snapshot = Snapshot {
+            as_of,
             totals,
             ..Snapshot::default()
         };
@@ -365,12 +370,50 @@ impl TaskForceApi {
             change,
             rank: 0,
             as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
+            pace: None,
         }
+    }
+
+    /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
+    /// of some indicator is asked.
+    async fn dues(
+        &self,
+        scope: &Locality,
+        rolled: &[&Locality],
+        as_of: NaiveDate,
+        with_pace: &[String],
+    ) -> Result<pace::Dues, Error> {
+        if with_pace.is_empty() {
+            return Ok(pace::Dues::new());
+        }
+        let ids: Vec<i64> = rolled
+            .iter()
+            .filter(|l| l.id < 0 || self.state.catalog.has_children(l.id))
+            .map(|l| l.id)
+            .collect();
+        self.state
+            .store
+            .target_dues(
+                &self.state.catalog,
+                (scope.id >= 0).then_some(scope.province_id),
+                &ids,
+                as_of,
+            )
+            .await
     }
 
     fn locality_to_proto(&self, l: &Locality) -> pb::Locality {
         super::locality_to_proto(&self.state.catalog, l)
     }
+}
+
+/// The request's `known_at`, when set.
+fn known_at_of(ts: Option<&prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Error> {
+    ts.map(|ts| {
+        p06_kit::convert::from_timestamp(ts)
+            .ok_or_else(|| Error::invalid_field("known_at", "not a valid instant"))
+    })
+    .transpose()
 }
 
 /// Ranks rows by percent of target, lowest first; rows without one are not ranked.
@@ -426,17 +469,52 @@ impl TaskForceService for TaskForceApi {
             rolled.extend(finest.iter().copied());
         }
         let requested = (!req.indicator_codes.is_empty()).then_some(req.indicator_codes.as_slice());
-        let snapshot = self
-            .snapshot(locality, as_of, flow_from, &rolled, requested)
-            .await?;
+        let known_at = known_at_of(req.known_at.as_ref())?;
+        let weeks = pace::weeks(req.pace_weeks)?;
+        let with_pace = match req.omit_pace {
+            true => Vec::new(),
+            false => {
+                let among: Vec<String> = match requested {
+                    Some(codes) => codes.to_vec(),
+                    None => catalog
+                        .indicators()
+                        .iter()
+                        .map(|i| i.code.clone())
+                        .collect(),
+                };
+                self.indicators_with_targets(locality, as_of, &among)
+                    .await?
+            }
+        };
+        let dates = pace::dates(as_of, weeks);
+        let reads = Reads {
+            dates: &dates,
+            flow_from,
+            totals_for: &rolled,
+            indicators: requested,
+            later: &with_pace,
+            known_at,
+        };
+        let snapshots = self.snapshots(locality, &reads).await?;
+        let snapshot = &snapshots[0];
+        let dues = self.dues(locality, &rolled, as_of, &with_pace).await?;
         // The lowest rows carry their change too: the earlier snapshot covers what they need
         // (the province's figures; for the country, its provinces' totals).
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(
-                self.snapshot(locality, date, flow_from, &rolled, requested)
-                    .await?,
-            ),
+            Some(date) => {
+                let reads = Reads {
+                    dates: &[date],
+                    later: &[],
+                    ..reads
+                };
+                self.snapshots(locality, &reads).await?.pop()
+            }
             None => None,
+        };
+        let paced = |indicator: &Indicator, l: &Locality| match with_pace.contains(&indicator.code)
+        {
+            true => self.pace(&snapshots, &dues, indicator, l, flow_from, weeks),
+            false => None,
         };
         let lowest_count = match req.lowest_count {
             0 => 5,
@@ -468,8 +546,8 @@ impl TaskForceService for TaskForceApi {
         let mut indicators = Vec::with_capacity(codes.len());
         for code in &codes {
             let indicator = self.indicator(code)?;
-            let totals = self.progress(&snapshot, earlier.as_ref(), indicator, locality);
-            let measure = self.measure(&snapshot, indicator, locality);
+            let totals = self.progress(snapshot, earlier.as_ref(), indicator, locality);
+            let measure = self.measure(snapshot, indicator, locality);
             let reporting = if locality.id < 0 || catalog.has_children(locality.id) {
                 measure
                     .as_ref()
@@ -481,12 +559,16 @@ impl TaskForceService for TaskForceApi {
             // Counted over every finest locality; full rows are built for the lowest only.
             let (mut with_target, mut meeting) = (0, 0);
             let mut ranked: Vec<(f64, &Locality)> = Vec::new();
+            let mut by_pace: BTreeMap<i32, i32> = BTreeMap::new();
             for l in &finest {
-                let Some(target) = self.target(&snapshot, &indicator.code, l) else {
+                let Some(target) = self.target(snapshot, &indicator.code, l) else {
                     continue;
                 };
                 with_target += 1;
-                let Some(value) = self.measure(&snapshot, indicator, l).map(|m| m.value) else {
+                if let Some(p) = paced(indicator, l) {
+                    *by_pace.entry(p.status).or_default() += 1;
+                }
+                let Some(value) = self.measure(snapshot, indicator, l).map(|m| m.value) else {
                     continue;
                 };
                 if value >= target {
@@ -503,7 +585,8 @@ impl TaskForceService for TaskForceApi {
                 .enumerate()
                 .map(|(position, (_, l))| LocalityProgress {
                     rank: position as i32 + 1,
-                    ..self.progress(&snapshot, earlier.as_ref(), indicator, l)
+                    pace: paced(indicator, l),
+                    ..self.progress(snapshot, earlier.as_ref(), indicator, l)
                 })
                 .collect();
             indicators.push(IndicatorStatus {
@@ -530,6 +613,11 @@ impl TaskForceService for TaskForceApi {
                     reporting as f64 / expected as f64
                 },
                 reports_included: measure.map_or(0, |m| m.reports) as i32,
+                pace: paced(indicator, locality),
+                localities_by_pace: by_pace
+                    .into_iter()
+                    .map(|(status, count)| pb::PaceStatusCount { status, count })
+                    .collect(),
             });
         }
         Ok(Response::new(ConsolidatedStatus {
@@ -564,24 +652,57 @@ impl TaskForceService for TaskForceApi {
                 .collect()
         };
         let only = std::slice::from_ref(&indicator.code);
-        let snapshot = self
-            .snapshot(parent, as_of, None, &listed, Some(only))
-            .await?;
+        let known_at = known_at_of(req.known_at.as_ref())?;
+        let weeks = pace::weeks(req.pace_weeks)?;
+        let mut statuses = Vec::with_capacity(req.pace_statuses.len());
+        for (i, &status) in req.pace_statuses.iter().enumerate() {
+            match pb::PaceStatus::try_from(status) {
+                Ok(s) if s != pb::PaceStatus::Unspecified => statuses.push(status),
+                _ => {
+                    return Err(Error::invalid_field(
+                        &format!("pace_statuses[{i}]"),
+                        "MET, ON_TRACK, AT_RISK, OFF_TRACK or NO_TREND",
+                    )
+                    .into());
+                }
+            }
+        }
+        let with_pace = self.indicators_with_targets(parent, as_of, only).await?;
+        let dates = pace::dates(as_of, weeks);
+        let reads = Reads {
+            dates: &dates,
+            flow_from: None,
+            totals_for: &listed,
+            indicators: Some(only),
+            later: &with_pace,
+            known_at,
+        };
+        let snapshots = self.snapshots(parent, &reads).await?;
+        let dues = self.dues(parent, &listed, as_of, &with_pace).await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(
-                self.snapshot(parent, date, None, &listed, Some(only))
-                    .await?,
-            ),
+            Some(date) => {
+                let reads = Reads {
+                    dates: &[date],
+                    later: &[],
+                    ..reads
+                };
+                self.snapshots(parent, &reads).await?.pop()
+            }
             None => None,
         };
         let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
-            .map(|l| self.progress(&snapshot, earlier.as_ref(), indicator, l))
+            .map(|l| LocalityProgress {
+                pace: self.pace(&snapshots, &dues, indicator, l, None, weeks),
+                ..self.progress(&snapshots[0], earlier.as_ref(), indicator, l)
+            })
             .collect();
         rank(&mut rows);
         rows.retain(|r| {
             let pct = r.percent_of_target;
-            (!req.only_no_data || r.value.is_none())
+            let status = r.pace.as_ref().map(|p| p.status);
+            (statuses.is_empty() || status.is_some_and(|s| statuses.contains(&s)))
+                && (!req.only_no_data || r.value.is_none())
                 && req.below_percent.is_none_or(|b| pct.is_some_and(|p| p < b))
                 && req.above_percent.is_none_or(|a| pct.is_some_and(|p| p > a))
         });
@@ -639,15 +760,20 @@ impl TaskForceService for TaskForceApi {
             )
             .into());
         }
+        let as_of = self.as_of(req.as_of.as_ref());
+        let reads = Reads {
+            dates: &[as_of],
+            flow_from: None,
+            totals_for: &children,
+            indicators: Some(std::slice::from_ref(&indicator.code)),
+            later: &[],
+            known_at: known_at_of(req.known_at.as_ref())?,
+        };
         let snapshot = self
-            .snapshot(
-                parent,
-                self.as_of(req.as_of.as_ref()),
-                None,
-                &children,
-                Some(std::slice::from_ref(&indicator.code)),
-            )
-            .await?;
+            .snapshots(parent, &reads)
+            .await?
+            .pop()
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(children.len());
         for child in children {
             let finest = self.finest_below(child);
