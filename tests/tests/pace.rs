@@ -130,7 +130,6 @@ impl Scenario {
                         proposals: "Bổ sung tổ lưu động.".into(),
                     }),
                     mode: mode.into(),
-                    ..Default::default()
                 },
                 &self.t.keys.reporter(Agency::Police),
             ))
@@ -244,7 +243,7 @@ async fn four_weeks_through_the_police_service_give_each_commune_and_the_distric
             Some(date("2025-05-25"))
         )
     );
-    let ha_dong = row(&rows, HA_DONG).pace.clone().unwrap();
+    let ha_dong = row(&rows, HA_DONG).pace.unwrap();
     assert_eq!((ha_dong.weeks, ha_dong.reports_used), (4, 4));
     assert_eq!(
         p06_kit::convert::date_from_proto(ha_dong.due.as_ref()),

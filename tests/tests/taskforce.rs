@@ -198,6 +198,9 @@ async fn consolidated_status_progress_children_and_compliance_match_the_raw_inpu
                 compare_to: Some(date_to_proto(date("2025-03-16"))),
                 lowest_count: 5,
                 flow_from: None,
+                known_at: None,
+                pace_weeks: 0,
+                omit_pace: false,
             },
             &viewer,
         ))
@@ -340,6 +343,7 @@ async fn consolidated_status_progress_children_and_compliance_match_the_raw_inpu
                 parent: province(GIA_LAI),
                 threshold_percent: 50.0,
                 as_of: Some(date_to_proto(date("2025-03-23"))),
+                known_at: None,
             },
             &viewer,
         ))

@@ -207,7 +207,7 @@ pub async fn page(
         .take(PAGE_ROWS)
         .map(|r| {
             let l = r.locality.clone().unwrap_or_default();
-            let pace = r.pace.clone().unwrap_or_default();
+            let pace = r.pace.unwrap_or_default();
             Row {
                 pace_code: crate::i18n::pace_code(pace.status).to_owned(),
                 pace_status: crate::i18n::pace_status(lang, pace.status),

@@ -238,7 +238,7 @@ fn card(
         })
         .collect();
     let percent = format::opt_percent(lang, i.percent_of_target);
-    let pace = i.pace.clone().unwrap_or_default();
+    let pace = i.pace.unwrap_or_default();
     Card {
         has_pace: i.pace.is_some(),
         pace_code: crate::i18n::pace_code(pace.status).to_owned(),
