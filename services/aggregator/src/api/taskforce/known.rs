@@ -260,7 +260,7 @@ impl TaskForceApi {
         if !stocks.is_empty() {
             let stock_later: Vec<String> = stocks
                 .iter()
-                .filter(|c| dates.len() == 1 || wanted_later.contains(c))
+                .filter(|c| dates.len() > 1 && wanted_later.contains(c))
                 .cloned()
                 .collect();
             let until = if stock_later.is_empty() {
