@@ -31,6 +31,23 @@ pub struct RevisionFigure {
     pub value: f64,
 }
 
+/// A flow's figures of chosen revisions summed for one (indicator, locality).
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct RevisionFlowSum {
+    pub indicator_code: String,
+    pub locality_id: i64,
+    pub value: f64,
+    pub period_end: NaiveDate,
+    pub reports: i64,
+}
+
+/// Which chosen revisions hold an indicator.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct RevisionIndicator {
+    pub indicator_code: String,
+    pub report_id: i64,
+}
+
 #[derive(FromQueryResult)]
 struct DueRow {
     indicator_code: String,
@@ -94,6 +111,53 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The figures of `indicators` of the revisions `report_ids` summed per (indicator,
+    /// locality), with the last period's end and how many revisions they come from: a flow's
+    /// figure, summed by the database (one row per pair instead of one per period). `report_ids`
+    /// must fit one statement (a year of weekly reports of a few obligations does).
+    pub async fn revision_flow_sums(
+        &self,
+        report_ids: &[i64],
+        indicators: &[String],
+    ) -> Result<(Vec<RevisionFlowSum>, Vec<RevisionIndicator>), Error> {
+        if indicators.is_empty() || report_ids.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut params: Vec<Value> = report_ids.iter().map(|&id| id.into()).collect();
+        params.extend(indicators.iter().map(|c| c.clone().into()));
+        let ids = vec!["?"; report_ids.len()].join(", ");
+        let codes = vec!["?"; indicators.len()].join(", ");
+        let db = self.connection();
+        let sums = db
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT o.indicator_code, o.locality_id, SUM(o.value) AS value, \
+                            MAX(r.period_end) AS period_end, COUNT(*) AS reports \
+                     FROM observation o JOIN report r ON r.id = o.report_id \
+                     WHERE o.report_id IN ({ids}) AND o.indicator_code IN ({codes}) \
+                     GROUP BY o.indicator_code, o.locality_id"
+                ),
+                params.clone(),
+            ))
+            .await?
+            .iter()
+            .map(|r| RevisionFlowSum::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?;
+        let holders = db
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT DISTINCT indicator_code, report_id FROM observation \
+                     WHERE report_id IN ({ids}) AND indicator_code IN ({codes})"
+                ),
+                params,
+            ))
+            .await?
+            .iter()
+            .map(|r| RevisionIndicator::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?;
+        Ok((sums, holders))
     }
 
     /// The nearest due date on or after `date` of the targets of a province's localities (their

@@ -241,8 +241,12 @@ impl TaskForceApi {
             }
             n
         };
-        // Flows: every known period summed at any of the dates.
-        if !flows.is_empty() {
+        // Flows the later dates need (the pace): every known period, summed per date below.
+        let (flows_by_period, flows_summed): (Vec<String>, Vec<String>) = flows
+            .iter()
+            .cloned()
+            .partition(|c| dates.len() > 1 && wanted_later.contains(c));
+        if !flows_by_period.is_empty() {
             let from = dates
                 .iter()
                 .map(|d| flow_start(flow_from, *d))
@@ -253,7 +257,51 @@ impl TaskForceApi {
                 .filter(|r| r.period_start >= from)
                 .map(|r| r.id)
                 .collect();
-            add(store.revision_figures(&ids, &flows).await?);
+            add(store.revision_figures(&ids, &flows_by_period).await?);
+        }
+        // The others only at the first date: summed by the database.
+        let mut summed: HashMap<String, HashMap<i64, OwnAsOf>> = HashMap::new();
+        let mut counts: HashMap<(String, i64), u32> = HashMap::new();
+        if !flows_summed.is_empty() {
+            let from = flow_start(flow_from, first);
+            let ids: Vec<i64> = known
+                .iter()
+                .filter(|r| r.period_start >= from && r.period_end <= first)
+                .map(|r| r.id)
+                .collect();
+            let mut sums = Vec::new();
+            let mut holders: HashMap<String, Vec<i64>> = HashMap::new();
+            for chunk in ids.chunks(500) {
+                let (s, h) = store.revision_flow_sums(chunk, &flows_summed).await?;
+                sums.push(s);
+                for h in h {
+                    holders
+                        .entry(h.indicator_code)
+                        .or_default()
+                        .push(h.report_id);
+                }
+            }
+            // Pairs summed over several statements add up.
+            for s in sums.into_iter().flatten() {
+                let reports = holders.get(&s.indicator_code).cloned().unwrap_or_default();
+                let own = summed
+                    .entry(s.indicator_code.clone())
+                    .or_default()
+                    .entry(s.locality_id)
+                    .or_insert(OwnAsOf {
+                        value: 0.0,
+                        as_of: s.period_end,
+                        reports: Vec::new(),
+                    });
+                own.value += s.value;
+                own.as_of = own.as_of.max(s.period_end);
+                // The unit's own count; the indicator's revisions stand for the reports a total
+                // comes from (each revision of a flow obligation covers the units it reports).
+                own.reports = reports;
+                *counts
+                    .entry((s.indicator_code.clone(), s.locality_id))
+                    .or_default() += s.reports as u32;
+            }
         }
         // Stocks: newest period first, until every pair needed has its figure at the earliest
         // date (the later dates need only `later`'s pairs).
@@ -321,7 +369,10 @@ impl TaskForceApi {
         let mut out = Vec::with_capacity(dates.len());
         for (i, &date) in dates.iter().enumerate() {
             let codes = if i == 0 { &wanted } else { &wanted_later };
-            let mut own: HashMap<String, HashMap<i64, OwnAsOf>> = HashMap::new();
+            let mut own: HashMap<String, HashMap<i64, OwnAsOf>> = match i {
+                0 => std::mem::take(&mut summed),
+                _ => HashMap::new(),
+            };
             for ((code, locality), figures) in &periods {
                 if !codes.contains(code) {
                     continue;
@@ -384,7 +435,10 @@ impl TaskForceApi {
                 }
             }
             let ids: Vec<i64> = rolled.iter().map(|l| l.id).collect();
-            totals.target_sums = store.target_totals(catalog, &ids, date).await?;
+            // The pace reads targets at the first date only.
+            if i == 0 {
+                totals.target_sums = store.target_totals(catalog, &ids, date).await?;
+            }
             let figures: HashMap<String, Arc<IndicatorFigures>> = own
                 .into_iter()
                 .map(|(code, m)| {
@@ -396,7 +450,11 @@ impl TaskForceApi {
                                 OwnFigure {
                                     value: f.value,
                                     as_of: f.as_of,
-                                    reports: f.reports.len() as u32,
+                                    reports: match i {
+                                        0 => counts.get(&(code.clone(), id)).copied(),
+                                        _ => None,
+                                    }
+                                    .unwrap_or(f.reports.len() as u32),
                                 },
                             )
                         })
@@ -408,7 +466,10 @@ impl TaskForceApi {
                 as_of: date,
                 figures,
                 totals: Arc::new(totals),
-                targets: self.targets_as_of(province_id, date).await?,
+                targets: match i {
+                    0 => self.targets_as_of(province_id, date).await?,
+                    _ => Arc::default(),
+                },
             });
         }
         Ok(out)
