@@ -41,11 +41,16 @@ use known::Reads;
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
+    /// Targets' due dates and the indicators with targets, for the pace (`pace::PaceCache`).
+    pace_cache: pace::PaceCache,
 }
 
 impl TaskForceApi {
     pub fn new(state: Arc<AppState>) -> Self {
-        Self { state }
+        Self {
+            state,
+            pace_cache: pace::PaceCache::default(),
+        }
     }
 }
 
@@ -372,34 +377,6 @@ impl TaskForceApi {
             as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
             pace: None,
         }
-    }
-
-    /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
-    /// of some indicator is asked.
-    async fn dues(
-        &self,
-        scope: &Locality,
-        rolled: &[&Locality],
-        as_of: NaiveDate,
-        with_pace: &[String],
-    ) -> Result<pace::Dues, Error> {
-        if with_pace.is_empty() {
-            return Ok(pace::Dues::new());
-        }
-        let ids: Vec<i64> = rolled
-            .iter()
-            .filter(|l| l.id < 0 || self.state.catalog.has_children(l.id))
-            .map(|l| l.id)
-            .collect();
-        self.state
-            .store
-            .target_dues(
-                &self.state.catalog,
-                (scope.id >= 0).then_some(scope.province_id),
-                &ids,
-                as_of,
-            )
-            .await
     }
 
     fn locality_to_proto(&self, l: &Locality) -> pb::Locality {

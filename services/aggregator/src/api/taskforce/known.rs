@@ -99,38 +99,6 @@ impl TaskForceApi {
             .await
     }
 
-    /// The indicators (of `among`) with a target at `scope` or at a unit of its province, as of
-    /// `date`: those the pace reads history for.
-    pub(super) async fn indicators_with_targets(
-        &self,
-        scope: &Locality,
-        date: NaiveDate,
-        among: &[String],
-    ) -> Result<Vec<String>, Error> {
-        let catalog = &self.state.catalog;
-        let mut with: HashSet<String> = self
-            .state
-            .store
-            .target_totals(catalog, &[scope.id], date)
-            .await?
-            .into_keys()
-            .map(|(_, code)| code)
-            .collect();
-        if scope.id >= 0 {
-            with.extend(
-                self.targets_as_of(scope.province_id, date)
-                    .await?
-                    .keys()
-                    .map(|(code, _)| code.clone()),
-            );
-        }
-        Ok(among
-            .iter()
-            .filter(|c| with.contains(*c))
-            .cloned()
-            .collect())
-    }
-
     /// A province's own targets due on or after `date` (today's targets), through the cache.
     pub(super) async fn targets_as_of(
         &self,

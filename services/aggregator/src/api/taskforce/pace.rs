@@ -2,7 +2,8 @@
 //! as snapshots (live or as known at an instant), turned into the reported series the domain's
 //! rules judge (`p06_domain::pace`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{Duration, NaiveDate};
 use p06_domain::locality::Locality;
@@ -17,6 +18,37 @@ use crate::error::Error;
 
 /// Due dates of targets by (indicator, locality).
 pub(super) type Dues = HashMap<(String, i64), NaiveDate>;
+
+/// At most this many entries per map of [`PaceCache`]; a full map is emptied.
+const PACE_CACHE_ENTRIES: usize = 512;
+
+/// The targets' due dates and the indicators with targets the views read for the pace, keyed by
+/// what they depend on and stamped with the read version of the scope's province (the country's:
+/// the sum), which every write — targets included — advances: live like the read cache.
+#[derive(Default)]
+pub(super) struct PaceCache {
+    dues: Shared<DuesKey, Dues>,
+    with_targets: Shared<(i64, i64, NaiveDate), HashSet<String>>,
+}
+
+/// (read version, scope, localities rolled up, as-of date).
+type DuesKey = (i64, i64, Vec<i64>, NaiveDate);
+type Shared<K, V> = Mutex<HashMap<K, Arc<V>>>;
+
+fn cached<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: &K) -> Option<Arc<V>> {
+    map.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(key)
+        .cloned()
+}
+
+fn keep<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: K, value: Arc<V>) {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.len() >= PACE_CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, value);
+}
 
 /// The request's window in weeks: 0 → the default (4), at most [`pace::MAX_WEEKS`].
 pub(super) fn weeks(asked: i32) -> Result<u32, Error> {
@@ -61,6 +93,93 @@ struct Sample {
 }
 
 impl TaskForceApi {
+    /// The read version `scope`'s cached figures are stamped with.
+    async fn version_of(&self, scope: &Locality) -> Result<i64, Error> {
+        let cache_scope = if scope.id < 0 {
+            scope.id
+        } else {
+            scope.province_id
+        };
+        self.state.store.read_version(cache_scope).await
+    }
+
+    /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
+    /// of some indicator is asked.
+    pub(super) async fn dues(
+        &self,
+        scope: &Locality,
+        rolled: &[&Locality],
+        as_of: NaiveDate,
+        with_pace: &[String],
+    ) -> Result<Arc<Dues>, Error> {
+        if with_pace.is_empty() {
+            return Ok(Arc::default());
+        }
+        let ids: Vec<i64> = rolled
+            .iter()
+            .filter(|l| l.id < 0 || self.state.catalog.has_children(l.id))
+            .map(|l| l.id)
+            .collect();
+        let key = (self.version_of(scope).await?, scope.id, ids, as_of);
+        if let Some(dues) = cached(&self.pace_cache.dues, &key) {
+            return Ok(dues);
+        }
+        let dues = self
+            .state
+            .store
+            .target_dues(
+                &self.state.catalog,
+                (scope.id >= 0).then_some(scope.province_id),
+                &key.2,
+                as_of,
+            )
+            .await?;
+        let dues = Arc::new(dues);
+        keep(&self.pace_cache.dues, key, dues.clone());
+        Ok(dues)
+    }
+
+    /// The indicators (of `among`) with a target at `scope` or at a unit of its province, as of
+    /// `date`: those the pace reads history for.
+    pub(super) async fn indicators_with_targets(
+        &self,
+        scope: &Locality,
+        date: NaiveDate,
+        among: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let key = (self.version_of(scope).await?, scope.id, date);
+        let with = match cached(&self.pace_cache.with_targets, &key) {
+            Some(with) => with,
+            None => {
+                let catalog = &self.state.catalog;
+                let mut with: HashSet<String> = self
+                    .state
+                    .store
+                    .target_totals(catalog, &[scope.id], date)
+                    .await?
+                    .into_keys()
+                    .map(|(_, code)| code)
+                    .collect();
+                if scope.id >= 0 {
+                    with.extend(
+                        self.targets_as_of(scope.province_id, date)
+                            .await?
+                            .keys()
+                            .map(|(code, _)| code.clone()),
+                    );
+                }
+                let with = Arc::new(with);
+                keep(&self.pace_cache.with_targets, key, with.clone());
+                with
+            }
+        };
+        Ok(among
+            .iter()
+            .filter(|c| with.contains(*c))
+            .cloned()
+            .collect())
+    }
+
     /// The pace of `locality` for `indicator` from `snapshots` as of [`dates`]`(as_of, weeks)`
     /// (newest first); `None` without a target and its due date.
     pub(super) fn pace(
