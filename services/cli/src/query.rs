@@ -207,7 +207,7 @@ fn progress_table(rows: &[LocalityProgress]) -> std::io::Result<()> {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  p06 progress --province 52 --indicator vneid.l2.activated --below 50\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --parent 626 --indicator vneid.l2.activated --format csv\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --level district --indicator cccd.cards.issued"
+    after_help = "Examples:\n  p06 progress --province 52 --indicator vneid.l2.activated --below 50\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --parent 626 --indicator vneid.l2.activated --format csv\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --level district --indicator cccd.cards.issued\n  p06 progress --province 52 --indicator vneid.l2.activated --pace off-track --pace at-risk\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --indicator vneid.l2.activated --known-at 2025-03-24T17:00"
 )]
 pub struct ProgressArgs {
     #[command(flatten)]

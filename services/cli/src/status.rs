@@ -13,7 +13,7 @@ use crate::{out, rpc};
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  p06 status --province 52\n  p06 status --province 52 --locality 21616 --indicator vneid.l2.activated --format json\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --compare-to 2025-03-16"
+    after_help = "Examples:\n  p06 status --province 52\n  p06 status --province 52 --locality 21616 --indicator vneid.l2.activated --format json\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --compare-to 2025-03-16\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --known-at 2025-03-24T17:00"
 )]
 pub struct StatusArgs {
     #[command(flatten)]
