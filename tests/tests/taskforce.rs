@@ -198,12 +198,40 @@ async fn consolidated_status_progress_children_and_compliance_match_the_raw_inpu
                 compare_to: Some(date_to_proto(date("2025-03-16"))),
                 lowest_count: 5,
                 flow_from: None,
+                known_at: None,
+                pace_weeks: 0,
+                omit_pace: false,
             },
             &viewer,
         ))
         .await
         .unwrap()
         .into_inner();
+    // Known at an instant after every report: the same answer computed from the stored revisions
+    // (stocks, a flow, the change, the lowest rows, the pace) as from the live read model.
+    let known = tf
+        .get_consolidated_status(authed(
+            GetConsolidatedStatusRequest {
+                locality: province(GIA_LAI),
+                as_of: Some(date_to_proto(date("2025-03-23"))),
+                indicator_codes: vec![
+                    "vneid.l2.activated".into(),
+                    "civil_registration.online".into(),
+                    "health_book.integrated".into(),
+                ],
+                compare_to: Some(date_to_proto(date("2025-03-16"))),
+                lowest_count: 5,
+                known_at: Some(p06_kit::convert::timestamp(
+                    "2030-01-01T00:00:00Z".parse().unwrap(),
+                )),
+                ..Default::default()
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(known, status);
     let activated = &status.indicators[0];
     let reporting: Vec<&Commune> = data.iter().filter(|c| c.reports).collect();
     let value: f64 = reporting.iter().map(|c| c.activated[1]).sum();
@@ -340,6 +368,7 @@ async fn consolidated_status_progress_children_and_compliance_match_the_raw_inpu
                 parent: province(GIA_LAI),
                 threshold_percent: 50.0,
                 as_of: Some(date_to_proto(date("2025-03-23"))),
+                known_at: None,
             },
             &viewer,
         ))
@@ -570,6 +599,7 @@ async fn a_status_trend_equals_the_status_at_each_of_its_dates() {
                     step_days: 7,
                     indicator_codes: Vec::new(),
                     flow_from: None,
+                    known_at: None,
                 },
                 &viewer,
             ))

@@ -340,7 +340,7 @@ async fn pages_show_the_api_figures_to_their_province_only() {
     assert_eq!(
         csv.body.lines().next(),
         Some(
-            "rank,code,name,parent_code,value,target,percent_of_target,denominator_value,percent_of_denominator,change,as_of"
+            "rank,code,name,parent_code,value,target,percent_of_target,denominator_value,percent_of_denominator,change,as_of,pace_status,pace_recent_per_week,pace_needed_per_week,pace_projected,pace_due"
         )
     );
     assert_eq!(csv.body.lines().count(), progress.rows.len() + 1);

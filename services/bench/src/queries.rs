@@ -2,7 +2,12 @@
 //!
 //! - `baseline_list_indicators`: CatalogService/ListIndicators of one indicator, the floor of
 //!   any call to the aggregator;
-//! - `status_province`: GetConsolidatedStatus of one province (the largest of the data set);
+//! - `status_province`: GetConsolidatedStatus of one province (the largest of the data set),
+//!   whose communes have `vneid.l2.activated` targets (so the pace to target is computed: four
+//!   more weeks of figures for that indicator);
+//! - `status_province_known_at`: the same as known at 09:00 (Vietnam) on the Monday after the
+//!   last week, an hour before its reports arrive (the meeting before the week's reports): figures
+//!   computed on demand from the stored revisions (issue 24's target: within 300 ms);
 //! - `status_country`: GetConsolidatedStatus of the whole country (`LocalityRef { 2024, "VN" }`,
 //!   token scoped to province "VN");
 //! - `progress_district`: ListLocalityProgress of one district's communes (the province's largest);
@@ -44,6 +49,9 @@ pub enum Query {
     StatusProvince {
         province: String,
     },
+    StatusProvinceKnownAt {
+        province: String,
+    },
     StatusCountry,
     ProgressDistrict {
         district: String,
@@ -63,6 +71,7 @@ impl Query {
         match self {
             Query::Baseline => "baseline_list_indicators",
             Query::StatusProvince { .. } => "status_province",
+            Query::StatusProvinceKnownAt { .. } => "status_province_known_at",
             Query::StatusCountry => "status_country",
             Query::ProgressDistrict { .. } => "progress_district",
             Query::ProgressProvince { .. } => "progress_province",
@@ -100,16 +109,22 @@ impl Query {
                 .indicators
                 .len()
             }
-            Query::StatusProvince { .. } | Query::StatusCountry => {
+            Query::StatusProvince { .. }
+            | Query::StatusProvinceKnownAt { .. }
+            | Query::StatusCountry => {
                 let code = match self {
-                    Query::StatusProvince { province } => province.as_str(),
+                    Query::StatusProvince { province }
+                    | Query::StatusProvinceKnownAt { province } => province.as_str(),
                     _ => p06_domain::locality::COUNTRY_CODE,
                 };
+                let known_at = matches!(self, Query::StatusProvinceKnownAt { .. })
+                    .then(|| p06_kit::convert::timestamp(meeting(as_of)));
                 client
                     .get_consolidated_status(authed(
                         GetConsolidatedStatusRequest {
                             locality: locality(code),
                             as_of: Some(date_to_proto(as_of.end)),
+                            known_at,
                             ..Default::default()
                         },
                         token,
@@ -197,6 +212,12 @@ pub fn cases(
             },
             &viewer,
         ),
+        case(
+            Query::StatusProvinceKnownAt {
+                province: province.code.clone(),
+            },
+            &viewer,
+        ),
         case(Query::StatusCountry, &national),
         case(
             Query::ProgressDistrict {
@@ -219,6 +240,46 @@ pub fn cases(
             &viewer,
         ),
     ])
+}
+
+/// The instant `status_province_known_at` asks for: 02:00 UTC (09:00 in Vietnam) on the Monday
+/// after `week`, an hour before the data set's reports of that week are received (03:00 UTC).
+pub fn meeting(week: Week) -> chrono::DateTime<chrono::Utc> {
+    let monday = week.end + chrono::Duration::days(1);
+    monday.and_hms_opt(2, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Targets of `vneid.l2.activated` for every commune of `province`, due half a year after the
+/// last week (so the status computes each commune's pace).
+pub async fn set_targets(
+    store: &p06_aggregator::store::Store,
+    province: &Province,
+    last: Week,
+) -> anyhow::Result<()> {
+    let catalog = store.load_catalog().await?;
+    let due = last.end + chrono::Duration::days(182);
+    let targets: Vec<p06_aggregator::store::TargetUpsert> = province
+        .communes
+        .iter()
+        .map(|c| p06_aggregator::store::TargetUpsert {
+            indicator_code: PROGRESS_INDICATOR.into(),
+            locality_id: c.id,
+            due_date: due,
+            // Spread so that some communes are met, some on track and some behind.
+            value: 2_000.0 + (c.seed % 7) as f64 * 1_000.0,
+        })
+        .collect();
+    store
+        .upsert_targets(
+            &catalog,
+            province.id,
+            "bench-targets",
+            "bench-targets",
+            &targets,
+            chrono::Utc::now(),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A connected channel to the aggregator (so no connection set-up is timed).

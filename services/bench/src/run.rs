@@ -381,6 +381,9 @@ async fn queries(
         .expect("at least one province");
     let mut cases = crate::queries::cases(&ctx.keys, province, &weeks)?;
     let as_of: Week = weeks[weeks.len() - 1];
+    if loaded.errors == 0 {
+        crate::queries::set_targets(&rig.store, province, as_of).await?;
+    }
     let mut phase = None;
     if loaded.errors == 0 && s.runs(Scenario::Queries) {
         for restart in 1..=s.cold_restarts {

@@ -12,10 +12,12 @@ mod import;
 mod keys;
 mod lang;
 mod output;
+mod pace;
 mod probe;
 mod query;
 mod rpc;
 mod sheet;
+mod status;
 mod template;
 mod token;
 mod up;
@@ -50,7 +52,7 @@ enum Command {
     /// Check a service's gRPC health; exits 0 when it is SERVING (for container health checks).
     Probe(probe::ProbeArgs),
     /// Consolidated status of a province, district or commune: value, target, %, completeness.
-    Status(query::StatusArgs),
+    Status(status::StatusArgs),
     /// One row per locality: value, target, %, rank, change.
     Progress(query::ProgressArgs),
     /// Per district: how many communes are below a percent of target ("Kông Chro 5/14").
@@ -109,7 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Token(args) => token::run(args),
             Command::Keys { command } => keys::run(command),
             Command::Probe(args) => probe::run(args).await,
-            Command::Status(args) => query::status(args).await,
+            Command::Status(args) => status::status(args).await,
             Command::Progress(args) => query::progress(args).await,
             Command::Districts(args) => query::districts(args).await,
             Command::Compliance(args) => flags::compliance(args).await,

@@ -4,8 +4,7 @@ use chrono::NaiveDate;
 use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    GetConsolidatedStatusRequest, ListLocalityProgressRequest, LocalityLevel, LocalityProgress,
-    SummarizeChildrenRequest,
+    ListLocalityProgressRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
 use serde_json::{Value, json};
@@ -93,14 +92,18 @@ pub fn shown_date(d: Option<&CalendarDate>) -> String {
     date_from_proto(d).map_or_else(|| "—".into(), lang::date)
 }
 
-fn progress_json(r: &LocalityProgress) -> Value {
+pub fn progress_json(r: &LocalityProgress) -> Value {
     let l = r.locality.clone().unwrap_or_default();
-    json!({
+    let mut record = json!({
         "code": l.code, "name": l.name, "parent_code": l.parent_code,
         "value": count(r.value), "target": count(r.target), "percent_of_target": r.percent_of_target,
         "denominator_value": count(r.denominator_value), "percent_of_denominator": r.percent_of_denominator,
         "change": count(r.change), "rank": r.rank, "as_of": iso_date(r.as_of.as_ref()),
-    })
+    });
+    if let Value::Object(record) = &mut record {
+        crate::pace::csv_fields(r.pace.as_ref(), record);
+    }
+    record
 }
 
 const PROGRESS_COLUMNS: &[&str] = &[
@@ -115,10 +118,30 @@ const PROGRESS_COLUMNS: &[&str] = &[
     "percent_of_denominator",
     "change",
     "as_of",
+    "pace_status",
+    "pace_recent_per_week",
+    "pace_needed_per_week",
+    "pace_projected",
+    "pace_due",
 ];
 
+/// `--known-at`: the figures as known at an instant (a meeting's, reproduced later).
+#[derive(Debug, clap::Args)]
+pub struct KnownAt {
+    /// Count only report revisions received by this instant, in the province's time zone, e.g.
+    /// "2025-03-21 17:00" (the figures shown at that meeting; default: every revision).
+    #[arg(long, value_name = "TIME", value_parser = crate::pace::parse_known_at)]
+    pub known_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl KnownAt {
+    pub fn timestamp(&self) -> Option<prost_types::Timestamp> {
+        self.known_at.map(p06_kit::convert::timestamp)
+    }
+}
+
 /// "+1.234" / "-56" / "0".
-fn signed(change: Option<f64>) -> String {
+pub fn signed(change: Option<f64>) -> String {
     match change {
         Some(c) if c > 0.0 => format!("+{}", lang::figure(c)),
         other => opt_number(other),
@@ -156,6 +179,7 @@ fn progress_table(rows: &[LocalityProgress]) -> std::io::Result<()> {
         .map(String::from)
         .to_vec(),
     ];
+    table[0].extend(crate::pace::headers().map(String::from));
     for r in rows {
         let l = r.locality.clone().unwrap_or_default();
         table.push(vec![
@@ -174,218 +198,16 @@ fn progress_table(rows: &[LocalityProgress]) -> std::io::Result<()> {
             signed(r.change),
             shown_date(r.as_of.as_ref()),
         ]);
+        if let Some(row) = table.last_mut() {
+            row.extend(crate::pace::cells(r.pace.as_ref()));
+        }
     }
     output::table(&table)
 }
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  p06 status --province 52\n  p06 status --province 52 --locality 21616 --indicator vneid.l2.activated --format json\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --compare-to 2025-03-16"
-)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    common: Common,
-    /// A district or commune code instead of the whole province, e.g. 21616 (626 in edition 2024).
-    #[arg(long, value_name = "CODE")]
-    locality: Option<String>,
-    /// Only this indicator (repeatable), e.g. vneid.l2.activated (see `p06 indicators`).
-    #[arg(long = "indicator", value_name = "CODE")]
-    indicators: Vec<String>,
-    /// Also show the change since this date, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
-    compare_to: Option<NaiveDate>,
-    /// How many lowest localities to list per indicator in JSON (1–50).
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    lowest: i32,
-}
-
-/// "hôm nay" / "cách đây 3 ngày".
-fn age(newest: NaiveDate, today: NaiveDate) -> String {
-    let days = (today - newest).num_days();
-    match days {
-        0 => tr("hôm nay", "today").into(),
-        1 => tr("hôm qua", "yesterday").into(),
-        d if d < 0 => tr(format!("sau {} ngày nữa", -d), format!("in {} days", -d)),
-        d => tr(format!("cách đây {d} ngày"), format!("{d} days ago")),
-    }
-}
-
-pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let c = &args.common;
-    crate::catalog::check_indicator_codes(&c.connection, &args.indicators).await?;
-    let code = args.locality.clone().unwrap_or_else(|| c.province.clone());
-    let response = c
-        .client()
-        .await?
-        .get_consolidated_status(c.connection.request(GetConsolidatedStatusRequest {
-            locality: c.locality(&code),
-            as_of: date(c.as_of),
-            indicator_codes: args.indicators.clone(),
-            compare_to: date(args.compare_to),
-            lowest_count: args.lowest,
-            flow_from: None,
-        })?)
-        .await
-        .map_err(c.refused(rpc::GET_CONSOLIDATED_STATUS))?
-        .into_inner();
-    let records: Vec<Value> = response
-        .indicators
-        .iter()
-        .map(|i| {
-            json!({
-                "indicator_code": i.indicator_code, "name_vi": i.name_vi, "name_en": i.name_en,
-                "value": count(i.value), "target": count(i.target), "percent_of_target": i.percent_of_target,
-                "denominator_code": i.denominator_code, "denominator_value": count(i.denominator_value),
-                "percent_of_denominator": i.percent_of_denominator, "change": count(i.change),
-                "localities_meeting_target": i.localities_meeting_target, "localities_with_target": i.localities_with_target,
-                "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
-                "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
-                "oldest_as_of": iso_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
-                "lowest": i.lowest.iter().map(progress_json).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    match c.format {
-        Format::Json => {
-            let l = response.locality.unwrap_or_default();
-            output::json(&json!({
-                "locality": {"edition": l.edition, "code": l.code, "name": l.name},
-                "as_of": iso_date(response.as_of.as_ref()),
-                "indicators": records,
-            }))
-        }
-        Format::Csv | Format::Xlsx => c.records(
-            tr("Tình hình", "Status"),
-            &[
-                "indicator_code",
-                "name_vi",
-                "name_en",
-                "value",
-                "target",
-                "percent_of_target",
-                "denominator_code",
-                "denominator_value",
-                "percent_of_denominator",
-                "change",
-                "localities_meeting_target",
-                "localities_with_target",
-                "localities_reporting",
-                "localities_expected",
-                "localities_without_data",
-                "oldest_as_of",
-                "reports_included",
-            ],
-            &records,
-        ),
-        Format::Table => {
-            let l = response.locality.unwrap_or_default();
-            let as_of = date_from_proto(response.as_of.as_ref());
-            out!(
-                "{} — {} {}",
-                l.name,
-                tr("số liệu đến ngày", "figures as of"),
-                shown_date(response.as_of.as_ref())
-            );
-            let newest = response
-                .indicators
-                .iter()
-                .filter_map(|i| date_from_proto(i.oldest_as_of.as_ref()))
-                .max();
-            match (newest, as_of) {
-                (Some(newest), Some(as_of)) => out!(
-                    "{}",
-                    tr(
-                        format!(
-                            "số liệu mới nhất ngày {}, {}",
-                            lang::date(newest),
-                            age(newest, as_of)
-                        ),
-                        format!(
-                            "latest figures of {}, {}",
-                            lang::date(newest),
-                            age(newest, as_of)
-                        ),
-                    )
-                ),
-                _ => out!(
-                    "{}",
-                    tr(
-                        "chưa có số liệu nào đến ngày này",
-                        "no figures up to this date"
-                    )
-                ),
-            }
-            out!();
-            let mut table = vec![
-                tr(
-                    [
-                        "chỉ số",
-                        "giá trị",
-                        "chỉ tiêu",
-                        "% chỉ tiêu",
-                        "mẫu số",
-                        "% mẫu số",
-                        "thay đổi",
-                        "đơn vị đạt chỉ tiêu",
-                        "đơn vị có số liệu",
-                    ],
-                    [
-                        "indicator",
-                        "value",
-                        "target",
-                        "% of target",
-                        "denominator",
-                        "% of denominator",
-                        "change",
-                        "units meeting target",
-                        "units reporting",
-                    ],
-                )
-                .map(String::from)
-                .to_vec(),
-            ];
-            for i in &response.indicators {
-                table.push(vec![
-                    tr(&i.name_vi, &i.name_en).clone(),
-                    opt_number(i.value),
-                    opt_number(i.target),
-                    opt_percent(i.percent_of_target),
-                    opt_number(i.denominator_value),
-                    opt_percent(i.percent_of_denominator),
-                    if args.compare_to.is_some() {
-                        signed(i.change)
-                    } else {
-                        "—".into()
-                    },
-                    if i.localities_with_target == 0 {
-                        "—".into()
-                    } else {
-                        format!(
-                            "{}/{}",
-                            i.localities_meeting_target, i.localities_with_target
-                        )
-                    },
-                    format!("{}/{}", i.localities_reporting, i.localities_expected),
-                ]);
-            }
-            output::table(&table)?;
-            if response.indicators.is_empty() {
-                out!(
-                    "{}",
-                    tr(
-                        "(không có chỉ số nào có số liệu; xem `p06 indicators`)",
-                        "(no indicator has figures; see `p06 indicators`)"
-                    )
-                );
-            }
-            Ok(())
-        }
-    }
-}
-
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  p06 progress --province 52 --indicator vneid.l2.activated --below 50\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --parent 626 --indicator vneid.l2.activated --format csv\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --level district --indicator cccd.cards.issued"
+    after_help = "Examples:\n  p06 progress --province 52 --indicator vneid.l2.activated --below 50\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --parent 626 --indicator vneid.l2.activated --format csv\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --level district --indicator cccd.cards.issued\n  p06 progress --province 52 --indicator vneid.l2.activated --pace off-track --pace at-risk\n  p06 progress --province 64 --edition 2024 --as-of 2025-03-23 --indicator vneid.l2.activated --known-at 2025-03-24T17:00"
 )]
 pub struct ProgressArgs {
     #[command(flatten)]
@@ -411,6 +233,12 @@ pub struct ProgressArgs {
     /// Also show each locality's change since this date, YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     compare_to: Option<NaiveDate>,
+    /// Only localities whose pace to target is this (repeatable): met, on-track, at-risk,
+    /// off-track or no-trend, e.g. --pace off-track.
+    #[arg(long = "pace", value_name = "STATUS", value_parser = crate::pace::parse_status)]
+    pace: Vec<p06_proto::aggregation::PaceStatus>,
+    #[command(flatten)]
+    known: KnownAt,
 }
 
 pub async fn progress(args: ProgressArgs) -> anyhow::Result<()> {
@@ -440,6 +268,9 @@ pub async fn progress(args: ProgressArgs) -> anyhow::Result<()> {
                 compare_to: date(args.compare_to),
                 page_size: 1_000,
                 page_token: page_token.clone(),
+                pace_statuses: args.pace.iter().map(|s| *s as i32).collect(),
+                known_at: args.known.timestamp(),
+                pace_weeks: 0,
             })?)
             .await
             .map_err(c.refused(rpc::LIST_LOCALITY_PROGRESS))?
@@ -487,6 +318,8 @@ pub struct DistrictsArgs {
     /// Percent of target below which a commune counts as lagging, e.g. 50.
     #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
     threshold: f64,
+    #[command(flatten)]
+    known: KnownAt,
 }
 
 pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
@@ -501,6 +334,7 @@ pub async fn districts(args: DistrictsArgs) -> anyhow::Result<()> {
             parent: c.locality(&c.province),
             threshold_percent: args.threshold,
             as_of: date(c.as_of),
+            known_at: args.known.timestamp(),
         })?)
         .await
         .map_err(c.refused(rpc::SUMMARIZE_CHILDREN))?

@@ -25,6 +25,11 @@ pub const PROGRESS_COLUMNS: &[&str] = &[
     "percent_of_denominator",
     "change",
     "as_of",
+    "pace_status",
+    "pace_recent_per_week",
+    "pace_needed_per_week",
+    "pace_projected",
+    "pace_due",
 ];
 
 pub const STATUS_COLUMNS: &[&str] = &[
@@ -44,6 +49,11 @@ pub const STATUS_COLUMNS: &[&str] = &[
     "localities_without_data",
     "oldest_as_of",
     "reports_included",
+    "pace_status",
+    "pace_recent_per_week",
+    "pace_needed_per_week",
+    "pace_projected",
+    "pace_due",
 ];
 
 pub const DISTRICT_COLUMNS: &[&str] = &[
@@ -100,19 +110,51 @@ fn iso(d: Option<&CalendarDate>) -> Value {
 
 pub fn progress(r: &LocalityProgress) -> Value {
     let l = r.locality.clone().unwrap_or_default();
-    json!({
+    let mut record = json!({
         "code": l.code, "name": l.name, "parent_code": l.parent_code,
         "value": r.value, "target": r.target, "percent_of_target": r.percent_of_target,
         "denominator_value": r.denominator_value, "percent_of_denominator": r.percent_of_denominator,
         "change": r.change, "rank": r.rank, "as_of": iso(r.as_of.as_ref()),
-    })
+    });
+    with_pace(&mut record, r.pace.as_ref());
+    record
+}
+
+/// The pace columns (stable codes, ISO dates), as `p06 … --format csv` writes them.
+fn with_pace(record: &mut Value, pace: Option<&p06_proto::aggregation::Pace>) {
+    let Value::Object(map) = record else {
+        return;
+    };
+    let p = pace.copied().unwrap_or_default();
+    let code = crate::i18n::pace_code(p.status)
+        .replace('-', "_")
+        .to_uppercase();
+    map.insert(
+        "pace_status".into(),
+        if pace.is_some() {
+            json!(code)
+        } else {
+            Value::Null
+        },
+    );
+    map.insert("pace_recent_per_week".into(), json!(p.recent_per_week));
+    map.insert("pace_needed_per_week".into(), json!(p.needed_per_week));
+    map.insert("pace_projected".into(), iso(p.projected.as_ref()));
+    map.insert(
+        "pace_due".into(),
+        if pace.is_some() {
+            iso(p.due.as_ref())
+        } else {
+            Value::Null
+        },
+    );
 }
 
 pub fn status(s: &ConsolidatedStatus) -> Vec<Value> {
     s.indicators
         .iter()
         .map(|i| {
-            json!({
+            let mut record = json!({
                 "indicator_code": i.indicator_code, "name_vi": i.name_vi, "name_en": i.name_en,
                 "value": i.value, "target": i.target, "percent_of_target": i.percent_of_target,
                 "denominator_code": i.denominator_code, "denominator_value": i.denominator_value,
@@ -121,7 +163,9 @@ pub fn status(s: &ConsolidatedStatus) -> Vec<Value> {
                 "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
                 "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
                 "oldest_as_of": iso(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
-            })
+            });
+            with_pace(&mut record, i.pace.as_ref());
+            record
         })
         .collect()
 }
@@ -284,12 +328,12 @@ mod tests {
         assert_eq!(
             lines.next(),
             Some(
-                "rank,code,name,parent_code,value,target,percent_of_target,denominator_value,percent_of_denominator,change,as_of"
+                "rank,code,name,parent_code,value,target,percent_of_target,denominator_value,percent_of_denominator,change,as_of,pace_status,pace_recent_per_week,pace_needed_per_week,pace_projected,pace_due"
             )
         );
         assert_eq!(
             lines.next(),
-            Some("1,23641,Xã Hà Đông,626,109.0,2068.0,5.27,,,,2025-03-22")
+            Some("1,23641,Xã Hà Đông,626,109.0,2068.0,5.27,,,,2025-03-22,,,,,")
         );
     }
 

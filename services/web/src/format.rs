@@ -139,6 +139,40 @@ pub fn instant(lang: Lang, t: DateTime<Utc>) -> String {
     format!("{} {time} (GMT+7)", date(lang, local.date()))
 }
 
+/// A pace per week: "+1.234/tuần"; "—" when absent.
+pub fn per_week(lang: Lang, value: Option<f64>) -> String {
+    match value {
+        Some(v) => {
+            let sign = if v > 0.0 { "+" } else { "" };
+            let unit = crate::i18n::texts(lang).per_week;
+            format!("{sign}{}{unit}", figure(lang, v.round()))
+        }
+        None => "—".into(),
+    }
+}
+
+/// An instant typed on the page (`2025-03-21T17:00` from a datetime field, or `2025-03-21 17:00`)
+/// in the provinces' time zone (UTC+7, no daylight saving).
+pub fn parse_local_instant(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let local = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())?;
+    Some((local - chrono::Duration::hours(7)).and_utc())
+}
+
+/// The value of a datetime field for an instant: its local time, `2025-03-21T17:00`.
+pub fn local_instant_field(t: DateTime<Utc>) -> String {
+    (t.naive_utc() + chrono::Duration::hours(7))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
 pub fn opt_timestamp(lang: Lang, t: Option<&prost_types::Timestamp>) -> String {
     t.and_then(p06_kit::convert::from_timestamp)
         .map_or_else(|| "—".into(), |t| instant(lang, t))

@@ -167,6 +167,17 @@ pub struct Texts {
     pub upload_not_reporter: &'static str,
     pub upload_too_large: &'static str,
     pub upload_bad_form: &'static str,
+    /// Pace to target (issue 24).
+    pub pace: &'static str,
+    pub pace_recent: &'static str,
+    pub pace_needed: &'static str,
+    pub pace_projected: &'static str,
+    pub pace_due: &'static str,
+    pub pace_any: &'static str,
+    pub per_week: &'static str,
+    /// The figures as known at an instant.
+    pub known_at: &'static str,
+    pub known_at_note: &'static str,
 }
 
 pub const VI: Texts = Texts {
@@ -330,6 +341,15 @@ pub const VI: Texts = Texts {
     upload_not_reporter: "Trang này dành cho cán bộ báo cáo của Công an, Bảo hiểm xã hội/Y tế và Tư pháp.",
     upload_too_large: "Tệp lớn hơn 10 MB; hãy chia nhỏ hoặc nộp bằng dòng lệnh `p06 submit`.",
     upload_bad_form: "Biểu mẫu không hợp lệ; hãy chọn một tệp rồi nộp lại.",
+    pace: "Tiến độ",
+    pace_recent: "Tốc độ 4 tuần gần đây",
+    pace_needed: "Tốc độ cần để kịp hạn",
+    pace_projected: "Dự kiến đạt chỉ tiêu",
+    pace_due: "hạn",
+    pace_any: "Mọi tiến độ",
+    per_week: "/tuần",
+    known_at: "Theo báo cáo nhận đến",
+    known_at_note: "Chỉ tính các lần nộp nhận được đến thời điểm",
 };
 
 pub const EN: Texts = Texts {
@@ -493,6 +513,15 @@ pub const EN: Texts = Texts {
     upload_not_reporter: "This page is for the reporters of police, social insurance/health and justice.",
     upload_too_large: "The file is larger than 10 MB; split it or submit it with `p06 submit`.",
     upload_bad_form: "The form is not valid; choose a file and submit again.",
+    pace: "Pace",
+    pace_recent: "Pace over the last 4 weeks",
+    pace_needed: "Pace needed by the due date",
+    pace_projected: "Projected to reach target",
+    pace_due: "due",
+    pace_any: "Any pace",
+    per_week: "/week",
+    known_at: "As reported by",
+    known_at_note: "Only revisions received by",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -571,6 +600,31 @@ pub fn timeliness(lang: Lang, value: i32) -> String {
         _ => "—",
     }
     .to_owned()
+}
+
+/// A pace status (`PaceStatus` number) in words; "—" when unset.
+pub fn pace_status(lang: Lang, value: i32) -> String {
+    match value {
+        1 => pick(lang, "Đã đạt", "Met"),
+        2 => pick(lang, "Kịp tiến độ", "On track"),
+        3 => pick(lang, "Có nguy cơ trễ hạn", "At risk"),
+        4 => pick(lang, "Chậm tiến độ", "Off track"),
+        5 => pick(lang, "Chưa đủ số liệu", "No trend"),
+        _ => "—",
+    }
+    .to_owned()
+}
+
+/// The stable code of a pace status for CSS and query strings (`off-track`); empty when unset.
+pub fn pace_code(value: i32) -> &'static str {
+    match value {
+        1 => "met",
+        2 => "on-track",
+        3 => "at-risk",
+        4 => "off-track",
+        5 => "no-trend",
+        _ => "",
+    }
 }
 
 /// A vagueness reason code in words (the compliance board carries codes only).

@@ -194,6 +194,23 @@ const HEADERS: &[(&str, &str, &str)] = &[
     ("report", "Báo cáo", "Report"),
     ("locality_code", "Mã địa bàn", "Locality code"),
     ("message", "Nội dung", "Message"),
+    ("pace_status", "Tiến độ", "Pace"),
+    (
+        "pace_recent_per_week",
+        "Tốc độ gần đây (/tuần)",
+        "Recent pace (/week)",
+    ),
+    (
+        "pace_needed_per_week",
+        "Tốc độ cần (/tuần)",
+        "Pace needed (/week)",
+    ),
+    (
+        "pace_projected",
+        "Dự kiến đạt chỉ tiêu",
+        "Projected to reach target",
+    ),
+    ("pace_due", "Hạn chỉ tiêu", "Target due"),
 ];
 
 /// The header of a stable field name in Vietnamese or English (the name itself when unknown).

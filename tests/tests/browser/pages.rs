@@ -195,6 +195,7 @@ pub async fn districts(s: &mut Session) -> (String, i32) {
                 parent: at(GIA_LAI),
                 threshold_percent: 50.0,
                 as_of: Some(date_to_proto(day(AS_OF))),
+                known_at: None,
             },
             &s.token,
         ))

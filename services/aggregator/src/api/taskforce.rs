@@ -5,27 +5,29 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
 use p06_domain::report::{CatalogView, Indicator, IndicatorKind};
 use p06_domain::rollup;
-use p06_domain::specificity::SpecificityReason;
 use p06_domain::text::echo;
-use p06_kit::convert::{date_from_proto, date_to_proto, duration};
+use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::{
     self as pb, ChildSummary, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
     GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, ListAuditRecordsRequest,
     ListAuditRecordsResponse, ListFlagsRequest, ListFlagsResponse, ListLocalityProgressRequest,
     ListLocalityProgressResponse, ListReportRevisionsRequest, ListReportRevisionsResponse,
-    ListReportsRequest, ListReportsResponse, LocalityLevel, LocalityProgress, ObligationCompliance,
-    ProgressOrder, ReasonCount, StatusTrend, SummarizeChildrenRequest, SummarizeChildrenResponse,
-    WatchFlagsRequest, task_force_service_server::TaskForceService,
+    ListReportsRequest, ListReportsResponse, LocalityLevel, LocalityProgress, ProgressOrder,
+    StatusTrend, SummarizeChildrenRequest, SummarizeChildrenResponse, WatchFlagsRequest,
+    task_force_service_server::TaskForceService,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 mod audit;
+mod compliance;
+mod known;
+mod pace;
 mod reports;
 mod trend;
 
@@ -36,14 +38,20 @@ use crate::flag_feed::StreamCap;
 use crate::read_cache::{FigureKey, IndicatorFigures, OwnFigure, Targets, Totals, TotalsKey};
 use crate::store::flags::{FlagFilter, FlagTable};
 use crate::store::queries::TotalsRequest;
+use known::Reads;
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
+    /// Targets' due dates and the indicators with targets, for the pace (`pace::PaceCache`).
+    pace_cache: pace::PaceCache,
 }
 
 impl TaskForceApi {
     pub fn new(state: Arc<AppState>) -> Self {
-        Self { state }
+        Self {
+            state,
+            pace_cache: pace::PaceCache::default(),
+        }
     }
 }
 
@@ -52,6 +60,7 @@ impl TaskForceApi {
 /// with units below them, and targets.
 #[derive(Default)]
 struct Snapshot {
+    as_of: NaiveDate,
     /// Own figures by indicator (indicators without any are absent).
     figures: HashMap<String, Arc<IndicatorFigures>>,
     /// Maintained totals and sums of the communes' targets, by (locality, indicator).
@@ -63,7 +72,7 @@ struct Snapshot {
 /// What a snapshot loads besides targets: the maintained totals of `totals_for`, of `indicators`
 /// (default all), and — when `own_figures` — the own figures of the scope's province.
 #[derive(Clone, Copy)]
-struct Reads<'a> {
+struct LiveReads<'a> {
     totals_for: &'a [&'a Locality],
     indicators: Option<&'a [String]>,
     own_figures: bool,
@@ -136,7 +145,7 @@ impl TaskForceApi {
         indicators: Option<&[String]>,
     ) -> Result<Snapshot, Error> {
         let version = self.read_version(scope).await?;
-        let reads = Reads {
+        let reads = LiveReads {
             totals_for,
             indicators,
             own_figures: true,
@@ -163,9 +172,9 @@ impl TaskForceApi {
         version: i64,
         as_of: NaiveDate,
         flow_from: Option<NaiveDate>,
-        reads: Reads<'_>,
+        reads: LiveReads<'_>,
     ) -> Result<Snapshot, Error> {
-        let Reads {
+        let LiveReads {
             totals_for,
             indicators,
             own_figures,
@@ -231,6 +240,7 @@ impl TaskForceApi {
             }
         };
         let mut snapshot = Snapshot {
+            as_of,
             totals,
             ..Snapshot::default()
         };
@@ -427,12 +437,22 @@ impl TaskForceApi {
             change,
             rank: 0,
             as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
+            pace: None,
         }
     }
 
     fn locality_to_proto(&self, l: &Locality) -> pb::Locality {
         super::locality_to_proto(&self.state.catalog, l)
     }
+}
+
+/// The request's `known_at`, when set.
+fn known_at_of(ts: Option<&prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Error> {
+    ts.map(|ts| {
+        p06_kit::convert::from_timestamp(ts)
+            .ok_or_else(|| Error::invalid_field("known_at", "not a valid instant"))
+    })
+    .transpose()
 }
 
 /// Ranks rows by percent of target, lowest first; rows without one are not ranked.
@@ -447,16 +467,6 @@ fn rank(rows: &mut [LocalityProgress]) {
         rows[i].rank = position as i32 + 1;
     }
 }
-
-/// The kinds of flag the compliance board counts as consistency findings: a report's figures
-/// against their own history or denominator, and against another agency's (a cross-agency
-/// bound, counted on the report that raised it).
-const CONSISTENCY_KINDS: [&str; 4] = [
-    "STOCK_DECREASE",
-    "TREND_JUMP",
-    "ABOVE_DENOMINATOR",
-    "CROSS_AGENCY_MISMATCH",
-];
 
 type FlagStream = Pin<Box<dyn Stream<Item = Result<pb::Flag, Status>> + Send>>;
 
@@ -488,17 +498,52 @@ impl TaskForceService for TaskForceApi {
             rolled.extend(finest.iter().copied());
         }
         let requested = (!req.indicator_codes.is_empty()).then_some(req.indicator_codes.as_slice());
-        let snapshot = self
-            .snapshot(locality, as_of, flow_from, &rolled, requested)
-            .await?;
+        let known_at = known_at_of(req.known_at.as_ref())?;
+        let weeks = pace::weeks(req.pace_weeks)?;
+        let with_pace = match req.omit_pace {
+            true => Vec::new(),
+            false => {
+                let among: Vec<String> = match requested {
+                    Some(codes) => codes.to_vec(),
+                    None => catalog
+                        .indicators()
+                        .iter()
+                        .map(|i| i.code.clone())
+                        .collect(),
+                };
+                self.indicators_with_targets(locality, as_of, &among)
+                    .await?
+            }
+        };
+        let dates = pace::dates(as_of, weeks);
+        let reads = Reads {
+            dates: &dates,
+            flow_from,
+            totals_for: &rolled,
+            indicators: requested,
+            later: &with_pace,
+            known_at,
+        };
+        let snapshots = self.snapshots(locality, &reads).await?;
+        let snapshot = &snapshots[0];
+        let dues = self.dues(locality, &rolled, as_of, &with_pace).await?;
         // The lowest rows carry their change too: the earlier snapshot covers what they need
         // (the province's figures; for the country, its provinces' totals).
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(
-                self.snapshot(locality, date, flow_from, &rolled, requested)
-                    .await?,
-            ),
+            Some(date) => {
+                let reads = Reads {
+                    dates: &[date],
+                    later: &[],
+                    ..reads
+                };
+                self.snapshots(locality, &reads).await?.pop()
+            }
             None => None,
+        };
+        let paced = |indicator: &Indicator, l: &Locality| match with_pace.contains(&indicator.code)
+        {
+            true => self.pace(&snapshots, &dues, indicator, l, flow_from, weeks),
+            false => None,
         };
         let lowest_count = match req.lowest_count {
             0 => 5,
@@ -530,8 +575,8 @@ impl TaskForceService for TaskForceApi {
         let mut indicators = Vec::with_capacity(codes.len());
         for code in &codes {
             let indicator = self.indicator(code)?;
-            let totals = self.progress(&snapshot, earlier.as_ref(), indicator, locality);
-            let measure = self.measure(&snapshot, indicator, locality);
+            let totals = self.progress(snapshot, earlier.as_ref(), indicator, locality);
+            let measure = self.measure(snapshot, indicator, locality);
             let reporting = if locality.id < 0 || catalog.has_children(locality.id) {
                 measure
                     .as_ref()
@@ -543,12 +588,16 @@ impl TaskForceService for TaskForceApi {
             // Counted over every finest locality; full rows are built for the lowest only.
             let (mut with_target, mut meeting) = (0, 0);
             let mut ranked: Vec<(f64, &Locality)> = Vec::new();
+            let mut by_pace: BTreeMap<i32, i32> = BTreeMap::new();
             for l in &finest {
-                let Some(target) = self.target(&snapshot, &indicator.code, l) else {
+                let Some(target) = self.target(snapshot, &indicator.code, l) else {
                     continue;
                 };
                 with_target += 1;
-                let Some(value) = self.measure(&snapshot, indicator, l).map(|m| m.value) else {
+                if let Some(p) = paced(indicator, l) {
+                    *by_pace.entry(p.status).or_default() += 1;
+                }
+                let Some(value) = self.measure(snapshot, indicator, l).map(|m| m.value) else {
                     continue;
                 };
                 if value >= target {
@@ -565,7 +614,8 @@ impl TaskForceService for TaskForceApi {
                 .enumerate()
                 .map(|(position, (_, l))| LocalityProgress {
                     rank: position as i32 + 1,
-                    ..self.progress(&snapshot, earlier.as_ref(), indicator, l)
+                    pace: paced(indicator, l),
+                    ..self.progress(snapshot, earlier.as_ref(), indicator, l)
                 })
                 .collect();
             indicators.push(IndicatorStatus {
@@ -592,6 +642,11 @@ impl TaskForceService for TaskForceApi {
                     reporting as f64 / expected as f64
                 },
                 reports_included: measure.map_or(0, |m| m.reports) as i32,
+                pace: paced(indicator, locality),
+                localities_by_pace: by_pace
+                    .into_iter()
+                    .map(|(status, count)| pb::PaceStatusCount { status, count })
+                    .collect(),
             });
         }
         Ok(Response::new(ConsolidatedStatus {
@@ -626,24 +681,57 @@ impl TaskForceService for TaskForceApi {
                 .collect()
         };
         let only = std::slice::from_ref(&indicator.code);
-        let snapshot = self
-            .snapshot(parent, as_of, None, &listed, Some(only))
-            .await?;
+        let known_at = known_at_of(req.known_at.as_ref())?;
+        let weeks = pace::weeks(req.pace_weeks)?;
+        let mut statuses = Vec::with_capacity(req.pace_statuses.len());
+        for (i, &status) in req.pace_statuses.iter().enumerate() {
+            match pb::PaceStatus::try_from(status) {
+                Ok(s) if s != pb::PaceStatus::Unspecified => statuses.push(status),
+                _ => {
+                    return Err(Error::invalid_field(
+                        &format!("pace_statuses[{i}]"),
+                        "MET, ON_TRACK, AT_RISK, OFF_TRACK or NO_TREND",
+                    )
+                    .into());
+                }
+            }
+        }
+        let with_pace = self.indicators_with_targets(parent, as_of, only).await?;
+        let dates = pace::dates(as_of, weeks);
+        let reads = Reads {
+            dates: &dates,
+            flow_from: None,
+            totals_for: &listed,
+            indicators: Some(only),
+            later: &with_pace,
+            known_at,
+        };
+        let snapshots = self.snapshots(parent, &reads).await?;
+        let dues = self.dues(parent, &listed, as_of, &with_pace).await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => Some(
-                self.snapshot(parent, date, None, &listed, Some(only))
-                    .await?,
-            ),
+            Some(date) => {
+                let reads = Reads {
+                    dates: &[date],
+                    later: &[],
+                    ..reads
+                };
+                self.snapshots(parent, &reads).await?.pop()
+            }
             None => None,
         };
         let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
-            .map(|l| self.progress(&snapshot, earlier.as_ref(), indicator, l))
+            .map(|l| LocalityProgress {
+                pace: self.pace(&snapshots, &dues, indicator, l, None, weeks),
+                ..self.progress(&snapshots[0], earlier.as_ref(), indicator, l)
+            })
             .collect();
         rank(&mut rows);
         rows.retain(|r| {
             let pct = r.percent_of_target;
-            (!req.only_no_data || r.value.is_none())
+            let status = r.pace.as_ref().map(|p| p.status);
+            (statuses.is_empty() || status.is_some_and(|s| statuses.contains(&s)))
+                && (!req.only_no_data || r.value.is_none())
                 && req.below_percent.is_none_or(|b| pct.is_some_and(|p| p < b))
                 && req.above_percent.is_none_or(|a| pct.is_some_and(|p| p > a))
         });
@@ -701,15 +789,20 @@ impl TaskForceService for TaskForceApi {
             )
             .into());
         }
+        let as_of = self.as_of(req.as_of.as_ref());
+        let reads = Reads {
+            dates: &[as_of],
+            flow_from: None,
+            totals_for: &children,
+            indicators: Some(std::slice::from_ref(&indicator.code)),
+            later: &[],
+            known_at: known_at_of(req.known_at.as_ref())?,
+        };
         let snapshot = self
-            .snapshot(
-                parent,
-                self.as_of(req.as_of.as_ref()),
-                None,
-                &children,
-                Some(std::slice::from_ref(&indicator.code)),
-            )
-            .await?;
+            .snapshots(parent, &reads)
+            .await?
+            .pop()
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(children.len());
         for child in children {
             let finest = self.finest_below(child);
@@ -739,134 +832,9 @@ impl TaskForceService for TaskForceApi {
         request: Request<GetComplianceBoardRequest>,
     ) -> Result<Response<ComplianceBoard>, Status> {
         let caller = Caller::of(&request)?;
-        let req = request.into_inner();
-        let province = self.locality(&caller, req.province.as_ref(), "province")?;
-        if province.id < 0 {
-            return Err(Error::invalid_field("province.code", "name one province").into());
-        }
-        let to = self.as_of(req.to.as_ref());
-        let from = date_from_proto(req.from.as_ref())
-            .unwrap_or(to - Duration::days(p06_kit::convert::COMPLIANCE_WINDOW_DAYS));
-        if to < from {
-            return Err(Error::invalid_field("to", "ends before from").into());
-        }
-        let state = &self.state;
-        let now = state.clock.now();
-        let revisions = state.store.revisions_between(province.id, from, to).await?;
-        let consistency = state
-            .store
-            .flag_counts(province.id, &CONSISTENCY_KINDS, from, to)
-            .await?;
-        let mut obligations = Vec::new();
-        for obligation in state.store.obligations_of(province.id).await? {
-            if !req.agency.is_empty() && obligation.agency != req.agency {
-                continue;
-            }
-            let mut row = ObligationCompliance {
-                obligation: obligation.code.clone(),
-                agency: obligation.agency.clone(),
-                ..Default::default()
-            };
-            let mut lateness = Vec::new();
-            let mut reasons: BTreeMap<String, i32> = BTreeMap::new();
-            for period in obligation.cadence.periods_ending_between(from, to) {
-                if !obligation.expects(&period)
-                    || !state.catalog.edition_covers(province.edition, period.end)
-                {
-                    continue;
-                }
-                let deadline = obligation.deadline.deadline(
-                    &period,
-                    state.time_zone,
-                    &state.compliance.holidays,
-                );
-                let series: Vec<_> = revisions
-                    .iter()
-                    .filter(|r| {
-                        r.obligation == obligation.code
-                            && r.agency == obligation.agency
-                            && r.period_start == period.start
-                    })
-                    .collect();
-                let first = series.iter().find(|r| r.revision == 1);
-                // Only periods whose deadline second is over are expected; the others are pending
-                // (nothing yet) or early (already received), and count in no rate.
-                if !p06_domain::schedule::deadline_passed(deadline, now) {
-                    match first {
-                        None => row.pending += 1,
-                        Some(_) => row.early += 1,
-                    }
-                    continue;
-                }
-                row.expected += 1;
-                let Some(first) = first else {
-                    row.missing += 1;
-                    continue;
-                };
-                row.received += 1;
-                match first.lateness_seconds {
-                    Some(seconds) if first.timeliness.as_deref() == Some("LATE") => {
-                        row.late += 1;
-                        lateness.push(seconds);
-                    }
-                    _ => row.on_time += 1,
-                }
-                let latest = series.last().expect("a series has its first revision");
-                if latest
-                    .specificity_score
-                    .is_some_and(|s| s < i32::from(state.compliance.specificity.threshold))
-                {
-                    row.vague += 1;
-                    let parsed: Vec<SpecificityReason> = latest
-                        .specificity_reasons
-                        .as_deref()
-                        .and_then(|j| serde_json::from_str(j).ok())
-                        .unwrap_or_default();
-                    for reason in parsed {
-                        *reasons.entry(reason.code).or_default() += 1;
-                    }
-                }
-                row.consistency_flags += consistency
-                    .get(&(obligation.code.clone(), period.start))
-                    .copied()
-                    .unwrap_or(0) as i32;
-            }
-            if !lateness.is_empty() {
-                let mean = lateness.iter().sum::<i64>() / lateness.len() as i64;
-                row.mean_lateness = Some(duration(Duration::seconds(mean)));
-                row.worst_lateness = lateness
-                    .iter()
-                    .max()
-                    .map(|s| duration(Duration::seconds(*s)));
-            }
-            let mut top: Vec<(String, i32)> = reasons.into_iter().collect();
-            top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            row.top_vague_reasons = top
-                .into_iter()
-                .take(3)
-                .map(|(code, count)| ReasonCount { code, count })
-                .collect();
-            if row.expected > 0 {
-                row.reporting_rate = f64::from(row.received) / f64::from(row.expected);
-                row.on_time_rate = f64::from(row.on_time) / f64::from(row.expected);
-            }
-            obligations.push(row);
-        }
-        let catalog = &self.state.catalog;
-        let open_flags = state
-            .store
-            .open_flags(
-                province.id,
-                (!req.agency.is_empty()).then_some(req.agency.as_str()),
-            )
-            .await?
-            .iter()
-            .map(|f| flag_to_proto(f, catalog))
-            .collect();
-        Ok(Response::new(ComplianceBoard {
-            obligations,
-            open_flags,
-        }))
+        Ok(Response::new(
+            self.compliance_board(&caller, request.into_inner()).await?,
+        ))
     }
 
     async fn list_flags(

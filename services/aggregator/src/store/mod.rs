@@ -19,6 +19,7 @@ pub mod compliance;
 pub mod cross_agency;
 pub mod flag_bus;
 pub mod flags;
+pub mod known;
 mod obligations;
 pub mod queries;
 mod report_reads;

@@ -37,12 +37,16 @@ pub struct CommunesQuery {
     q: Option<String>,
     as_of: Option<String>,
     page: Option<usize>,
+    /// A pace status code (`off-track`), when filtering by pace.
+    pace: Option<String>,
 }
 
 struct Asked {
     indicator: String,
     district: String,
     below: Option<f64>,
+    /// The pace status filtered on (its `PaceStatus` number; 0 = any).
+    pace: i32,
     search: String,
     as_of: chrono::NaiveDate,
     page: usize,
@@ -61,6 +65,14 @@ fn asked(ctx: &Ctx, q: &CommunesQuery) -> Result<Asked, Response> {
             .unwrap_or_else(|| DEFAULT_INDICATOR.to_owned()),
         district,
         below: percent_param(ctx, "below", q.below.as_deref())?,
+        pace: match q.pace.as_deref().map(str::trim).unwrap_or_default() {
+            "" => 0,
+            code => (1..=5)
+                .find(|s| crate::i18n::pace_code(*s) == code)
+                .ok_or_else(|| {
+                    ctx.bad_request("pace: met, on-track, at-risk, off-track or no-trend")
+                })?,
+        },
         search: q
             .q
             .clone()
@@ -112,6 +124,9 @@ async fn rows(
                     compare_to: None,
                     page_size: wanted as i32,
                     page_token: page_token.clone(),
+                    pace_statuses: if a.pace == 0 { vec![] } else { vec![a.pace] },
+                    known_at: None,
+                    pace_weeks: 0,
                 },
             ))
             .await
@@ -147,6 +162,9 @@ pub struct Row {
     pub bar: String,
     pub denominator: String,
     pub percent_of_denominator: String,
+    pub pace_code: String,
+    pub pace_status: String,
+    pub pace_detail: String,
 }
 
 #[derive(Template)]
@@ -159,6 +177,7 @@ struct CommunesPage {
     districts: Vec<Choice>,
     has_districts: bool,
     below: String,
+    paces: Vec<Choice>,
     search: String,
     as_of: String,
     rows: Vec<Row>,
@@ -202,7 +221,20 @@ pub async fn page(
         .take(PAGE_ROWS)
         .map(|r| {
             let l = r.locality.clone().unwrap_or_default();
+            let pace = r.pace.unwrap_or_default();
             Row {
+                pace_code: crate::i18n::pace_code(pace.status).to_owned(),
+                pace_status: crate::i18n::pace_status(lang, pace.status),
+                pace_detail: match r.pace {
+                    Some(_) => format!(
+                        "{} {} · {} {}",
+                        t.pace_needed,
+                        format::per_week(lang, pace.needed_per_week),
+                        t.pace_recent,
+                        format::per_week(lang, pace.recent_per_week)
+                    ),
+                    None => String::new(),
+                },
                 rank: if r.rank > 0 {
                     r.rank.to_string()
                 } else {
@@ -228,6 +260,7 @@ pub async fn page(
         .map(|b| format::number(Lang::En, b, 1).replace(',', ""))
         .unwrap_or_default();
     let iso = format::iso(a.as_of);
+    let pace_code = crate::i18n::pace_code(a.pace);
     let link = |page: usize| {
         let page = page.to_string();
         format!(
@@ -236,6 +269,7 @@ pub async fn page(
                 ("indicator", &a.indicator),
                 ("district", &a.district),
                 ("below", &below),
+                ("pace", pace_code),
                 ("q", &a.search),
                 ("as_of", &iso),
                 ("page", if page == "1" { "" } else { &page }),
@@ -264,6 +298,7 @@ pub async fn page(
             ("indicator", &a.indicator),
             ("district", &a.district),
             ("below", &below),
+            ("pace", pace_code),
             ("q", &a.search),
             ("as_of", &iso)
         ])
@@ -301,6 +336,16 @@ pub async fn page(
         has_districts: !districts.is_empty(),
         districts: district_choices,
         below,
+        paces: (0..=5)
+            .map(|s| Choice {
+                value: crate::i18n::pace_code(s).to_owned(),
+                label: match s {
+                    0 => t.pace_any.to_owned(),
+                    s => crate::i18n::pace_status(lang, s),
+                },
+                selected: s == a.pace,
+            })
+            .collect(),
         search: a.search,
         as_of: iso,
         rows: shown,

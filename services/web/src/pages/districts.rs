@@ -63,6 +63,7 @@ async fn summarize(ctx: &Ctx, code: &str, a: &Asked) -> Result<Vec<ChildSummary>
                 parent: locality(ctx, code),
                 threshold_percent: a.threshold,
                 as_of: proto_date(Some(a.as_of)),
+                known_at: None,
             },
         ))
         .await

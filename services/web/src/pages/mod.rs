@@ -38,6 +38,20 @@ pub fn date_param(
     }
 }
 
+/// An optional instant parameter (`known_at`), in the provinces' time zone.
+pub fn instant_param(
+    ctx: &Ctx,
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::DateTime<Utc>>, axum::response::Response> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => format::parse_local_instant(v).map(Some).ok_or_else(|| {
+            ctx.bad_request(&format!("{field}: {v:?} is not a time (YYYY-MM-DD HH:MM)"))
+        }),
+    }
+}
+
 /// An optional percentage parameter.
 pub fn percent_param(
     ctx: &Ctx,

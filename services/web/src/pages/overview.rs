@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::Response;
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use p06_kit::convert::date_from_proto;
 use p06_proto::aggregation::{
     GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, StatusTrend,
 };
 use serde::Deserialize;
 
-use super::{date_param, locality, proto_date, query, today, valid_code};
+use super::{date_param, instant_param, locality, proto_date, query, today, valid_code};
 use crate::chart;
 use crate::ctx::{Chrome, Ctx, Section, ok};
 use crate::download;
@@ -31,6 +31,8 @@ pub const TREND_WEEKS: i32 = 8;
 pub struct OverviewQuery {
     as_of: Option<String>,
     compare_to: Option<String>,
+    /// Only revisions received by this local time (`2025-03-21T17:00`): a meeting's figures.
+    known_at: Option<String>,
 }
 
 pub struct LowRow {
@@ -58,6 +60,14 @@ pub struct Card {
     pub lowest: Vec<LowRow>,
     pub trend: String,
     pub communes_href: String,
+    /// Pace to target: shown when the indicator has a target and a due date.
+    pub has_pace: bool,
+    pub pace_code: String,
+    pub pace_status: String,
+    pub pace_recent: String,
+    pub pace_needed: String,
+    pub pace_projected: String,
+    pub pace_due: String,
 }
 
 #[derive(Template)]
@@ -72,6 +82,8 @@ struct OverviewPage {
     cards: Vec<Card>,
     csv_href: String,
     code: String,
+    known_at: String,
+    known_at_text: String,
 }
 
 /// The dates asked: as-of (default today), comparison (default a week before).
@@ -88,6 +100,7 @@ fn status_request(
     as_of: NaiveDate,
     compare_to: Option<NaiveDate>,
     lowest: i32,
+    known_at: Option<DateTime<Utc>>,
 ) -> GetConsolidatedStatusRequest {
     GetConsolidatedStatusRequest {
         locality: locality(ctx, code),
@@ -96,6 +109,9 @@ fn status_request(
         compare_to: proto_date(compare_to),
         lowest_count: lowest,
         flow_from: None,
+        known_at: known_at.map(p06_kit::convert::timestamp),
+        pace_weeks: 0,
+        omit_pace: false,
     }
 }
 
@@ -109,12 +125,13 @@ pub async fn page(
         return Err(ctx.bad_request("locality code"));
     }
     let (as_of, compare_to) = dates(&ctx, &q)?;
+    let known_at = instant_param(&ctx, "known_at", q.known_at.as_deref())?;
     let api = ctx.api();
     let main = async {
         api.task_force()
             .get_consolidated_status(api.request(
                 ctx.token(),
-                status_request(&ctx, &code, as_of, Some(compare_to), 3),
+                status_request(&ctx, &code, as_of, Some(compare_to), 3, known_at),
             ))
             .await
     };
@@ -129,6 +146,7 @@ pub async fn page(
                     step_days: 7,
                     indicator_codes: Vec::new(),
                     flow_from: None,
+                    known_at: known_at.map(p06_kit::convert::timestamp),
                 },
             ))
             .await
@@ -176,6 +194,12 @@ pub async fn page(
         cards,
         csv_href,
         code,
+        known_at: known_at
+            .map(format::local_instant_field)
+            .unwrap_or_default(),
+        known_at_text: known_at
+            .map(|t| format::instant(lang, t))
+            .unwrap_or_default(),
     }))
 }
 
@@ -214,7 +238,15 @@ fn card(
         })
         .unwrap_or_default();
     let percent = format::opt_percent(lang, i.percent_of_target);
+    let pace = i.pace.unwrap_or_default();
     Card {
+        has_pace: i.pace.is_some(),
+        pace_code: crate::i18n::pace_code(pace.status).to_owned(),
+        pace_status: crate::i18n::pace_status(lang, pace.status),
+        pace_recent: format::per_week(lang, pace.recent_per_week),
+        pace_needed: format::per_week(lang, pace.needed_per_week),
+        pace_projected: format::opt_date(lang, pace.projected.as_ref()),
+        pace_due: format::opt_date(lang, pace.due.as_ref()),
         code: i.indicator_code.clone(),
         has_value: i.value.is_some(),
         value: format::opt_figure(lang, i.value),
@@ -277,7 +309,14 @@ pub async fn csv(
         .task_force()
         .get_consolidated_status(api.request(
             ctx.token(),
-            status_request(&ctx, &code, as_of, Some(compare_to), 5),
+            status_request(
+                &ctx,
+                &code,
+                as_of,
+                Some(compare_to),
+                5,
+                instant_param(&ctx, "known_at", q.known_at.as_deref())?,
+            ),
         ))
         .await
         .map_err(|s| ctx.fail(s))?

@@ -4,7 +4,8 @@
 //! target, percent of target, percent of the denominator), read through the same snapshots at one
 //! read version, so a series never mixes figures from before and after a commit. A locality with
 //! units below it reads only its maintained totals and targets at each point, not the province's
-//! per-commune figures: a whole series costs about what one status of the locality does.
+//! per-commune figures: a whole series costs about what one status of the locality does. With
+//! `known_at`, every point is computed from the revisions received by then (`known.rs`).
 
 use chrono::{Duration, NaiveDate};
 use p06_domain::locality::Locality;
@@ -12,7 +13,8 @@ use p06_domain::report::Indicator;
 use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::{GetStatusTrendRequest, IndicatorTrend, StatusTrend, TrendPoint};
 
-use super::{Reads, Snapshot, TaskForceApi};
+use super::known::Reads as KnownReads;
+use super::{LiveReads, Snapshot, TaskForceApi, known_at_of};
 use crate::api::Caller;
 use crate::error::Error;
 
@@ -58,20 +60,52 @@ impl TaskForceApi {
             .collect();
         // Units with units below them read their maintained totals; a commune its own figure.
         let rolls_up = locality.id < 0 || self.state.catalog.has_children(locality.id);
-        let version = self.read_version(locality).await?;
         let totals_for = [locality];
-        let mut snapshots: Vec<(NaiveDate, Snapshot)> = Vec::with_capacity(dates.len());
-        for date in dates {
-            let reads = Reads {
-                totals_for: &totals_for,
-                indicators: requested,
-                own_figures: !rolls_up,
-            };
-            let snapshot = self
-                .snapshot_at(locality, version, date, flow_from, reads)
-                .await?;
-            snapshots.push((date, snapshot));
-        }
+        let known_at = known_at_of(req.known_at.as_ref())?;
+        let snapshots: Vec<(NaiveDate, Snapshot)> = match known_at {
+            // As known at an instant: every point from the revisions received by then.
+            Some(known_at) => {
+                let codes: Vec<String> = match requested {
+                    Some(codes) => codes.to_vec(),
+                    None => self
+                        .state
+                        .catalog
+                        .indicators()
+                        .iter()
+                        .map(|i| i.code.clone())
+                        .collect(),
+                };
+                let reads = KnownReads {
+                    dates: &dates,
+                    flow_from,
+                    totals_for: &totals_for,
+                    indicators: Some(&codes),
+                    later: &codes,
+                    known_at: Some(known_at),
+                };
+                dates
+                    .iter()
+                    .copied()
+                    .zip(self.snapshots(locality, &reads).await?)
+                    .collect()
+            }
+            None => {
+                let version = self.read_version(locality).await?;
+                let mut snapshots = Vec::with_capacity(dates.len());
+                for date in &dates {
+                    let reads = LiveReads {
+                        totals_for: &totals_for,
+                        indicators: requested,
+                        own_figures: !rolls_up,
+                    };
+                    let snapshot = self
+                        .snapshot_at(locality, version, *date, flow_from, reads)
+                        .await?;
+                    snapshots.push((*date, snapshot));
+                }
+                snapshots
+            }
+        };
         let indicators: Vec<&Indicator> = if asked.is_empty() {
             // Every indicator with a figure at some point, in the catalog's order.
             self.state

@@ -1,0 +1,283 @@
+//! Pace to target in the task-force views: the figures of the weeks before the as-of date, read
+//! as snapshots (live or as known at an instant), turned into the reported series the domain's
+//! rules judge (`p06_domain::pace`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{Duration, NaiveDate};
+use p06_domain::locality::Locality;
+use p06_domain::pace::{self, PaceInput, PaceStatus, Reported};
+use p06_domain::report::{Indicator, IndicatorKind};
+use p06_kit::convert::date_to_proto;
+use p06_proto::aggregation::{self as pb};
+
+use super::known::flow_start;
+use super::{Snapshot, TaskForceApi};
+use crate::error::Error;
+
+/// Due dates of targets by (indicator, locality).
+pub(super) type Dues = HashMap<(String, i64), NaiveDate>;
+
+/// At most this many entries per map of [`PaceCache`]; a full map is emptied.
+const PACE_CACHE_ENTRIES: usize = 512;
+
+/// The targets' due dates and the indicators with targets the views read for the pace, keyed by
+/// what they depend on and stamped with the read version of the scope's province (the country's:
+/// the sum), which every write — targets included — advances: live like the read cache.
+#[derive(Default)]
+pub(super) struct PaceCache {
+    dues: Shared<DuesKey, Dues>,
+    with_targets: Shared<(i64, i64, NaiveDate), HashSet<String>>,
+}
+
+/// (read version, scope, localities rolled up, as-of date).
+type DuesKey = (i64, i64, Vec<i64>, NaiveDate);
+type Shared<K, V> = Mutex<HashMap<K, Arc<V>>>;
+
+fn cached<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: &K) -> Option<Arc<V>> {
+    map.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(key)
+        .cloned()
+}
+
+fn keep<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: K, value: Arc<V>) {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.len() >= PACE_CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// The request's window in weeks: 0 → the default (4), at most [`pace::MAX_WEEKS`].
+pub(super) fn weeks(asked: i32) -> Result<u32, Error> {
+    match asked {
+        0 => Ok(pace::DEFAULT_WEEKS),
+        n if n > 0 && n as u32 <= pace::MAX_WEEKS => Ok(n as u32),
+        _ => Err(Error::invalid_field(
+            "pace_weeks",
+            format!(
+                "between 1 and {} weeks (0: {})",
+                pace::MAX_WEEKS,
+                pace::DEFAULT_WEEKS
+            ),
+        )),
+    }
+}
+
+/// The dates the pace reads: the as-of date and each of the `weeks` weeks before it.
+pub(super) fn dates(as_of: NaiveDate, weeks: u32) -> Vec<NaiveDate> {
+    (0..=i64::from(weeks))
+        .map(|k| as_of - Duration::days(7 * k))
+        .collect()
+}
+
+pub(super) fn status_to_proto(status: PaceStatus) -> pb::PaceStatus {
+    match status {
+        PaceStatus::Met => pb::PaceStatus::Met,
+        PaceStatus::OnTrack => pb::PaceStatus::OnTrack,
+        PaceStatus::AtRisk => pb::PaceStatus::AtRisk,
+        PaceStatus::OffTrack => pb::PaceStatus::OffTrack,
+        PaceStatus::NoTrend => pb::PaceStatus::NoTrend,
+    }
+}
+
+/// What one sample of a locality's figure says.
+#[derive(Clone, Copy, PartialEq)]
+struct Sample {
+    value: f64,
+    as_of: Option<NaiveDate>,
+    units: i64,
+    reports: usize,
+}
+
+impl TaskForceApi {
+    /// The read version `scope`'s cached figures are stamped with.
+    async fn version_of(&self, scope: &Locality) -> Result<i64, Error> {
+        let cache_scope = if scope.id < 0 {
+            scope.id
+        } else {
+            scope.province_id
+        };
+        self.state.store.read_version(cache_scope).await
+    }
+
+    /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
+    /// of some indicator is asked.
+    pub(super) async fn dues(
+        &self,
+        scope: &Locality,
+        rolled: &[&Locality],
+        as_of: NaiveDate,
+        with_pace: &[String],
+    ) -> Result<Arc<Dues>, Error> {
+        if with_pace.is_empty() {
+            return Ok(Arc::default());
+        }
+        let ids: Vec<i64> = rolled
+            .iter()
+            .filter(|l| l.id < 0 || self.state.catalog.has_children(l.id))
+            .map(|l| l.id)
+            .collect();
+        let key = (self.version_of(scope).await?, scope.id, ids, as_of);
+        if let Some(dues) = cached(&self.pace_cache.dues, &key) {
+            return Ok(dues);
+        }
+        let dues = self
+            .state
+            .store
+            .target_dues(
+                &self.state.catalog,
+                (scope.id >= 0).then_some(scope.province_id),
+                &key.2,
+                as_of,
+            )
+            .await?;
+        let dues = Arc::new(dues);
+        keep(&self.pace_cache.dues, key, dues.clone());
+        Ok(dues)
+    }
+
+    /// The indicators (of `among`) with a target at `scope` or at a unit of its province, as of
+    /// `date`: those the pace reads history for.
+    pub(super) async fn indicators_with_targets(
+        &self,
+        scope: &Locality,
+        date: NaiveDate,
+        among: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let key = (self.version_of(scope).await?, scope.id, date);
+        let with = match cached(&self.pace_cache.with_targets, &key) {
+            Some(with) => with,
+            None => {
+                let catalog = &self.state.catalog;
+                let mut with: HashSet<String> = self
+                    .state
+                    .store
+                    .target_totals(catalog, &[scope.id], date)
+                    .await?
+                    .into_keys()
+                    .map(|(_, code)| code)
+                    .collect();
+                if scope.id >= 0 {
+                    with.extend(
+                        self.targets_as_of(scope.province_id, date)
+                            .await?
+                            .keys()
+                            .map(|(code, _)| code.clone()),
+                    );
+                }
+                let with = Arc::new(with);
+                keep(&self.pace_cache.with_targets, key, with.clone());
+                with
+            }
+        };
+        Ok(among
+            .iter()
+            .filter(|c| with.contains(*c))
+            .cloned()
+            .collect())
+    }
+
+    /// The pace of `locality` for `indicator` from `snapshots` as of [`dates`]`(as_of, weeks)`
+    /// (newest first); `None` without a target and its due date.
+    pub(super) fn pace(
+        &self,
+        snapshots: &[Snapshot],
+        dues: &Dues,
+        indicator: &Indicator,
+        locality: &Locality,
+        flow_from: Option<NaiveDate>,
+        weeks: u32,
+    ) -> Option<pb::Pace> {
+        let now = snapshots.first()?;
+        let target = self.target(now, &indicator.code, locality)?;
+        let due = *dues.get(&(indicator.code.clone(), locality.id))?;
+        let as_of_dates: Vec<NaiveDate> = snapshots.iter().map(|s| s.as_of).collect();
+        let samples: Vec<Option<Sample>> = snapshots
+            .iter()
+            .map(|s| {
+                self.measure(s, indicator, locality).map(|m| Sample {
+                    value: m.value,
+                    as_of: m.oldest_as_of,
+                    units: m.units,
+                    reports: m.reports,
+                })
+            })
+            .collect();
+        let Some(current) = samples[0] else {
+            // No figure: "not reported", never zero; nothing to judge.
+            return Some(pb::Pace {
+                status: pb::PaceStatus::NoTrend as i32,
+                due: Some(date_to_proto(due)),
+                weeks: weeks as i32,
+                ..Default::default()
+            });
+        };
+        let own = !self.state.catalog.has_children(locality.id) && locality.id >= 0;
+        let mut reported: Vec<Reported> = Vec::new();
+        // Oldest first.
+        for k in (0..samples.len()).rev() {
+            let Some(sample) = samples[k] else {
+                continue;
+            };
+            let date = as_of_dates[k];
+            let older = samples.get(k + 1).copied().flatten();
+            match indicator.kind {
+                IndicatorKind::Stock => {
+                    let end = match own {
+                        true => sample.as_of.unwrap_or(date),
+                        false if older == Some(sample) => continue,
+                        false => date,
+                    };
+                    reported.push(Reported {
+                        start: end,
+                        end,
+                        value: sample.value,
+                    });
+                }
+                IndicatorKind::Flow => {
+                    // The count of the week ending on this date: this sum less the week before's,
+                    // unless a new summing period began in between.
+                    let start = flow_start(flow_from, date);
+                    let (older_value, from) = match as_of_dates.get(k + 1) {
+                        Some(before) if flow_start(flow_from, *before) == start => match older {
+                            Some(o) if o.reports == sample.reports && o.value == sample.value => {
+                                continue;
+                            }
+                            Some(o) => (o.value, *before + Duration::days(1)),
+                            None if *before < start => (0.0, start),
+                            None => continue,
+                        },
+                        Some(_) => (0.0, start),
+                        None => continue,
+                    };
+                    reported.push(Reported {
+                        start: from,
+                        end: date,
+                        value: sample.value - older_value,
+                    });
+                }
+            }
+        }
+        let assessed = pace::assess(&PaceInput {
+            kind: indicator.kind,
+            reported: &reported,
+            current: current.value,
+            target,
+            due,
+            as_of: as_of_dates[0],
+            weeks,
+        });
+        Some(pb::Pace {
+            status: status_to_proto(assessed.status) as i32,
+            recent_per_week: assessed.recent_per_week,
+            needed_per_week: assessed.needed_per_week,
+            projected: assessed.projected.map(date_to_proto),
+            due: Some(date_to_proto(due)),
+            weeks: weeks as i32,
+            reports_used: assessed.reports_used as i32,
+        })
+    }
+}

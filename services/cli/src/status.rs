@@ -1,0 +1,246 @@
+//! `p06 status`: the consolidated status of a province or unit, with each indicator's pace to
+//! target.
+
+use chrono::NaiveDate;
+use p06_kit::convert::date_from_proto;
+use p06_proto::aggregation::GetConsolidatedStatusRequest;
+use serde_json::{Value, json};
+
+use crate::lang::{self, tr};
+use crate::output::{self, ViewFormat as Format, count, opt_number, opt_percent};
+use crate::query::{Common, KnownAt, date, iso_date, progress_json, shown_date, signed};
+use crate::{out, rpc};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  p06 status --province 52\n  p06 status --province 52 --locality 21616 --indicator vneid.l2.activated --format json\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --compare-to 2025-03-16\n  p06 status --province 64 --edition 2024 --as-of 2025-03-23 --known-at 2025-03-24T17:00"
+)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    common: Common,
+    /// A district or commune code instead of the whole province, e.g. 21616 (626 in edition 2024).
+    #[arg(long, value_name = "CODE")]
+    locality: Option<String>,
+    /// Only this indicator (repeatable), e.g. vneid.l2.activated (see `p06 indicators`).
+    #[arg(long = "indicator", value_name = "CODE")]
+    indicators: Vec<String>,
+    /// Also show the change since this date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    compare_to: Option<NaiveDate>,
+    /// How many lowest localities to list per indicator in JSON (1–50).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    lowest: i32,
+    #[command(flatten)]
+    known: KnownAt,
+}
+
+/// "hôm nay" / "cách đây 3 ngày".
+fn age(newest: NaiveDate, today: NaiveDate) -> String {
+    let days = (today - newest).num_days();
+    match days {
+        0 => tr("hôm nay", "today").into(),
+        1 => tr("hôm qua", "yesterday").into(),
+        d if d < 0 => tr(format!("sau {} ngày nữa", -d), format!("in {} days", -d)),
+        d => tr(format!("cách đây {d} ngày"), format!("{d} days ago")),
+    }
+}
+
+pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let c = &args.common;
+    crate::catalog::check_indicator_codes(&c.connection, &args.indicators).await?;
+    let code = args.locality.clone().unwrap_or_else(|| c.province.clone());
+    let response = c
+        .client()
+        .await?
+        .get_consolidated_status(c.connection.request(GetConsolidatedStatusRequest {
+            locality: c.locality(&code),
+            as_of: date(c.as_of),
+            indicator_codes: args.indicators.clone(),
+            compare_to: date(args.compare_to),
+            lowest_count: args.lowest,
+            flow_from: None,
+            known_at: args.known.timestamp(),
+            pace_weeks: 0,
+            omit_pace: false,
+        })?)
+        .await
+        .map_err(c.refused(rpc::GET_CONSOLIDATED_STATUS))?
+        .into_inner();
+    let records: Vec<Value> = response
+        .indicators
+        .iter()
+        .map(|i| {
+            let mut record = json!({
+                "indicator_code": i.indicator_code, "name_vi": i.name_vi, "name_en": i.name_en,
+                "value": count(i.value), "target": count(i.target), "percent_of_target": i.percent_of_target,
+                "denominator_code": i.denominator_code, "denominator_value": count(i.denominator_value),
+                "percent_of_denominator": i.percent_of_denominator, "change": count(i.change),
+                "localities_meeting_target": i.localities_meeting_target, "localities_with_target": i.localities_with_target,
+                "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
+                "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
+                "oldest_as_of": iso_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
+                "lowest": i.lowest.iter().map(progress_json).collect::<Vec<_>>(),
+                "localities_by_pace": i.localities_by_pace.iter()
+                    .map(|c| (crate::pace::code(c.status).to_owned(), json!(c.count)))
+                    .collect::<serde_json::Map<_, _>>(),
+            });
+            if let Value::Object(record) = &mut record {
+                crate::pace::csv_fields(i.pace.as_ref(), record);
+            }
+            record
+        })
+        .collect();
+    match c.format {
+        Format::Json => {
+            let l = response.locality.unwrap_or_default();
+            output::json(&json!({
+                "locality": {"edition": l.edition, "code": l.code, "name": l.name},
+                "as_of": iso_date(response.as_of.as_ref()),
+                "indicators": records,
+            }))
+        }
+        Format::Csv | Format::Xlsx => c.records(
+            tr("Tình hình", "Status"),
+            &[
+                "indicator_code",
+                "name_vi",
+                "name_en",
+                "value",
+                "target",
+                "percent_of_target",
+                "denominator_code",
+                "denominator_value",
+                "percent_of_denominator",
+                "change",
+                "localities_meeting_target",
+                "localities_with_target",
+                "localities_reporting",
+                "localities_expected",
+                "localities_without_data",
+                "oldest_as_of",
+                "reports_included",
+                "pace_status",
+                "pace_recent_per_week",
+                "pace_needed_per_week",
+                "pace_projected",
+                "pace_due",
+            ],
+            &records,
+        ),
+        Format::Table => {
+            let l = response.locality.unwrap_or_default();
+            let as_of = date_from_proto(response.as_of.as_ref());
+            out!(
+                "{} — {} {}",
+                l.name,
+                tr("số liệu đến ngày", "figures as of"),
+                shown_date(response.as_of.as_ref())
+            );
+            if let Some(known_at) = args.known.known_at {
+                let local = known_at.with_timezone(&p06_domain::schedule::DEFAULT_TIME_ZONE);
+                out!(
+                    "{} {}",
+                    tr("theo các báo cáo nhận đến", "as reported by"),
+                    lang::date_time(local.naive_local())
+                );
+            }
+            let newest = response
+                .indicators
+                .iter()
+                .filter_map(|i| date_from_proto(i.oldest_as_of.as_ref()))
+                .max();
+            match (newest, as_of) {
+                (Some(newest), Some(as_of)) => out!(
+                    "{}",
+                    tr(
+                        format!(
+                            "số liệu mới nhất ngày {}, {}",
+                            lang::date(newest),
+                            age(newest, as_of)
+                        ),
+                        format!(
+                            "latest figures of {}, {}",
+                            lang::date(newest),
+                            age(newest, as_of)
+                        ),
+                    )
+                ),
+                _ => out!(
+                    "{}",
+                    tr(
+                        "chưa có số liệu nào đến ngày này",
+                        "no figures up to this date"
+                    )
+                ),
+            }
+            out!();
+            let mut table = vec![
+                tr(
+                    [
+                        "chỉ số",
+                        "giá trị",
+                        "chỉ tiêu",
+                        "% chỉ tiêu",
+                        "mẫu số",
+                        "% mẫu số",
+                        "thay đổi",
+                        "đơn vị đạt chỉ tiêu",
+                        "đơn vị có số liệu",
+                    ],
+                    [
+                        "indicator",
+                        "value",
+                        "target",
+                        "% of target",
+                        "denominator",
+                        "% of denominator",
+                        "change",
+                        "units meeting target",
+                        "units reporting",
+                    ],
+                )
+                .map(String::from)
+                .to_vec(),
+            ];
+            table[0].extend(crate::pace::headers().map(String::from));
+            for i in &response.indicators {
+                table.push(vec![
+                    tr(&i.name_vi, &i.name_en).clone(),
+                    opt_number(i.value),
+                    opt_number(i.target),
+                    opt_percent(i.percent_of_target),
+                    opt_number(i.denominator_value),
+                    opt_percent(i.percent_of_denominator),
+                    if args.compare_to.is_some() {
+                        signed(i.change)
+                    } else {
+                        "—".into()
+                    },
+                    if i.localities_with_target == 0 {
+                        "—".into()
+                    } else {
+                        format!(
+                            "{}/{}",
+                            i.localities_meeting_target, i.localities_with_target
+                        )
+                    },
+                    format!("{}/{}", i.localities_reporting, i.localities_expected),
+                ]);
+                if let Some(row) = table.last_mut() {
+                    row.extend(crate::pace::cells(i.pace.as_ref()));
+                }
+            }
+            output::table(&table)?;
+            if response.indicators.is_empty() {
+                out!(
+                    "{}",
+                    tr(
+                        "(không có chỉ số nào có số liệu; xem `p06 indicators`)",
+                        "(no indicator has figures; see `p06 indicators`)"
+                    )
+                );
+            }
+            Ok(())
+        }
+    }
+}
