@@ -33,8 +33,9 @@ pub const READINESS: &str = "readiness";
 
 /// How long a health `Watch` stream stays open after it delivered NOT_SERVING at the drain, so
 /// that its client reads it before the connection closes (a close with unread data can reset the
-/// connection and lose what the client had not read yet).
-pub const WATCH_NOTICE: Duration = Duration::from_secs(1);
+/// connection and lose what the client had not read yet). Two seconds: a client on a loaded machine
+/// was seen to take more than one to read it.
+pub const WATCH_NOTICE: Duration = Duration::from_secs(2);
 
 /// A cheap check of what the service needs in order to serve (its database, its upstream); an
 /// error says what is unreachable.
