@@ -218,6 +218,7 @@ async fn watch(
             province: province(GIA_LAI),
             kind: kind.into(),
             include_open,
+            after: String::new(),
         },
         token,
     ))
@@ -411,4 +412,74 @@ async fn retention_moves_old_resolved_flags_to_the_archive_and_leaves_the_rest()
 
     // An archived flag is history: raising it again does nothing.
     assert_eq!(store.raise(&flag(pid, 0), "test", now).await.unwrap(), None);
+}
+
+/// A page shows the open flags up to the newest it read; a flag raised before its live stream
+/// connects is not lost: the stream resumes `after` that flag, sending the open flags raised since
+/// (not those the page has, nor resolved ones), then the live ones. A malformed cursor is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_after_the_newest_flag_a_page_shows() {
+    let t = TestAggregator::start().await;
+    seed(&t, 0, 3, t.clock.now()).await;
+    let viewer = t.keys.viewer();
+    let mut tf = client(&t).await;
+    // What the page showed: the open flags, newest first.
+    let shown = tf
+        .list_flags(authed(list("", "OPEN", "", 50, ""), &viewer))
+        .await
+        .unwrap()
+        .into_inner()
+        .flags;
+    assert_eq!(shown.len(), 3);
+    let newest = shown.iter().map(id_of).max().unwrap();
+    // Raised between the render and the stream: two, of which one is resolved at once.
+    seed(&t, 3, 5, t.clock.now()).await;
+    let resolved = flag(province_id(&t), 4).dedupe_key;
+    t.aggregator
+        .state
+        .store
+        .resolve(
+            &resolved,
+            "test",
+            "resolved before the stream",
+            t.clock.now(),
+        )
+        .await
+        .unwrap()
+        .expect("resolved");
+    let mut stream = tf
+        .watch_flags(authed(
+            WatchFlagsRequest {
+                province: province(GIA_LAI),
+                kind: String::new(),
+                include_open: false,
+                after: format!("flags/{newest}"),
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = next(&mut stream, Duration::from_secs(5)).await;
+    assert_eq!(first.message, "test flag 3");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), stream.message())
+            .await
+            .is_err(),
+        "nothing else: the shown flags and the resolved one are not sent"
+    );
+
+    let status = tf
+        .watch_flags(authed(
+            WatchFlagsRequest {
+                province: province(GIA_LAI),
+                after: "report/12".into(),
+                ..Default::default()
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("after"), "{}", status.message());
 }

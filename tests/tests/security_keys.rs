@@ -385,6 +385,7 @@ async fn a_flag_stream_ends_unauthenticated_when_its_token_expires() {
                 province: province(GIA_LAI),
                 kind: "LATE".into(),
                 include_open: false,
+                after: String::new(),
             },
             &viewer,
         ))

@@ -525,6 +525,7 @@ async fn watch_flags_pushes_new_flags_as_they_are_raised() {
                 province: province(GIA_LAI),
                 kind: "LATE".into(),
                 include_open: false,
+                after: String::new(),
             },
             &t.keys.viewer(),
         ))

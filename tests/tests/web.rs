@@ -540,6 +540,59 @@ async fn a_flag_raised_while_the_flags_page_is_open_arrives_as_an_event() {
     }
     assert!(seen.contains(&receipt.flags[0].name), "{seen}");
     assert!(!seen.contains(&viewer));
+
+    // A flag raised after the page was rendered but before its stream connected still arrives:
+    // the page's stream resumes after the newest flag it shows.
+    let page = http(&web, "GET", "/p/64/flags", &cookie, "").await;
+    let events = page
+        .body
+        .split("data-events=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the table names its events")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(events.contains("after=flags"), "{events}");
+    let mut report = police_report(
+        "web-vague-2",
+        vec![obs("vneid.l2.activated", HA_DONG, 110.0)],
+    );
+    report.narrative = None;
+    report.period = period("2025-02-24", "2025-03-02");
+    let receipt = t
+        .ingest()
+        .await
+        .submit_report(authed(report, &t.keys.reporter(Agency::Police)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!receipt.flags.is_empty(), "the report raised a flag");
+    let mut stream = TcpStream::connect(web.addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET {events} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
+                web.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !seen.contains(&receipt.flags[0].name) {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} raised before the stream ({events}), not sent within 15 s: {seen}",
+                    receipt.flags[0].name
+                )
+            })
+            .unwrap();
+        assert!(n > 0, "stream ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

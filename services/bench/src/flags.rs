@@ -208,6 +208,7 @@ pub async fn run(
                     province: province.clone(),
                     kind: String::new(),
                     include_open: false,
+                    after: String::new(),
                 },
                 &token,
             ))

@@ -371,6 +371,7 @@ pub async fn flags(args: FlagsArgs) -> anyhow::Result<()> {
                 province: c.locality(&c.province),
                 kind: kind.clone(),
                 include_open: true,
+                after: String::new(),
             })?)
             .await
             .map_err(c.refused(rpc::WATCH_FLAGS))?

@@ -1,5 +1,5 @@
-//! One `TaskForceService/WatchFlags` stream: the province's open flags first when asked (read by
-//! pages), then every flag raised from the in-process bus (`Store::flag_bus`, fed at commit and by
+//! One `TaskForceService/WatchFlags` stream: the province's open flags first when asked — all of
+//! them, or those raised after a flag the client already has (`after`) — read by pages, then every flag raised from the in-process bus (`Store::flag_bus`, fed at commit and by
 //! the cursor read of `crate::flag_feed`). A stream that falls more than the bus holds behind
 //! reads what it missed from the flag table by id and carries on. An idle stream costs no
 //! database work.
@@ -37,6 +37,8 @@ pub(crate) struct WatchRequest {
     pub province_id: i64,
     pub kind: Option<String>,
     pub include_open: bool,
+    /// Resume after this flag id: its open successors are sent first.
+    pub after: Option<i64>,
 }
 
 /// Starts a stream; it holds `slot` (its place under the caps) until it ends.
@@ -78,8 +80,12 @@ enum End {
 impl Watcher {
     async fn run(&mut self, mut bus: broadcast::Receiver<Arc<FlagRow>>) {
         let mut closing = self.state.flag_feed.closing();
-        if self.request.include_open
-            && let Err(end) = self.catch_up(Some("OPEN"), 0).await
+        let first = match (self.request.include_open, self.request.after) {
+            (true, _) => Some(0),
+            (false, after) => after,
+        };
+        if let Some(after) = first
+            && let Err(end) = self.catch_up(Some("OPEN"), after).await
         {
             return self.finish(end).await;
         }

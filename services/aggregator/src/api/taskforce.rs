@@ -594,6 +594,17 @@ impl TaskForceService for TaskForceApi {
             return Err(Error::invalid_field("province.code", "name one province").into());
         }
         check_filter("kind", &req.kind)?;
+        let after = match req.after.as_str() {
+            "" => None,
+            name => Some(
+                name.strip_prefix("flags/")
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .filter(|id| *id >= 0)
+                    .ok_or_else(|| {
+                        Error::invalid_field("after", format!("{} is not flags/{{id}}", echo(name)))
+                    })?,
+            ),
+        };
         let feed = &self.state.flag_feed;
         if feed.is_closing() {
             return Err(Status::unavailable(
@@ -610,6 +621,7 @@ impl TaskForceService for TaskForceApi {
                 province_id,
                 kind: (!req.kind.is_empty()).then_some(req.kind),
                 include_open: req.include_open,
+                after,
             },
             slot,
         );

@@ -30,6 +30,8 @@ pub struct FlagsQuery {
     kind: Option<String>,
     agency: Option<String>,
     obligation: Option<String>,
+    /// Events only: the newest flag the page shows (`flags/{id}`); the stream starts after it.
+    after: Option<String>,
 }
 
 struct Asked {
@@ -298,8 +300,17 @@ pub async fn page(
         selected: a.agency == *c,
     }))
     .collect();
+    // The stream resumes after the newest flag shown, so a flag raised between this render and
+    // the browser's connection is sent too.
+    let newest = flags
+        .iter()
+        .filter_map(|f| f.name.strip_prefix("flags/")?.parse::<i64>().ok())
+        .max()
+        .map(|id| format!("flags/{id}"))
+        .unwrap_or_else(|| "flags/0".to_owned());
     let mut with_lang = filters.to_vec();
     with_lang.push(("lang", lang.code()));
+    with_lang.push(("after", &newest));
     Ok(ok(&FlagsPage {
         chrome,
         events_href: format!("/p/{code}/flags/events{}", query(&with_lang)),
@@ -340,6 +351,7 @@ pub async fn events(
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<FlagsQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, Response> {
     if !valid_code(&code) {
         return Err(ctx.bad_request("locality code"));
@@ -348,14 +360,24 @@ pub async fn events(
     let api = ctx.api();
     let stream = api
         .task_force()
-        .watch_flags(api.request(
-            ctx.token(),
-            WatchFlagsRequest {
-                province: locality(&ctx, &code),
-                kind: a.kind.clone(),
-                include_open: false,
-            },
-        ))
+        .watch_flags(
+            api.request(
+                ctx.token(),
+                WatchFlagsRequest {
+                    province: locality(&ctx, &code),
+                    kind: a.kind.clone(),
+                    include_open: false,
+                    // A reconnecting browser names the last flag it received (the events' ids are
+                    // flag names); a first connection, the newest flag its page shows.
+                    after: headers
+                        .get("last-event-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                        .or(q.after.clone())
+                        .unwrap_or_default(),
+                },
+            ),
+        )
         .await
         .map_err(|s| ctx.fail(s))?
         .into_inner();
