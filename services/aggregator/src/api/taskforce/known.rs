@@ -19,7 +19,7 @@ use p06_domain::locality::Locality;
 use p06_domain::report::{CatalogView as _, IndicatorKind};
 use p06_domain::rollup::{self, Figure, Tree};
 
-use super::{Snapshot, TaskForceApi};
+use super::{LiveReads, Snapshot, TaskForceApi};
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::read_cache::{IndicatorFigures, OwnFigure, Targets, Totals};
@@ -64,6 +64,9 @@ impl TaskForceApi {
             false => reads.dates,
         };
         let Some(known_at) = reads.known_at else {
+            // Every date at one read version: one look-up of it, and no mix of before and after
+            // a commit between the dates.
+            let version = self.read_version(scope).await?;
             let mut out = Vec::with_capacity(dates.len());
             for (i, &date) in dates.iter().enumerate() {
                 let indicators = if i == 0 {
@@ -71,8 +74,13 @@ impl TaskForceApi {
                 } else {
                     Some(reads.later)
                 };
+                let live = LiveReads {
+                    totals_for: reads.totals_for,
+                    indicators,
+                    own_figures: true,
+                };
                 out.push(
-                    self.snapshot(scope, date, reads.flow_from, reads.totals_for, indicators)
+                    self.snapshot_at(scope, version, date, reads.flow_from, live)
                         .await?,
                 );
             }

@@ -52,28 +52,6 @@ pub(super) struct Measure {
 }
 
 impl TaskForceApi {
-    /// Loads what the views of `scope` need as of `as_of`: for a province-level scope its
-    /// localities' own figures and targets; for the country only maintained totals. `totals_for`
-    /// names the localities whose maintained totals are read (those without units below them
-    /// are skipped: their own figure is their total), of `indicators` (default all).
-    pub(super) async fn snapshot(
-        &self,
-        scope: &Locality,
-        as_of: NaiveDate,
-        flow_from: Option<NaiveDate>,
-        totals_for: &[&Locality],
-        indicators: Option<&[String]>,
-    ) -> Result<Snapshot, Error> {
-        let version = self.read_version(scope).await?;
-        let reads = LiveReads {
-            totals_for,
-            indicators,
-            own_figures: true,
-        };
-        self.snapshot_at(scope, version, as_of, flow_from, reads)
-            .await
-    }
-
     /// The read version of `scope`'s province (the country's: of every province), which the
     /// cached parts of a snapshot are valid at.
     pub(super) async fn read_version(&self, scope: &Locality) -> Result<i64, Error> {
@@ -85,7 +63,12 @@ impl TaskForceApi {
         self.state.store.read_version(cache_scope).await
     }
 
-    /// [`Self::snapshot`] at a read version already read, loading what `reads` names.
+    /// Loads what the views of `scope` need as of `as_of`, at `version` (its
+    /// [`Self::read_version`]): for a province-level scope its localities' own figures and
+    /// targets; for the country only maintained totals. `totals_for` names the localities whose
+    /// maintained totals are read (those without units below them are skipped: their own figure
+    /// is their total), of `indicators` (default all); `own_figures` false leaves the own
+    /// figures out.
     pub(super) async fn snapshot_at(
         &self,
         scope: &Locality,
