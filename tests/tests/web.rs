@@ -486,6 +486,53 @@ async fn forged_and_expired_tokens_do_not_sign_in() {
     assert_safe(&css, &[], "css");
 }
 
+/// Opens the Server-Sent Events stream at `path` with the session `cookie`.
+async fn open_events(web: &RunningWeb, path: &str, cookie: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(web.addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
+                web.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    stream
+}
+
+/// Reads `stream` into `seen` until it holds `needle`, within 15 s (`what` names the wait).
+async fn read_until(stream: &mut TcpStream, seen: &mut String, needle: &str, what: &str) {
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !seen.contains(needle) {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: not within 15 s: {seen}"))
+            .unwrap();
+        assert!(n > 0, "stream ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// A vague police report (no narrative, one figure) for the week `start`..`end`: it raises a
+/// VAGUE flag, whose name is returned.
+async fn raise_vague_flag(t: &TestAggregator, request_id: &str, start: &str, end: &str) -> String {
+    let mut report = police_report(request_id, vec![obs("vneid.l2.activated", HA_DONG, 109.0)]);
+    report.narrative = None;
+    report.period = period(start, end);
+    let receipt = t
+        .ingest()
+        .await
+        .submit_report(authed(report, &t.keys.reporter(Agency::Police)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!receipt.flags.is_empty(), "the report raised a flag");
+    receipt.flags[0].name.clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flag_raised_while_the_flags_page_is_open_arrives_as_an_event() {
     let (t, web) = start().await;
@@ -496,49 +543,15 @@ async fn a_flag_raised_while_the_flags_page_is_open_arrives_as_an_event() {
     assert!(page.body.contains("<table id=\"flags\""));
     assert!(page.body.contains("/assets/flags.js?v="));
 
-    let mut stream = TcpStream::connect(web.addr).await.unwrap();
-    stream
-        .write_all(
-            format!(
-                "GET /p/64/flags/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
-                web.addr
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+    let mut stream = open_events(&web, "/p/64/flags/events", &cookie).await;
     let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    read_until(&mut stream, &mut seen, "\r\n\r\n", "the stream's headers").await;
     assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
     assert!(seen.contains("text/event-stream"), "{seen}");
 
-    // A vague report (no narrative, one figure) raises a VAGUE flag.
-    let mut report = police_report("web-vague", vec![obs("vneid.l2.activated", HA_DONG, 109.0)]);
-    report.narrative = None;
-    report.period = period("2025-03-03", "2025-03-09");
-    let receipt = t
-        .ingest()
-        .await
-        .submit_report(authed(report, &t.keys.reporter(Agency::Police)))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!receipt.flags.is_empty(), "the report raised a flag");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !seen.contains("event: flag") {
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
-            .await
-            .expect("a flag event within 15 s")
-            .unwrap();
-        assert!(n > 0, "stream ended: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    assert!(seen.contains(&receipt.flags[0].name), "{seen}");
+    let raised = raise_vague_flag(&t, "web-vague", "2025-03-03", "2025-03-09").await;
+    read_until(&mut stream, &mut seen, "event: flag", "a flag event").await;
+    assert!(seen.contains(&raised), "{seen}");
     assert!(!seen.contains(&viewer));
 
     // A flag raised after the page was rendered but before its stream connected still arrives:
@@ -553,46 +566,16 @@ async fn a_flag_raised_while_the_flags_page_is_open_arrives_as_an_event() {
         .replace("&amp;", "&")
         .replace("&#38;", "&");
     assert!(events.contains("after=flags"), "{events}");
-    let mut report = police_report(
-        "web-vague-2",
-        vec![obs("vneid.l2.activated", HA_DONG, 110.0)],
-    );
-    report.narrative = None;
-    report.period = period("2025-02-24", "2025-03-02");
-    let receipt = t
-        .ingest()
-        .await
-        .submit_report(authed(report, &t.keys.reporter(Agency::Police)))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!receipt.flags.is_empty(), "the report raised a flag");
-    let mut stream = TcpStream::connect(web.addr).await.unwrap();
-    stream
-        .write_all(
-            format!(
-                "GET {events} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
-                web.addr
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+    let raised = raise_vague_flag(&t, "web-vague-2", "2025-02-24", "2025-03-02").await;
+    let mut stream = open_events(&web, &events, &cookie).await;
     let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !seen.contains(&receipt.flags[0].name) {
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "{} raised before the stream ({events}), not sent within 15 s: {seen}",
-                    receipt.flags[0].name
-                )
-            })
-            .unwrap();
-        assert!(n > 0, "stream ended: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    read_until(
+        &mut stream,
+        &mut seen,
+        &raised,
+        &format!("{raised}, raised before the stream ({events})"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -119,3 +119,42 @@ mod tests {
         assert_eq!(truncate("đđ", 2), "đđ");
     }
 }
+
+/// `value` with `decimals` digits after `decimal` and its whole part grouped by three with
+/// `thousands`: (704828.0, 0, '.', ',') → "704.828", (40.83, 1, '.', ',') → "40,8". A value that
+/// rounds to zero has no sign. Shared by every place that writes figures for people (the CLI, the
+/// web page, the chase letter), each choosing its separators.
+pub fn grouped(value: f64, decimals: usize, thousands: char, decimal: char) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(int.len() + int.len() / 3 + frac.len() + 2);
+    if value < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(thousands);
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push(decimal);
+        out.push_str(frac);
+    }
+    out
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    use super::grouped;
+
+    #[test]
+    fn digits_are_grouped_by_three_with_the_chosen_separators() {
+        assert_eq!(grouped(704_828.0, 0, '.', ','), "704.828");
+        assert_eq!(grouped(1_234_567.25, 1, ',', '.'), "1,234,567.2");
+        assert_eq!(grouped(40.83, 1, '.', ','), "40,8");
+        assert_eq!(grouped(-1_250.0, 0, '.', ','), "-1.250");
+        assert_eq!(grouped(-0.04, 1, '.', ','), "0,0");
+        assert_eq!(grouped(999.0, 0, '.', ','), "999");
+    }
+}

@@ -172,25 +172,7 @@ pub fn date_time(t: NaiveDateTime) -> String {
 
 /// 704.828 with `decimals` decimals after a comma: 40,8.
 pub fn number_with(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
+    p06_domain::text::grouped(value, decimals, '.', ',')
 }
 
 /// 704.828; a fraction with one decimal (40,8).

@@ -45,22 +45,7 @@ pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
         return "—".into();
     }
     let (thousands, decimal) = lang.separators();
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(thousands);
-        }
-        grouped.push(c);
-    }
-    let negative = value < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0');
-    let sign = if negative { "-" } else { "" };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}{decimal}{frac}")
-    }
+    p06_domain::text::grouped(value, decimals, thousands, decimal)
 }
 
 /// A count or measure: whole numbers without decimals, others with one.
