@@ -323,6 +323,10 @@ async fn the_status_known_at_a_meeting_stays_as_it_was_after_a_later_amendment()
         at_meeting.indicators, live.indicators,
         "nothing changed yet"
     );
+    // Read live before the amendment too: a cached pace must not outlive the version it was
+    // judged at.
+    let live_rows = s.progress(&[], None).await;
+    assert_eq!(pace(row(&live_rows, HA_DONG).pace.as_ref()).1, Some(100.0));
 
     // Tuesday: police amends Hà Đông's last week, 1,200 → 1,250, and adds Hải Yang.
     s.report(
@@ -336,6 +340,10 @@ async fn the_status_known_at_a_meeting_stays_as_it_was_after_a_later_amendment()
 
     let today = s.status(GIA_LAI, None).await;
     assert_eq!(today.indicators[0].value, Some(2_880.0));
+    assert_ne!(
+        today.indicators[0].pace, live.indicators[0].pace,
+        "the province's pace judged again after the amendment"
+    );
     let again = s.status(GIA_LAI, Some(meeting)).await;
     assert_eq!(
         again.indicators, at_meeting.indicators,

@@ -1,7 +1,7 @@
 //! `p06.aggregation.v1.TaskForceService`: consolidated status, progress, children summaries, the
 //! compliance board and flags, computed on demand from stored counts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -38,11 +38,13 @@ use crate::error::Error;
 use crate::flag_feed::StreamCap;
 use crate::store::flags::{FlagFilter, FlagTable};
 use known::Reads;
+use pace::PaceReads;
 use snapshot::{LiveReads, Snapshot};
 
 pub struct TaskForceApi {
     state: Arc<AppState>,
-    /// Targets' due dates and the indicators with targets, for the pace (`pace::PaceCache`).
+    /// Targets' due dates, the indicators with targets and the views' paces, at the read
+    /// version they were judged at (`pace::PaceCache`).
     pace_cache: pace::PaceCache,
 }
 
@@ -183,7 +185,9 @@ impl TaskForceService for TaskForceApi {
         };
         let snapshots = self.snapshots(locality, &reads).await?;
         let snapshot = &snapshots[0];
-        let dues = self.dues(locality, &rolled, as_of, &with_pace).await?;
+        let dues = self
+            .dues(locality, &rolled, as_of, &with_pace, snapshot.version)
+            .await?;
         // The lowest rows carry their change too: the earlier snapshot covers what they need
         // (the province's figures; for the country, its provinces' totals).
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
@@ -197,10 +201,24 @@ impl TaskForceService for TaskForceApi {
             }
             None => None,
         };
-        let paced = |indicator: &Indicator, l: &Locality| match with_pace.contains(&indicator.code)
-        {
-            true => self.pace(&snapshots, &dues, indicator, l, flow_from, weeks),
-            false => None,
+        let pace_reads = PaceReads {
+            snapshots: &snapshots,
+            dues: &dues,
+            flow_from,
+            weeks,
+        };
+        // Every finest locality's pace and the scope's, per indicator with a pace: judged once
+        // per read version (cached), looked up below.
+        let mut paced_units = finest.clone();
+        paced_units.push(locality);
+        let mut paces: HashMap<&str, Arc<pace::Paces>> = HashMap::new();
+        for code in &with_pace {
+            let indicator = self.indicator(code)?;
+            let computed = self.paces(locality, &pace_reads, indicator, &paced_units);
+            paces.insert(code.as_str(), computed);
+        }
+        let paced = |indicator: &Indicator, l: &Locality| {
+            paces.get(indicator.code.as_str())?.get(&l.id).cloned()
         };
         let lowest_count = match req.lowest_count {
             0 => 5,
@@ -364,7 +382,9 @@ impl TaskForceService for TaskForceApi {
             known_at,
         };
         let snapshots = self.snapshots(parent, &reads).await?;
-        let dues = self.dues(parent, &listed, as_of, &with_pace).await?;
+        let dues = self
+            .dues(parent, &listed, as_of, &with_pace, snapshots[0].version)
+            .await?;
         let earlier = match date_from_proto(req.compare_to.as_ref()) {
             Some(date) => {
                 let reads = Reads {
@@ -376,10 +396,22 @@ impl TaskForceService for TaskForceApi {
             }
             None => None,
         };
+        let paces = match with_pace.is_empty() {
+            true => Arc::default(),
+            false => {
+                let pace_reads = PaceReads {
+                    snapshots: &snapshots,
+                    dues: &dues,
+                    flow_from: None,
+                    weeks,
+                };
+                self.paces(parent, &pace_reads, indicator, &listed)
+            }
+        };
         let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
             .map(|l| LocalityProgress {
-                pace: self.pace(&snapshots, &dues, indicator, l, None, weeks),
+                pace: paces.get(&l.id).cloned(),
                 ..self.progress(&snapshots[0], earlier.as_ref(), indicator, l)
             })
             .collect();

@@ -440,6 +440,7 @@ impl TaskForceApi {
                 .collect();
             out.push(Snapshot {
                 as_of: date,
+                version: None,
                 figures,
                 totals: Arc::new(totals),
                 targets: match i {

@@ -22,18 +22,39 @@ pub(super) type Dues = HashMap<(String, i64), NaiveDate>;
 /// At most this many entries per map of [`PaceCache`]; a full map is emptied.
 const PACE_CACHE_ENTRIES: usize = 512;
 
-/// The targets' due dates and the indicators with targets the views read for the pace, keyed by
-/// what they depend on and stamped with the read version of the scope's province (the country's:
-/// the sum), which every write — targets included — advances: live like the read cache.
+/// At most this many paces maps (one per view asked: a province's communes for one indicator,
+/// say); fewer than the other maps, being larger.
+const PACES_ENTRIES: usize = 128;
+
+/// The paces of one view, by locality.
+pub(super) type Paces = HashMap<i64, pb::Pace>;
+
+/// What the pace reads besides the snapshots, and the paces themselves, keyed by what they depend
+/// on and stamped with the read version of the scope's province (the country's: the sum), which
+/// every write — targets included — advances: live like the read cache. Paces computed from
+/// snapshots known at an instant are not kept (they have no read version).
 #[derive(Default)]
 pub(super) struct PaceCache {
     dues: Shared<DuesKey, Dues>,
     with_targets: Shared<(i64, i64, NaiveDate), HashSet<String>>,
+    paces: Shared<PacesKey, Paces>,
 }
 
 /// (read version, scope, localities rolled up, as-of date).
 type DuesKey = (i64, i64, Vec<i64>, NaiveDate);
 type Shared<K, V> = Mutex<HashMap<K, Arc<V>>>;
+
+/// What a view's paces depend on besides the read version's figures and targets.
+#[derive(Hash, PartialEq, Eq)]
+struct PacesKey {
+    version: i64,
+    scope: i64,
+    indicator: String,
+    as_of: NaiveDate,
+    flow_from: Option<NaiveDate>,
+    weeks: u32,
+    localities: Vec<i64>,
+}
 
 fn cached<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: &K) -> Option<Arc<V>> {
     map.lock()
@@ -43,8 +64,17 @@ fn cached<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: &K) -> Option<Arc
 }
 
 fn keep<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: K, value: Arc<V>) {
+    keep_at_most(map, PACE_CACHE_ENTRIES, key, value);
+}
+
+fn keep_at_most<K: std::hash::Hash + Eq, V>(
+    map: &Shared<K, V>,
+    most: usize,
+    key: K,
+    value: Arc<V>,
+) {
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if map.len() >= PACE_CACHE_ENTRIES {
+    if map.len() >= most {
         map.clear();
     }
     map.insert(key, value);
@@ -83,6 +113,16 @@ pub(super) fn status_to_proto(status: PaceStatus) -> pb::PaceStatus {
     }
 }
 
+/// What the pace of a view is judged from: its snapshots as of [`dates`]`(as_of, weeks)`
+/// (newest first), the targets' due dates and the flows' summing start.
+#[derive(Clone, Copy)]
+pub(super) struct PaceReads<'a> {
+    pub snapshots: &'a [Snapshot],
+    pub dues: &'a Dues,
+    pub flow_from: Option<NaiveDate>,
+    pub weeks: u32,
+}
+
 /// What one sample of a locality's figure says.
 #[derive(Clone, Copy, PartialEq)]
 struct Sample {
@@ -93,24 +133,16 @@ struct Sample {
 }
 
 impl TaskForceApi {
-    /// The read version `scope`'s cached figures are stamped with.
-    async fn version_of(&self, scope: &Locality) -> Result<i64, Error> {
-        let cache_scope = if scope.id < 0 {
-            scope.id
-        } else {
-            scope.province_id
-        };
-        self.state.store.read_version(cache_scope).await
-    }
-
     /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
-    /// of some indicator is asked.
+    /// of some indicator is asked; `version` is the snapshots' read version (`None`: known at an
+    /// instant, looked up here).
     pub(super) async fn dues(
         &self,
         scope: &Locality,
         rolled: &[&Locality],
         as_of: NaiveDate,
         with_pace: &[String],
+        version: Option<i64>,
     ) -> Result<Arc<Dues>, Error> {
         if with_pace.is_empty() {
             return Ok(Arc::default());
@@ -120,7 +152,11 @@ impl TaskForceApi {
             .filter(|l| l.id < 0 || self.state.catalog.has_children(l.id))
             .map(|l| l.id)
             .collect();
-        let key = (self.version_of(scope).await?, scope.id, ids, as_of);
+        let version = match version {
+            Some(version) => version,
+            None => self.read_version(scope).await?,
+        };
+        let key = (version, scope.id, ids, as_of);
         if let Some(dues) = cached(&self.pace_cache.dues, &key) {
             return Ok(dues);
         }
@@ -147,7 +183,7 @@ impl TaskForceApi {
         date: NaiveDate,
         among: &[String],
     ) -> Result<Vec<String>, Error> {
-        let key = (self.version_of(scope).await?, scope.id, date);
+        let key = (self.read_version(scope).await?, scope.id, date);
         let with = match cached(&self.pace_cache.with_targets, &key) {
             Some(with) => with,
             None => {
@@ -180,17 +216,65 @@ impl TaskForceApi {
             .collect())
     }
 
+    /// The paces of `localities` for `indicator` from `snapshots` as of [`dates`]`(as_of, weeks)`
+    /// (newest first), by locality (absent: no target or due date). Live snapshots' paces are
+    /// cached at their read version: a province's thousands of communes are judged once per
+    /// commit, not at every view.
+    pub(super) fn paces(
+        &self,
+        scope: &Locality,
+        reads: &PaceReads<'_>,
+        indicator: &Indicator,
+        localities: &[&Locality],
+    ) -> Arc<Paces> {
+        let compute = || {
+            Arc::new(
+                localities
+                    .iter()
+                    .filter_map(|l| Some((l.id, self.pace(reads, indicator, l)?)))
+                    .collect::<Paces>(),
+            )
+        };
+        let PaceReads {
+            snapshots,
+            flow_from,
+            weeks,
+            ..
+        } = *reads;
+        let Some(version) = snapshots.first().and_then(|s| s.version) else {
+            return compute();
+        };
+        let key = PacesKey {
+            version,
+            scope: scope.id,
+            indicator: indicator.code.clone(),
+            as_of: snapshots[0].as_of,
+            flow_from,
+            weeks,
+            localities: localities.iter().map(|l| l.id).collect(),
+        };
+        if let Some(paces) = cached(&self.pace_cache.paces, &key) {
+            return paces;
+        }
+        let paces = compute();
+        keep_at_most(&self.pace_cache.paces, PACES_ENTRIES, key, paces.clone());
+        paces
+    }
+
     /// The pace of `locality` for `indicator` from `snapshots` as of [`dates`]`(as_of, weeks)`
     /// (newest first); `None` without a target and its due date.
-    pub(super) fn pace(
+    fn pace(
         &self,
-        snapshots: &[Snapshot],
-        dues: &Dues,
+        reads: &PaceReads<'_>,
         indicator: &Indicator,
         locality: &Locality,
-        flow_from: Option<NaiveDate>,
-        weeks: u32,
     ) -> Option<pb::Pace> {
+        let PaceReads {
+            snapshots,
+            dues,
+            flow_from,
+            weeks,
+        } = *reads;
         let now = snapshots.first()?;
         let target = self.target(now, &indicator.code, locality)?;
         let due = *dues.get(&(indicator.code.clone(), locality.id))?;

@@ -23,6 +23,9 @@ use crate::store::queries::TotalsRequest;
 #[derive(Default)]
 pub(super) struct Snapshot {
     pub(super) as_of: NaiveDate,
+    /// The read version a live snapshot was read at; `None` for one known at an instant (what
+    /// is derived from it may then not be cached).
+    pub(super) version: Option<i64>,
     /// Own figures by indicator (indicators without any are absent).
     pub(super) figures: HashMap<String, Arc<IndicatorFigures>>,
     /// Maintained totals and sums of the communes' targets, by (locality, indicator).
@@ -144,6 +147,7 @@ impl TaskForceApi {
         };
         let mut snapshot = Snapshot {
             as_of,
+            version: Some(version),
             totals,
             ..Snapshot::default()
         };
