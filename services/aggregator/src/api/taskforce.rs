@@ -1,7 +1,7 @@
 //! `p06.aggregation.v1.TaskForceService`: consolidated status, progress, children summaries, the
 //! compliance board and flags, computed on demand from stored counts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -247,6 +247,14 @@ impl TaskForceService for TaskForceApi {
             }
             req.indicator_codes.clone()
         };
+        // The indicators with a target anywhere in the snapshot: only theirs are looked up for
+        // every finest locality below (a look-up that finds nothing costs as much as one that does).
+        let targeted: HashSet<&str> = snapshot
+            .targets
+            .keys()
+            .map(|(code, _)| code.as_str())
+            .chain(snapshot.totals.target_sums.keys().map(|(_, c)| c.as_str()))
+            .collect();
         let mut indicators = Vec::with_capacity(codes.len());
         for code in &codes {
             let indicator = self.indicator(code)?;
@@ -264,7 +272,11 @@ impl TaskForceService for TaskForceApi {
             let (mut with_target, mut meeting) = (0, 0);
             let mut ranked: Vec<(f64, &Locality)> = Vec::new();
             let mut by_pace: BTreeMap<i32, i32> = BTreeMap::new();
-            for l in &finest {
+            let with_targets: &[&Locality] = match targeted.contains(code.as_str()) {
+                true => &finest,
+                false => &[],
+            };
+            for l in with_targets {
                 let Some(target) = self.target(snapshot, &indicator.code, l) else {
                     continue;
                 };
