@@ -4,6 +4,9 @@
 //!
 //! 1. Idle: health submits single-commune reports and the task force reads the province's
 //!    consolidated status, each at a low steady rate; their latencies are the idle figures.
+//!    Health's reports come from [`steady_reporters`] reporters (token subjects) in turn, each
+//!    well within the default per-caller submission rate (`P06_LIMIT_SUBMIT_RATE`), as a
+//!    province's health offices would send them.
 //! 2. Flood: the same, while police keep `FLOOD_IN_FLIGHT` reports in flight from one token,
 //!    resending at once whatever the answer (a hostile client: it ignores RetryInfo), through a
 //!    police service of their own in another process ([`crate::flood`]), as in production.
@@ -37,6 +40,25 @@ const FLOOD_FIRST_REPORT: u64 = 1_000_000_000;
 const STEADY_PER_SEC: f64 = 10.0;
 /// Targets: the steady callers' p99 under the flood within 3× idle.
 const TARGET_P99_RATIO: f64 = 3.0;
+
+/// Health reporters needed so that each sends at most half the default per-caller submission
+/// rate while together they send [`STEADY_PER_SEC`] reports a second (1 when that rate is off).
+pub fn steady_reporters() -> usize {
+    let rate = p06_kit::limits::LimitsConfig::default().submit_rate_per_second;
+    if rate > 0.0 {
+        (STEADY_PER_SEC / (rate / 2.0)).ceil().max(1.0) as usize
+    } else {
+        1
+    }
+}
+
+/// The scenario's tokens: the flooder's among the reporters', the steady health reporters' and
+/// the task-force viewer's.
+pub struct Callers<'a> {
+    pub tokens: &'a Tokens,
+    pub health: &'a [String],
+    pub viewer: &'a str,
+}
 
 /// Receipts acknowledged (OK) during the scenario, by request id.
 type Acknowledged = Arc<Mutex<Vec<String>>>;
@@ -132,8 +154,7 @@ where
 /// meanwhile when `flood` is set. Returns (health, task force, flood counts).
 async fn phase(
     rig: &Rig,
-    tokens: &Tokens,
-    viewer: &str,
+    callers: &Callers<'_>,
     province: &Province,
     duration: Duration,
     flood: bool,
@@ -141,7 +162,7 @@ async fn phase(
 ) -> anyhow::Result<(Steady, Steady, Option<FloodResult>)> {
     let stop = Arc::new(AtomicBool::new(false));
     let health_channel = rig.channels["health"][0].clone();
-    let health_token = tokens.reporter(Agency::Health, &province.code).to_owned();
+    let health_tokens = callers.health.to_vec();
     let health = {
         let (stop, seq, acknowledged, province) = (
             stop.clone(),
@@ -159,7 +180,7 @@ async fn phase(
                     unreachable!("a health report")
                 };
                 let mut client = HealthReportingServiceClient::new(health_channel.clone());
-                let request = authed(report, &health_token);
+                let request = authed(report, &health_tokens[n as usize % health_tokens.len()]);
                 let acknowledged = acknowledged.clone();
                 async move {
                     client
@@ -176,7 +197,7 @@ async fn phase(
     let taskforce = {
         let stop = stop.clone();
         let client = TaskForceServiceClient::new(channel(&rig.aggregator.url())?);
-        let viewer = viewer.to_owned();
+        let viewer = callers.viewer.to_owned();
         let code = province.code.clone();
         tokio::spawn(async move {
             steady(stop, |_| {
@@ -209,7 +230,10 @@ async fn phase(
         let url = rig.aggregator.url();
         let keys = rig.child_config.keys_dir.clone();
         let code = province.code.clone();
-        let token = tokens.reporter(Agency::Police, &province.code).to_owned();
+        let token = callers
+            .tokens
+            .reporter(Agency::Police, &province.code)
+            .to_owned();
         let first = FLOOD_FIRST_REPORT;
         Some(
             tokio::task::spawn_blocking(move || {
@@ -271,18 +295,18 @@ async fn lost(rig: &Rig, acknowledged: &[String]) -> anyhow::Result<u64> {
 /// Runs the scenario on `rig` (a fresh database) with `duration` per phase.
 pub async fn run(
     rig: &Rig,
-    tokens: &Tokens,
-    viewer: &str,
+    callers: &Callers<'_>,
     province: &Province,
     duration: Duration,
     database: &Value,
 ) -> anyhow::Result<(Value, u64, Vec<String>)> {
     let shared: (Arc<AtomicU64>, Acknowledged) = Default::default();
+    let limits = p06_kit::limits::LimitsConfig::default();
     let (health_idle, tf_idle, _) =
-        phase(rig, tokens, viewer, province, duration, false, &shared).await?;
+        phase(rig, callers, province, duration, false, &shared).await?;
     let memory = rig.aggregator.begin_memory_phase();
     let (health_flood, tf_flood, flood) =
-        phase(rig, tokens, viewer, province, duration, true, &shared).await?;
+        phase(rig, callers, province, duration, true, &shared).await?;
     let peak = rig.aggregator.end_memory_phase(&memory);
     let acknowledged = shared.1.lock().await.clone();
     let lost = lost(rig, &acknowledged).await?;
@@ -307,6 +331,15 @@ pub async fn run(
         "steady_calls_per_sec": STEADY_PER_SEC,
         "flooder": "police, one token, single-commune reports, resent at once whatever the answer, through its own police service in a separate process",
         "steady_agency": "health, single-commune reports",
+        "steady_reporters": callers.health.len(),
+        "limits": {
+            "rate_per_sec": limits.rate_per_second,
+            "burst": limits.burst,
+            "submit_rate_per_sec": limits.submit_rate_per_second,
+            "submit_burst": limits.submit_burst,
+            "in_flight": limits.in_flight,
+            "agency_in_flight": limits.agency_in_flight,
+        },
         "taskforce": "GetConsolidatedStatus of the province",
         "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },
         "taskforce_status": { "idle": tf_idle.json(), "flood": tf_flood.json(), "p99_ratio": tf_ratio },
