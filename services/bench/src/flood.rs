@@ -76,6 +76,10 @@ pub struct FloodResult {
     /// The flood process's peak resident memory (`VmHWM`): a police service under a flood, plus
     /// the hostile client.
     pub peak_rss_kib: u64,
+    /// Cores the flood process used while flooding (CPU time ÷ wall time): the hostile client's
+    /// and its police service's share of the machine.
+    #[serde(default)]
+    pub cpu_cores: f64,
 }
 
 impl FloodResult {
@@ -92,6 +96,7 @@ impl FloodResult {
             "resource_exhausted_share":
                 crate::load::round3(self.resource_exhausted as f64 / all as f64),
             "process_peak_rss_kib": self.peak_rss_kib,
+            "process_cpu_cores": self.cpu_cores,
         })
     }
 }
@@ -172,6 +177,10 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
             }
         }));
     }
+    let flooding = (
+        std::time::Instant::now(),
+        crate::procfs::cpu_time(std::process::id()).unwrap_or_default(),
+    );
     println!("{FLOODING}");
     std::io::stdout().flush()?;
     // Until the parent closes stdin (or dies).
@@ -181,6 +190,11 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
     })
     .await?;
+    let cpu_cores = crate::procfs::cpu_time(std::process::id())
+        .unwrap_or_default()
+        .saturating_sub(flooding.1)
+        .as_secs_f64()
+        / flooding.0.elapsed().as_secs_f64().max(1e-3);
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.await?;
@@ -195,6 +209,7 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         other_sample: counts.sample.into_inner(),
         acknowledged: counts.acknowledged.into_inner(),
         peak_rss_kib: crate::procfs::memory(std::process::id()).map_or(0, |m| m.hwm_kib),
+        cpu_cores: crate::load::round3(cpu_cores),
     };
     println!("{RESULT_PREFIX}{}", serde_json::to_string(&result)?);
     std::io::stdout().flush()?;

@@ -159,7 +159,7 @@ async fn phase(
     duration: Duration,
     flood: bool,
     (seq, acknowledged): &(Arc<AtomicU64>, Acknowledged),
-) -> anyhow::Result<(Steady, Steady, Option<FloodResult>)> {
+) -> anyhow::Result<Phase> {
     let stop = Arc::new(AtomicBool::new(false));
     let health_channel = rig.channels["health"][0].clone();
     let health_tokens = callers.health.to_vec();
@@ -244,7 +244,9 @@ async fn phase(
     } else {
         None
     };
+    let cpu_start = rig.meter.snapshot();
     tokio::time::sleep(duration).await;
+    let cpu = rig.meter.since(&cpu_start).await;
     stop.store(true, Ordering::Relaxed);
     let health = health.await?;
     let taskforce = taskforce.await?;
@@ -259,7 +261,29 @@ async fn phase(
         }
         None => None,
     };
-    Ok((health, taskforce, flood))
+    let cores = |d: Duration| crate::load::round3(d.as_secs_f64() / duration.as_secs_f64());
+    let cpu_cores = json!({
+        "aggregator": cpu.aggregator.map(cores),
+        "postgres": cpu.postgres.map(cores),
+        "bench": cores(cpu.bench),
+        "flood_process": flood.as_ref().map(|f| f.cpu_cores),
+    });
+    Ok(Phase {
+        health,
+        taskforce,
+        flood,
+        cpu_cores,
+    })
+}
+
+/// What one phase measured.
+struct Phase {
+    health: Steady,
+    taskforce: Steady,
+    flood: Option<FloodResult>,
+    /// Cores used during the measured time: the aggregator child, PostgreSQL's server processes,
+    /// the bench process (steady callers, agency services) and the flood process.
+    cpu_cores: Value,
 }
 
 fn ratio(flood: &Steady, idle: &Steady) -> Value {
@@ -302,11 +326,12 @@ pub async fn run(
 ) -> anyhow::Result<(Value, u64, Vec<String>)> {
     let shared: (Arc<AtomicU64>, Acknowledged) = Default::default();
     let limits = p06_kit::limits::LimitsConfig::default();
-    let (health_idle, tf_idle, _) =
-        phase(rig, callers, province, duration, false, &shared).await?;
+    let idle = phase(rig, callers, province, duration, false, &shared).await?;
     let memory = rig.aggregator.begin_memory_phase();
-    let (health_flood, tf_flood, flood) =
-        phase(rig, callers, province, duration, true, &shared).await?;
+    let flooded = phase(rig, callers, province, duration, true, &shared).await?;
+    let cpu_cores = json!({ "idle": idle.cpu_cores, "flood": flooded.cpu_cores });
+    let (health_idle, tf_idle) = (idle.health, idle.taskforce);
+    let (health_flood, tf_flood, flood) = (flooded.health, flooded.taskforce, flooded.flood);
     let peak = rig.aggregator.end_memory_phase(&memory);
     let acknowledged = shared.1.lock().await.clone();
     let lost = lost(rig, &acknowledged).await?;
@@ -344,6 +369,7 @@ pub async fn run(
         "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },
         "taskforce_status": { "idle": tf_idle.json(), "flood": tf_flood.json(), "p99_ratio": tf_ratio },
         "flood": flood.json(),
+        "cpu_cores": cpu_cores,
         "aggregator_memory": peak,
         "aggregator_peak_rss_kib": peak.peak_kib(),
         "acknowledged": acknowledged.len(),
