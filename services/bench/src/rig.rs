@@ -140,9 +140,10 @@ pub fn reporters(
 ) -> anyhow::Result<Vec<String>> {
     (0..count)
         .map(|i| {
-            let grant = p06_auth::Grant::new(agency.auth(), crate::world::EDITION, code, Role::Reporter)
-                .with_subject(format!("bench-{}-{code}-reporter-{i}", agency.name()))
-                .with_ttl(chrono::Duration::hours(2));
+            let grant =
+                p06_auth::Grant::new(agency.auth(), crate::world::EDITION, code, Role::Reporter)
+                    .with_subject(format!("bench-{}-{code}-reporter-{i}", agency.name()))
+                    .with_ttl(chrono::Duration::hours(2));
             keys.mint(&grant)
         })
         .collect()

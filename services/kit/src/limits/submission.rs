@@ -36,9 +36,7 @@ pub const SUBMISSIONS: [(&str, &str); 4] = [
 
 /// Whether the request path `/package.Service/Method` is a submission.
 pub fn is_submission(path: &str) -> bool {
-    let Some((service, method)) = path
-        .strip_prefix('/')
-        .and_then(|rest| rest.split_once('/'))
+    let Some((service, method)) = path.strip_prefix('/').and_then(|rest| rest.split_once('/'))
     else {
         return false;
     };
@@ -86,7 +84,9 @@ mod tests {
 
     #[test]
     fn paths_that_only_resemble_a_submission_are_not_one() {
-        assert!(is_submission("/p06.aggregation.v1.IngestService/SubmitReport"));
+        assert!(is_submission(
+            "/p06.aggregation.v1.IngestService/SubmitReport"
+        ));
         for path in [
             "p06.aggregation.v1.IngestService/SubmitReport",
             "/p06.aggregation.v1.IngestService/GetReport",
