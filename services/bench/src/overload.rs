@@ -58,6 +58,8 @@ pub struct Callers<'a> {
     pub tokens: &'a Tokens,
     pub health: &'a [String],
     pub viewer: &'a str,
+    /// The flooding agency's police service's submission rate (`--flood-submit-rate`).
+    pub flood_submit_rate: f64,
 }
 
 /// Receipts acknowledged (OK) during the scenario, by request id.
@@ -235,9 +237,10 @@ async fn phase(
             .reporter(Agency::Police, &province.code)
             .to_owned();
         let first = FLOOD_FIRST_REPORT;
+        let rate = callers.flood_submit_rate;
         Some(
             tokio::task::spawn_blocking(move || {
-                FloodProcess::start(&url, &keys, &code, &token, first)
+                FloodProcess::start(&url, &keys, &code, &token, first, rate)
             })
             .await??,
         )
@@ -364,6 +367,7 @@ pub async fn run(
             "submit_burst": limits.submit_burst,
             "in_flight": limits.in_flight,
             "agency_in_flight": limits.agency_in_flight,
+            "flood_police_submit_rate_per_sec": callers.flood_submit_rate,
         },
         "taskforce": "GetConsolidatedStatus of the province",
         "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },

@@ -539,6 +539,7 @@ async fn overload(
         tokens: &ctx.tokens,
         health: &health,
         viewer: &viewer,
+        flood_submit_rate: ctx.settings.flood_submit_rate,
     };
     let result = crate::overload::run(
         &rig,
