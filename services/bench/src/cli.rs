@@ -79,7 +79,7 @@ pub struct Cli {
     pub flag_count: Option<usize>,
     /// `overload`: the submission rate (reports/s per caller) of the flooding agency's own police
     /// service; default the product's (`P06_LIMIT_SUBMIT_RATE`). A control: near 0 (e.g. 0.001)
-    /// lets one report through, so what remains of the flood is its processes' CPU; 0 turns it
+    /// lets only its burst (10) through, so what remains of the flood is its processes' CPU; 0 turns it
     /// off there, leaving the aggregator's own rate as the only defence.
     #[arg(long)]
     pub flood_submit_rate: Option<f64>,
