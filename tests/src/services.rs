@@ -184,11 +184,13 @@ impl TestAggregator {
     }
 }
 
-/// The default limits without the per-caller rate: tests that are not about limits page or submit
-/// faster than a person (tests/tests/limits.rs sets the rate it checks).
+/// The default limits without the per-caller rates (general and submission): tests that are not
+/// about limits page or submit faster than a person (tests/tests/limits.rs sets the rates it
+/// checks).
 pub fn unthrottled() -> LimitsConfig {
     LimitsConfig {
         rate_per_second: 0.0,
+        submit_rate_per_second: 0.0,
         ..LimitsConfig::default()
     }
 }
@@ -214,9 +216,9 @@ fn gated_host(aggregator: &Aggregator, keys: &Keys, gate: &Arc<Gate>) -> Service
         .with_service(TaskForceServiceServer::new(TaskForceApi::new(state)))
 }
 
-/// An agency service in front of an aggregator.
+/// An agency service in front of an aggregator, without the per-caller rates ([`unthrottled`]).
 pub async fn start_agency(keys: &Keys, aggregator_url: String, agency: Agency) -> Running {
-    start_agency_with(keys, aggregator_url, agency, LimitsConfig::default()).await
+    start_agency_with(keys, aggregator_url, agency, unthrottled()).await
 }
 
 /// An agency service whose readiness follows the aggregator's (as the binaries run them), probed

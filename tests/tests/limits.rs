@@ -1,5 +1,5 @@
-//! The limits of every server (p06_kit::limits) against the real services: per-caller rate with
-//! RetryInfo, fair admission between agencies (by counts of calls held in flight, not timings),
+//! The limits of every server (p06_kit::limits) against the real services: per-caller rate and
+//! submission rate with RetryInfo, fair admission between agencies (by counts of calls held in flight, not timings),
 //! the caller's deadline, one message-size limit everywhere; and the agency services' honest codes
 //! when the aggregator is slow or vanishes mid-call.
 
@@ -22,7 +22,7 @@ use p06_proto::police::{IdentityFigures, SubmitIdentityReportRequest};
 use p06_tests::fixtures::*;
 use p06_tests::gate::Gate;
 use p06_tests::proxy::Proxy;
-use p06_tests::services::{TestAggregator, authed, start_agency_with};
+use p06_tests::services::{TestAggregator, authed, start_agency_with, unthrottled};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
@@ -150,12 +150,95 @@ async fn a_caller_past_its_rate_gets_resource_exhausted_with_the_delay_and_other
 }
 
 #[tokio::test]
+async fn a_caller_past_its_submission_rate_is_refused_with_the_delay_while_its_reads_pass() {
+    // One report per 2 s, 2 at once: wide enough that two submissions on a loaded machine still
+    // leave the bucket empty for the third.
+    let limits = LimitsConfig {
+        submit_rate_per_second: 0.5,
+        submit_burst: 2,
+        ..LimitsConfig::default()
+    };
+    let t = TestAggregator::start_limited(limits.clone(), None).await;
+    let mut ingest = IngestServiceClient::new(t.channel().await);
+    let police = police_for(&t);
+    let mut receipts = Vec::new();
+    for i in 0..2 {
+        let request = authed(police_report(&format!("submit-{i}"), sample()), &police);
+        receipts.push(ingest.submit_report(request).await.unwrap().into_inner());
+    }
+    let status = ingest
+        .submit_report(authed(police_report("submit-2", sample()), &police))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("P06_LIMIT_SUBMIT_RATE"),
+        "{}",
+        status.message()
+    );
+    let delay = retry_delay(&status);
+    assert!(
+        delay > Duration::ZERO && delay <= Duration::from_secs(2),
+        "{delay:?}"
+    );
+    // The same caller's reads are counted by the general rate alone: served.
+    for receipt in &receipts {
+        ingest
+            .get_report(authed(
+                GetReportRequest {
+                    name: receipt.report.clone(),
+                },
+                &police,
+            ))
+            .await
+            .expect("a read past the submission rate is served");
+    }
+    // Another caller has its own bucket.
+    let health = t.keys.reporter(Agency::Health);
+    ingest
+        .submit_report(authed(health_report("health-1"), &health))
+        .await
+        .expect("another agency's reporter submits");
+    assert_eq!(t.report_count().await, 3);
+    // After the delay, the caller submits again.
+    tokio::time::sleep(delay).await;
+    ingest
+        .submit_report(authed(police_report("submit-3", sample()), &police))
+        .await
+        .expect("a submission after the RetryInfo delay passes");
+    assert_eq!(t.report_count().await, 4);
+
+    // An agency service refuses past the rate itself, before forwarding: behind an aggregator
+    // without the rate, the third report is refused and never reaches it.
+    let open = TestAggregator::start_limited(unthrottled(), None).await;
+    let svc = start_agency_with(&open.keys, open.running.url(), Agency::Police, limits).await;
+    let token = open.keys.reporter(Agency::Police);
+    let mut answers = Vec::new();
+    for i in 0..3 {
+        let request = authed(identity(&format!("agency-{i}")), &token);
+        answers.push(submit_identity(&svc, &token, request).await.map(|_| ()));
+    }
+    let refused = answers.pop().unwrap().unwrap_err();
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused.message().contains("P06_LIMIT_SUBMIT_RATE"),
+        "{}",
+        refused.message()
+    );
+    retry_delay(&refused);
+    assert_eq!(open.report_count().await, 2);
+}
+
+#[tokio::test]
 async fn a_flooding_agency_fills_its_share_and_queue_while_another_agency_and_the_task_force_run() {
+    // Admission alone: the ten reports at once are not to be refused by the submission rate.
     let limits = LimitsConfig {
         in_flight: 3,
         agency_in_flight: 2,
         agency_queue: 3,
         total_queue: 16,
+        submit_rate_per_second: 0.0,
         ..LimitsConfig::default()
     };
     let gate = Gate::new(Some(Agency::Police));

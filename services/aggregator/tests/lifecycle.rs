@@ -48,6 +48,7 @@ impl Child06 {
             .env("P06_DATA_DIR", keys.dir.path())
             .env("P06_LISTEN", listen)
             .env("P06_LIMIT_RATE", "0")
+            .env("P06_LIMIT_SUBMIT_RATE", "0")
             .env("RUST_LOG", "info")
             .env_remove("P06_AUTH_MODE")
             .stdout(Stdio::null())

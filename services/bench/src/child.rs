@@ -23,10 +23,12 @@ pub struct ChildConfig {
     pub keys_dir: PathBuf,
     /// Forward every log line of the child to stderr (otherwise only WARN and ERROR lines).
     pub verbose: bool,
-    /// Keep the per-caller rate limit (`P06_LIMIT_RATE`) at its default. Off (`--limit-rate 0`)
-    /// for the capacity scenarios: their closed loops drive one token as fast as the server
-    /// answers, which that limit exists to refuse; every other limit stays as deployed. The
-    /// overload scenario keeps it, since refusing such callers is what it measures.
+    /// Keep the per-caller rate limits (`P06_LIMIT_RATE`, `P06_LIMIT_SUBMIT_RATE`) at their
+    /// defaults. Off (`--limit-rate 0 --limit-submit-rate 0`) for the capacity scenarios: their
+    /// closed loops drive one token per agency and province as fast as the server answers (ingest:
+    /// 16 reports in flight), which those limits exist to refuse; every other limit stays as
+    /// deployed. The overload scenario keeps them, since refusing such callers is what it
+    /// measures. The bench's agency services follow the same setting ([`crate::rig::Rig`]).
     pub rate_limit: bool,
 }
 
@@ -61,10 +63,11 @@ impl AggregatorProcess {
             .args(if config.rate_limit {
                 &[][..]
             } else {
-                &["--limit-rate", "0"][..]
+                &["--limit-rate", "0", "--limit-submit-rate", "0"][..]
             })
-            // Limits as configured here, whatever the calling shell set.
+            // The rates as configured here, whatever the calling shell set.
             .env_remove("P06_LIMIT_RATE")
+            .env_remove("P06_LIMIT_SUBMIT_RATE")
             // Development keys of the bench, whatever the calling shell configured.
             .env_remove("P06_JWT_KEYS")
             .env_remove("P06_AUTH_MODE")

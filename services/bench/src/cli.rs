@@ -77,6 +77,12 @@ pub struct Cli {
     /// Flags of the `flags` scenario's province; default 100,000, smoke 2,000.
     #[arg(long)]
     pub flag_count: Option<usize>,
+    /// `overload`: the submission rate (reports/s per caller) of the flooding agency's own police
+    /// service; default the product's (`P06_LIMIT_SUBMIT_RATE`). A control: near 0 (e.g. 0.001)
+    /// lets only its burst (10) through, so what remains of the flood is its processes' CPU; 0 turns it
+    /// off there, leaving the aggregator's own rate as the only defence.
+    #[arg(long)]
+    pub flood_submit_rate: Option<f64>,
     /// Short everything: seconds in all, same code paths (CI).
     #[arg(long)]
     pub smoke: bool,
@@ -106,6 +112,7 @@ pub struct Settings {
     pub load_via: crate::dataset::Loader,
     pub load_parallel: usize,
     pub flag_count: usize,
+    pub flood_submit_rate: f64,
     pub smoke: bool,
     pub verbose: bool,
 }
@@ -157,6 +164,9 @@ impl Settings {
                 .flag_count
                 .unwrap_or(pick(smoke, 100_000, 2_000))
                 .max(1_000),
+            flood_submit_rate: cli
+                .flood_submit_rate
+                .unwrap_or_else(|| p06_kit::limits::LimitsConfig::default().submit_rate_per_second),
             cold_restarts: cli.cold_restarts.unwrap_or(pick(smoke, 3, 1)).max(1),
             web_viewers: cli.web_viewers.unwrap_or(pick(smoke, 32, 4)).max(1),
             load_via: cli.load_via,

@@ -1,6 +1,6 @@
 //! The overload scenario's flooding agency in a process of its own (this binary re-executed as
-//! `flood`): a police service with its default limits, forwarding to the aggregator child like
-//! the deployed one, and a hostile client keeping [`FLOOD_IN_FLIGHT`] reports in flight against
+//! `flood`): a police service with its default limits (but for `--flood-submit-rate`), forwarding
+//! to the aggregator child like the deployed one, and a hostile client keeping [`FLOOD_IN_FLIGHT`] reports in flight against
 //! it from one token, resending at once whatever the answer (it ignores RetryInfo).
 //!
 //! In production the flooding agency's systems and its police service run on other machines and
@@ -63,6 +63,9 @@ pub struct FloodArgs {
     /// First report number (distinct from the steady callers').
     #[arg(long)]
     first: u64,
+    /// The police service's submission rate (reports/s per caller; `--flood-submit-rate`).
+    #[arg(long)]
+    submit_rate: f64,
 }
 
 /// The flooder's answers, and the request ids of the reports acknowledged (OK).
@@ -76,6 +79,10 @@ pub struct FloodResult {
     /// The flood process's peak resident memory (`VmHWM`): a police service under a flood, plus
     /// the hostile client.
     pub peak_rss_kib: u64,
+    /// Cores the flood process used while flooding (CPU time ÷ wall time): the hostile client's
+    /// and its police service's share of the machine.
+    #[serde(default)]
+    pub cpu_cores: f64,
 }
 
 impl FloodResult {
@@ -92,6 +99,7 @@ impl FloodResult {
             "resource_exhausted_share":
                 crate::load::round3(self.resource_exhausted as f64 / all as f64),
             "process_peak_rss_kib": self.peak_rss_kib,
+            "process_cpu_cores": self.cpu_cores,
         })
     }
 }
@@ -121,7 +129,14 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         crate::world::select(&provinces, std::slice::from_ref(&args.province))?.remove(0);
     let auth = p06_auth::DevKeys::load_or_create(&args.keys_dir)?.authenticator()?;
     let forward = AggregatorClient::new(ForwardConfig::new(args.aggregator_url.clone()))?;
+    // Its police service's limits: the defaults, but for the submission rate asked.
+    let limits = p06_kit::limits::LimitsConfig {
+        submit_rate_per_second: args.submit_rate,
+        ..p06_kit::limits::LimitsConfig::default()
+    }
+    .checked()?;
     let police = ServiceHost::new(auth)
+        .with_limits(limits)
         .with_service(p06_police::PoliceApi::new(forward).into_server())
         .spawn(([127, 0, 0, 1], 0).into())
         .await?;
@@ -172,6 +187,10 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
             }
         }));
     }
+    let flooding = (
+        std::time::Instant::now(),
+        crate::procfs::cpu_time(std::process::id()).unwrap_or_default(),
+    );
     println!("{FLOODING}");
     std::io::stdout().flush()?;
     // Until the parent closes stdin (or dies).
@@ -181,6 +200,11 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
     })
     .await?;
+    let cpu_cores = crate::procfs::cpu_time(std::process::id())
+        .unwrap_or_default()
+        .saturating_sub(flooding.1)
+        .as_secs_f64()
+        / flooding.0.elapsed().as_secs_f64().max(1e-3);
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.await?;
@@ -195,6 +219,7 @@ async fn flood(args: FloodArgs) -> anyhow::Result<()> {
         other_sample: counts.sample.into_inner(),
         acknowledged: counts.acknowledged.into_inner(),
         peak_rss_kib: crate::procfs::memory(std::process::id()).map_or(0, |m| m.hwm_kib),
+        cpu_cores: crate::load::round3(cpu_cores),
     };
     println!("{RESULT_PREFIX}{}", serde_json::to_string(&result)?);
     std::io::stdout().flush()?;
@@ -216,6 +241,7 @@ impl FloodProcess {
         province: &str,
         token: &str,
         first: u64,
+        submit_rate: f64,
     ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the bench binary")?;
         // At a lower CPU priority (coreutils `nice`): the hostile client would run on the agency's
@@ -229,6 +255,7 @@ impl FloodProcess {
             .arg(keys_dir)
             .args(["--province", province])
             .args(["--first", &first.to_string()])
+            .args(["--submit-rate", &submit_rate.to_string()])
             .env(TOKEN_VAR, token)
             // The police service's limits at their defaults, whatever the calling shell set.
             .env_remove("P06_LIMIT_RATE")

@@ -4,6 +4,9 @@
 //!
 //! 1. Idle: health submits single-commune reports and the task force reads the province's
 //!    consolidated status, each at a low steady rate; their latencies are the idle figures.
+//!    Health's reports come from [`steady_reporters`] reporters (token subjects) in turn, each
+//!    well within the default per-caller submission rate (`P06_LIMIT_SUBMIT_RATE`), as a
+//!    province's health offices would send them.
 //! 2. Flood: the same, while police keep `FLOOD_IN_FLIGHT` reports in flight from one token,
 //!    resending at once whatever the answer (a hostile client: it ignores RetryInfo), through a
 //!    police service of their own in another process ([`crate::flood`]), as in production.
@@ -37,6 +40,27 @@ const FLOOD_FIRST_REPORT: u64 = 1_000_000_000;
 const STEADY_PER_SEC: f64 = 10.0;
 /// Targets: the steady callers' p99 under the flood within 3× idle.
 const TARGET_P99_RATIO: f64 = 3.0;
+
+/// Health reporters needed so that each sends at most half the default per-caller submission
+/// rate while together they send [`STEADY_PER_SEC`] reports a second (1 when that rate is off).
+pub fn steady_reporters() -> usize {
+    let rate = p06_kit::limits::LimitsConfig::default().submit_rate_per_second;
+    if rate > 0.0 {
+        (STEADY_PER_SEC / (rate / 2.0)).ceil().max(1.0) as usize
+    } else {
+        1
+    }
+}
+
+/// The scenario's tokens: the flooder's among the reporters', the steady health reporters' and
+/// the task-force viewer's.
+pub struct Callers<'a> {
+    pub tokens: &'a Tokens,
+    pub health: &'a [String],
+    pub viewer: &'a str,
+    /// The flooding agency's police service's submission rate (`--flood-submit-rate`).
+    pub flood_submit_rate: f64,
+}
 
 /// Receipts acknowledged (OK) during the scenario, by request id.
 type Acknowledged = Arc<Mutex<Vec<String>>>;
@@ -132,16 +156,15 @@ where
 /// meanwhile when `flood` is set. Returns (health, task force, flood counts).
 async fn phase(
     rig: &Rig,
-    tokens: &Tokens,
-    viewer: &str,
+    callers: &Callers<'_>,
     province: &Province,
     duration: Duration,
     flood: bool,
     (seq, acknowledged): &(Arc<AtomicU64>, Acknowledged),
-) -> anyhow::Result<(Steady, Steady, Option<FloodResult>)> {
+) -> anyhow::Result<Phase> {
     let stop = Arc::new(AtomicBool::new(false));
     let health_channel = rig.channels["health"][0].clone();
-    let health_token = tokens.reporter(Agency::Health, &province.code).to_owned();
+    let health_tokens = callers.health.to_vec();
     let health = {
         let (stop, seq, acknowledged, province) = (
             stop.clone(),
@@ -159,7 +182,7 @@ async fn phase(
                     unreachable!("a health report")
                 };
                 let mut client = HealthReportingServiceClient::new(health_channel.clone());
-                let request = authed(report, &health_token);
+                let request = authed(report, &health_tokens[n as usize % health_tokens.len()]);
                 let acknowledged = acknowledged.clone();
                 async move {
                     client
@@ -176,7 +199,7 @@ async fn phase(
     let taskforce = {
         let stop = stop.clone();
         let client = TaskForceServiceClient::new(channel(&rig.aggregator.url())?);
-        let viewer = viewer.to_owned();
+        let viewer = callers.viewer.to_owned();
         let code = province.code.clone();
         tokio::spawn(async move {
             steady(stop, |_| {
@@ -209,18 +232,24 @@ async fn phase(
         let url = rig.aggregator.url();
         let keys = rig.child_config.keys_dir.clone();
         let code = province.code.clone();
-        let token = tokens.reporter(Agency::Police, &province.code).to_owned();
+        let token = callers
+            .tokens
+            .reporter(Agency::Police, &province.code)
+            .to_owned();
         let first = FLOOD_FIRST_REPORT;
+        let rate = callers.flood_submit_rate;
         Some(
             tokio::task::spawn_blocking(move || {
-                FloodProcess::start(&url, &keys, &code, &token, first)
+                FloodProcess::start(&url, &keys, &code, &token, first, rate)
             })
             .await??,
         )
     } else {
         None
     };
+    let cpu_start = rig.meter.snapshot();
     tokio::time::sleep(duration).await;
+    let cpu = rig.meter.since(&cpu_start).await;
     stop.store(true, Ordering::Relaxed);
     let health = health.await?;
     let taskforce = taskforce.await?;
@@ -235,7 +264,29 @@ async fn phase(
         }
         None => None,
     };
-    Ok((health, taskforce, flood))
+    let cores = |d: Duration| crate::load::round3(d.as_secs_f64() / duration.as_secs_f64());
+    let cpu_cores = json!({
+        "aggregator": cpu.aggregator.map(cores),
+        "postgres": cpu.postgres.map(cores),
+        "bench": cores(cpu.bench),
+        "flood_process": flood.as_ref().map(|f| f.cpu_cores),
+    });
+    Ok(Phase {
+        health,
+        taskforce,
+        flood,
+        cpu_cores,
+    })
+}
+
+/// What one phase measured.
+struct Phase {
+    health: Steady,
+    taskforce: Steady,
+    flood: Option<FloodResult>,
+    /// Cores used during the measured time: the aggregator child, PostgreSQL's server processes,
+    /// the bench process (steady callers, agency services) and the flood process.
+    cpu_cores: Value,
 }
 
 fn ratio(flood: &Steady, idle: &Steady) -> Value {
@@ -271,18 +322,19 @@ async fn lost(rig: &Rig, acknowledged: &[String]) -> anyhow::Result<u64> {
 /// Runs the scenario on `rig` (a fresh database) with `duration` per phase.
 pub async fn run(
     rig: &Rig,
-    tokens: &Tokens,
-    viewer: &str,
+    callers: &Callers<'_>,
     province: &Province,
     duration: Duration,
     database: &Value,
 ) -> anyhow::Result<(Value, u64, Vec<String>)> {
     let shared: (Arc<AtomicU64>, Acknowledged) = Default::default();
-    let (health_idle, tf_idle, _) =
-        phase(rig, tokens, viewer, province, duration, false, &shared).await?;
+    let limits = p06_kit::limits::LimitsConfig::default();
+    let idle = phase(rig, callers, province, duration, false, &shared).await?;
     let memory = rig.aggregator.begin_memory_phase();
-    let (health_flood, tf_flood, flood) =
-        phase(rig, tokens, viewer, province, duration, true, &shared).await?;
+    let flooded = phase(rig, callers, province, duration, true, &shared).await?;
+    let cpu_cores = json!({ "idle": idle.cpu_cores, "flood": flooded.cpu_cores });
+    let (health_idle, tf_idle) = (idle.health, idle.taskforce);
+    let (health_flood, tf_flood, flood) = (flooded.health, flooded.taskforce, flooded.flood);
     let peak = rig.aggregator.end_memory_phase(&memory);
     let acknowledged = shared.1.lock().await.clone();
     let lost = lost(rig, &acknowledged).await?;
@@ -307,10 +359,21 @@ pub async fn run(
         "steady_calls_per_sec": STEADY_PER_SEC,
         "flooder": "police, one token, single-commune reports, resent at once whatever the answer, through its own police service in a separate process",
         "steady_agency": "health, single-commune reports",
+        "steady_reporters": callers.health.len(),
+        "limits": {
+            "rate_per_sec": limits.rate_per_second,
+            "burst": limits.burst,
+            "submit_rate_per_sec": limits.submit_rate_per_second,
+            "submit_burst": limits.submit_burst,
+            "in_flight": limits.in_flight,
+            "agency_in_flight": limits.agency_in_flight,
+            "flood_police_submit_rate_per_sec": callers.flood_submit_rate,
+        },
         "taskforce": "GetConsolidatedStatus of the province",
         "health": { "idle": health_idle.json(), "flood": health_flood.json(), "p99_ratio": health_ratio },
         "taskforce_status": { "idle": tf_idle.json(), "flood": tf_flood.json(), "p99_ratio": tf_ratio },
         "flood": flood.json(),
+        "cpu_cores": cpu_cores,
         "aggregator_memory": peak,
         "aggregator_peak_rss_kib": peak.peak_kib(),
         "acknowledged": acknowledged.len(),

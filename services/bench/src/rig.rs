@@ -9,6 +9,7 @@ use p06_aggregator::store::Store;
 use p06_auth::{Agency as AuthAgency, Role};
 use p06_kit::forward::{AggregatorClient, ForwardConfig};
 use p06_kit::host::{Running, ServiceHost};
+use p06_kit::limits::LimitsConfig;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::child::{AggregatorProcess, ChildConfig};
@@ -52,8 +53,9 @@ impl Rig {
         let forward = AggregatorClient::new(ForwardConfig::new(aggregator.url()))?;
         let mut agencies = Vec::new();
         let mut channels = HashMap::new();
+        let limits = agency_limits(child_config.rate_limit);
         for agency in Agency::ALL {
-            let host = ServiceHost::new(auth.clone());
+            let host = ServiceHost::new(auth.clone()).with_limits(limits.clone());
             let host = match agency {
                 Agency::Police => {
                     host.with_service(p06_police::PoliceApi::new(forward.clone()).into_server())
@@ -111,6 +113,40 @@ impl Rig {
         }
         Ok(())
     }
+}
+
+/// The limits of the bench's agency services: the defaults, with the per-caller rates off when
+/// the aggregator child runs without them ([`ChildConfig::rate_limit`]: the capacity scenarios
+/// drive one token per agency and province at 16 reports in flight).
+pub fn agency_limits(rate_limit: bool) -> LimitsConfig {
+    if rate_limit {
+        LimitsConfig::default()
+    } else {
+        LimitsConfig {
+            rate_per_second: 0.0,
+            submit_rate_per_second: 0.0,
+            ..LimitsConfig::default()
+        }
+    }
+}
+
+/// Tokens of `count` reporters of `agency` in province `code`, each its own token subject (a
+/// caller of its own for the per-caller rates).
+pub fn reporters(
+    keys: &Keys,
+    agency: Agency,
+    code: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    (0..count)
+        .map(|i| {
+            let grant =
+                p06_auth::Grant::new(agency.auth(), crate::world::EDITION, code, Role::Reporter)
+                    .with_subject(format!("bench-{}-{code}-reporter-{i}", agency.name()))
+                    .with_ttl(chrono::Duration::hours(2));
+            keys.mint(&grant)
+        })
+        .collect()
 }
 
 /// Tokens per (agency, province), minted once.

@@ -504,7 +504,8 @@ async fn flags(
     Ok(())
 }
 
-/// The overload scenario on its own fresh database (p06_kit::limits at their defaults).
+/// The overload scenario on its own fresh database (p06_kit::limits at their defaults, in the
+/// aggregator child and the agency services alike).
 async fn overload(
     ctx: &Context,
     server: &mut Server,
@@ -528,10 +529,21 @@ async fn overload(
         rig.aggregator.pid, rig.aggregator.addr
     );
     let viewer = crate::rig::viewer(&ctx.keys, &province.code)?;
+    let health = crate::rig::reporters(
+        &ctx.keys,
+        crate::figures::Agency::Health,
+        &province.code,
+        crate::overload::steady_reporters(),
+    )?;
+    let callers = crate::overload::Callers {
+        tokens: &ctx.tokens,
+        health: &health,
+        viewer: &viewer,
+        flood_submit_rate: ctx.settings.flood_submit_rate,
+    };
     let result = crate::overload::run(
         &rig,
-        &ctx.tokens,
-        &viewer,
+        &callers,
         province,
         ctx.settings.duration(),
         &json!(described),

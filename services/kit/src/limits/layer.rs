@@ -19,6 +19,7 @@ use super::LimitsConfig;
 use super::admission::{Admission, AdmissionBounds, Entry, Refusal};
 use super::idle::{CallGuard, Peer};
 use super::rate::{CallerKey, RateLimiter};
+use super::submission::is_submission;
 use super::wire::{MessageLimit, grpc_timeout};
 
 /// Suggested delay before retrying a call refused because slots or queues were full.
@@ -28,6 +29,8 @@ const BUSY_RETRY: Duration = Duration::from_secs(1);
 pub struct Limits {
     config: LimitsConfig,
     rate: RateLimiter,
+    /// The second, lower rate of report-writing calls ([`super::submission`]).
+    submit_rate: RateLimiter,
     admission: Arc<Admission>,
 }
 
@@ -52,6 +55,7 @@ impl LimitsLayer {
         Self {
             limits: Arc::new(Limits {
                 rate: RateLimiter::new(config.rate_per_second, config.burst),
+                submit_rate: RateLimiter::new(config.submit_rate_per_second, config.submit_burst),
                 admission: Admission::new(AdmissionBounds {
                     in_flight: config.in_flight,
                     agency_in_flight: config.agency_in_flight,
@@ -123,10 +127,21 @@ where
             });
         };
         let agency = principal.agency;
-        if let Err(wait) = limits
-            .rate
-            .check(&CallerKey::of(principal), std::time::Instant::now())
-        {
+        let caller = CallerKey::of(principal);
+        let now = std::time::Instant::now();
+        // A submission takes a token of both buckets, the submission one first: a refused
+        // submission spends none of the caller's general calls, and one the general rate refuses
+        // gets its submission token back.
+        let submission = is_submission(request.uri().path());
+        if submission && let Err(wait) = limits.submit_rate.check(&caller, now) {
+            tracing::debug!(subject = %principal.subject, agency = %agency, "submission rate limited");
+            let status = submit_rate_limited(config, wait);
+            return Box::pin(async move { Ok(status.into_http()) });
+        }
+        if let Err(wait) = limits.rate.check(&caller, now) {
+            if submission {
+                limits.submit_rate.refund(&caller);
+            }
             tracing::debug!(subject = %principal.subject, agency = %agency, "rate limited");
             let status = rate_limited(config, wait);
             return Box::pin(async move { Ok(status.into_http()) });
@@ -197,6 +212,18 @@ fn rate_limited(config: &LimitsConfig, wait: Duration) -> Status {
             "rate limit: each caller (token subject, agency and province) may make {} calls per second, {} at once (P06_LIMIT_RATE, P06_LIMIT_BURST); retry in {}",
             config.rate_per_second,
             config.burst,
+            seconds(wait)
+        ),
+        wait,
+    )
+}
+
+fn submit_rate_limited(config: &LimitsConfig, wait: Duration) -> Status {
+    exhausted(
+        format!(
+            "submission rate limit: each caller (token subject, agency and province) may submit {} reports per second, {} at once (P06_LIMIT_SUBMIT_RATE, P06_LIMIT_SUBMIT_BURST); retry in {}",
+            config.submit_rate_per_second,
+            config.submit_burst,
             seconds(wait)
         ),
         wait,

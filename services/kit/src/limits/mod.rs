@@ -4,6 +4,10 @@
 //!
 //! - **per-caller rate** ([`rate`]): a token bucket per token subject, agency and province;
 //!   RESOURCE_EXHAUSTED with a `google.rpc.RetryInfo` giving the delay;
+//! - **per-caller submission rate** ([`submission`]): a second, lower bucket per caller for the
+//!   report-writing calls alone (IngestService `SubmitReport` and the agency services' submit
+//!   calls): a caller's reads may page at the general rate, its reports cannot keep a province's
+//!   writer busy; the same answer;
 //! - **fair admission** ([`admission`]): a bounded number of calls run at once, each agency and the
 //!   task force hold at most part of them, waiting calls queue per agency (bounded) and get free
 //!   slots round-robin; a full agency queue or a saturated process answers RESOURCE_EXHAUSTED;
@@ -20,6 +24,7 @@ pub mod admission;
 pub mod idle;
 pub mod layer;
 pub mod rate;
+pub mod submission;
 pub mod wire;
 
 use std::time::Duration;
@@ -41,6 +46,22 @@ pub struct LimitsConfig {
     /// Calls a caller may make at once above its rate (bucket size).
     #[arg(long = "limit-burst", env = "P06_LIMIT_BURST", default_value_t = 100)]
     pub burst: u32,
+    /// Reports per second each caller may submit, sustained (IngestService `SubmitReport` and the
+    /// agency services' submit calls; a real agency sends a few an hour): on top of the general
+    /// rate, which submissions count against too; 0 turns it off.
+    #[arg(
+        long = "limit-submit-rate",
+        env = "P06_LIMIT_SUBMIT_RATE",
+        default_value_t = 2.0
+    )]
+    pub submit_rate_per_second: f64,
+    /// Reports a caller may submit at once above its submission rate (bucket size).
+    #[arg(
+        long = "limit-submit-burst",
+        env = "P06_LIMIT_SUBMIT_BURST",
+        default_value_t = 10
+    )]
+    pub submit_burst: u32,
     /// Calls running at once in the process.
     #[arg(
         long = "limit-in-flight",
@@ -142,6 +163,8 @@ impl Default for LimitsConfig {
         Self {
             rate_per_second: 50.0,
             burst: 100,
+            submit_rate_per_second: 2.0,
+            submit_burst: 10,
             in_flight: 8,
             agency_in_flight: 4,
             agency_queue: 64,
@@ -179,6 +202,18 @@ impl LimitsConfig {
             anyhow::bail!(
                 "P06_LIMIT_RATE must be a number ≥ 0, not {}",
                 self.rate_per_second
+            );
+        }
+        if !self.submit_rate_per_second.is_finite() || self.submit_rate_per_second < 0.0 {
+            anyhow::bail!(
+                "P06_LIMIT_SUBMIT_RATE must be a number ≥ 0, not {}",
+                self.submit_rate_per_second
+            );
+        }
+        if self.submit_rate_per_second > 0.0 && self.submit_burst == 0 {
+            anyhow::bail!(
+                "P06_LIMIT_SUBMIT_BURST must be at least 1 while P06_LIMIT_SUBMIT_RATE is on ({}/s)",
+                self.submit_rate_per_second
             );
         }
         if self.in_flight == 0 || self.agency_in_flight == 0 {
@@ -223,10 +258,11 @@ impl LimitsConfig {
         (self.idle_secs > 0).then(|| Duration::from_secs(self.idle_secs))
     }
 
-    /// No per-caller rate and bounds far above any load (benchmark ceilings).
+    /// No per-caller rates and bounds far above any load (benchmark ceilings).
     pub fn unlimited() -> Self {
         Self {
             rate_per_second: 0.0,
+            submit_rate_per_second: 0.0,
             in_flight: 4096,
             agency_in_flight: 4096,
             agency_queue: 4096,
@@ -243,5 +279,30 @@ mod tests {
         let parsed = super::LimitsConfig::from_env().unwrap();
         let default = super::LimitsConfig::default();
         assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn a_submission_rate_that_cannot_work_is_refused_naming_its_variable() {
+        use super::LimitsConfig;
+        let negative = LimitsConfig {
+            submit_rate_per_second: -1.0,
+            ..LimitsConfig::default()
+        };
+        let e = negative.checked().unwrap_err().to_string();
+        assert!(e.contains("P06_LIMIT_SUBMIT_RATE"), "{e}");
+        let no_burst = LimitsConfig {
+            submit_burst: 0,
+            ..LimitsConfig::default()
+        };
+        let e = no_burst.checked().unwrap_err().to_string();
+        assert!(e.contains("P06_LIMIT_SUBMIT_BURST"), "{e}");
+        // Off, the burst does not matter.
+        LimitsConfig {
+            submit_rate_per_second: 0.0,
+            submit_burst: 0,
+            ..LimitsConfig::default()
+        }
+        .checked()
+        .unwrap();
     }
 }

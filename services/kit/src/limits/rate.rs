@@ -79,6 +79,18 @@ impl RateLimiter {
         }
     }
 
+    /// Gives back the token `key` took at its last [`Self::check`]: the call was refused by
+    /// another limit after this one let it pass, and did not run.
+    pub fn refund(&self, key: &CallerKey) {
+        if !self.enabled() {
+            return;
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = buckets.get_mut(key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
+        }
+    }
+
     /// Callers currently tracked.
     pub fn tracked(&self) -> usize {
         self.buckets.lock().map(|b| b.len()).unwrap_or(0)
@@ -130,6 +142,27 @@ mod tests {
         assert!(limiter.check(&key("a", "52"), t0).is_err());
         assert!(limiter.check(&key("b", "52"), t0).is_ok());
         assert!(limiter.check(&key("a", "64"), t0).is_ok());
+    }
+
+    #[test]
+    fn a_refunded_token_can_be_taken_again_but_never_beyond_the_burst() {
+        let limiter = RateLimiter::new(1.0, 2);
+        let t0 = Instant::now();
+        let k = key("a", "52");
+        limiter.check(&k, t0).unwrap();
+        limiter.check(&k, t0).unwrap();
+        assert!(limiter.check(&k, t0).is_err());
+        limiter.refund(&k);
+        assert!(limiter.check(&k, t0).is_ok());
+        assert!(limiter.check(&k, t0).is_err());
+        // A full bucket stays at its burst.
+        let full = key("b", "52");
+        limiter.check(&full, t0).unwrap();
+        limiter.refund(&full);
+        limiter.refund(&full);
+        limiter.check(&full, t0).unwrap();
+        limiter.check(&full, t0).unwrap();
+        assert!(limiter.check(&full, t0).is_err());
     }
 
     #[test]
