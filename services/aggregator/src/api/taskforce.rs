@@ -25,6 +25,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 mod audit;
+mod carried;
 mod compliance;
 mod known;
 mod pace;
@@ -318,6 +319,7 @@ impl TaskForceService for TaskForceApi {
                 },
                 reports_included: measure.map_or(0, |m| m.reports) as i32,
                 pace: paced(indicator, locality),
+                split_units: totals.split_units,
                 localities_by_pace: by_pace
                     .into_iter()
                     .map(|(status, count)| pb::PaceStatusCount { status, count })
@@ -328,6 +330,7 @@ impl TaskForceService for TaskForceApi {
             locality: Some(self.locality_to_proto(locality)),
             as_of: Some(date_to_proto(as_of)),
             indicators,
+            carried_from_edition: carried::CarriedFrom::edition_year(snapshot.carried.as_deref()),
         }))
     }
 
@@ -408,6 +411,8 @@ impl TaskForceService for TaskForceApi {
                 self.paces(parent, &pace_reads, indicator, &listed)
             }
         };
+        let carried_from_edition =
+            carried::CarriedFrom::edition_year(snapshots[0].carried.as_deref());
         let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
             .map(|l| LocalityProgress {
@@ -451,6 +456,7 @@ impl TaskForceService for TaskForceApi {
             rows,
             next_page_token,
             total_size,
+            carried_from_edition,
         }))
     }
 
@@ -513,7 +519,10 @@ impl TaskForceService for TaskForceApi {
                 total: rows.len() as i32,
             });
         }
-        Ok(Response::new(SummarizeChildrenResponse { children: out }))
+        Ok(Response::new(SummarizeChildrenResponse {
+            children: out,
+            carried_from_edition: carried::CarriedFrom::edition_year(snapshot.carried.as_deref()),
+        }))
     }
 
     async fn get_compliance_board(
