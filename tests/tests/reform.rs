@@ -8,11 +8,12 @@
 
 use p06_auth::{Agency, Grant, Role};
 use p06_kit::convert::{date_from_proto, date_to_proto};
+use p06_proto::aggregation::admin_service_client::AdminServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
     ConsolidatedStatus, GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus,
-    ListLocalityProgressRequest, LocalityLevel, LocalityProgress, Observation, SubmitReportRequest,
-    SummarizeChildrenRequest, Target, UpsertTargetsRequest,
+    ListLocalityProgressRequest, ListObligationsRequest, LocalityLevel, LocalityProgress, Observation, SubmitReportRequest,
+    SummarizeChildrenRequest, Target, UpsertObligationRequest, UpsertTargetsRequest,
 };
 use p06_proto::common::{LocalityRef, Narrative};
 use p06_tests::fixtures::*;
@@ -89,10 +90,45 @@ fn report(
     }
 }
 
+/// Binds the police weekly obligation (Gia Lai's settings) to `edition/province` as well.
+async fn bind_police_weekly(t: &TestAggregator, edition: &str, province: &str) {
+    let mut admin = AdminServiceClient::new(t.channel().await);
+    let listed = admin
+        .list_obligations(authed(
+            ListObligationsRequest {
+                page_size: 1_000,
+                page_token: String::new(),
+            },
+            &t.keys.admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let spec = listed
+        .obligations
+        .iter()
+        .find(|o| o.code == "police-weekly-identity")
+        .expect("Gia Lai's police weekly obligation");
+    let mut spec: serde_json::Value = serde_json::from_str(&spec.spec_json).unwrap();
+    spec["provinces"] = serde_json::json!([format!("{edition}/{province}")]);
+    admin
+        .upsert_obligation(authed(
+            UpsertObligationRequest {
+                request_id: format!("bind-{edition}-{province}"),
+                spec_json: spec.to_string(),
+            },
+            &token(t, edition, province, Agency::Taskforce, Role::TaskforceAdmin),
+        ))
+        .await
+        .unwrap();
+}
+
 /// Both old provinces' reports of 10–16 March 2025 and targets on three old communes.
 async fn reported() -> TestAggregator {
     let t = TestAggregator::start().await;
     t.clock.set(at("2025-03-17T02:00:00Z"));
+    bind_police_weekly(&t, "2024", BINH_DINH).await;
+    bind_police_weekly(&t, "2025", NEW_GIA_LAI).await;
     let mut ingest = t.ingest().await;
     for (province, figures) in [(GIA_LAI, &OLD_GIA_LAI[..]), (BINH_DINH, &OLD_BINH_DINH[..])] {
         ingest
