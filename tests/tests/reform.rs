@@ -12,8 +12,9 @@ use p06_proto::aggregation::admin_service_client::AdminServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
     ConsolidatedStatus, GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus,
-    ListLocalityProgressRequest, ListObligationsRequest, LocalityLevel, LocalityProgress, Observation, SubmitReportRequest,
-    SummarizeChildrenRequest, Target, UpsertObligationRequest, UpsertTargetsRequest,
+    ListLocalityProgressRequest, ListObligationsRequest, LocalityLevel, LocalityProgress,
+    Observation, SubmitReportRequest, SummarizeChildrenRequest, Target, UpsertObligationRequest,
+    UpsertTargetsRequest,
 };
 use p06_proto::common::{LocalityRef, Narrative};
 use p06_tests::fixtures::*;
@@ -117,7 +118,13 @@ async fn bind_police_weekly(t: &TestAggregator, edition: &str, province: &str) {
                 request_id: format!("bind-{edition}-{province}"),
                 spec_json: spec.to_string(),
             },
-            &token(t, edition, province, Agency::Taskforce, Role::TaskforceAdmin),
+            &token(
+                t,
+                edition,
+                province,
+                Agency::Taskforce,
+                Role::TaskforceAdmin,
+            ),
         ))
         .await
         .unwrap();
@@ -164,7 +171,13 @@ async fn reported() -> TestAggregator {
                     request_id: format!("targets-{province}"),
                     targets,
                 },
-                &token(&t, "2024", province, Agency::Taskforce, Role::TaskforceAdmin),
+                &token(
+                    &t,
+                    "2024",
+                    province,
+                    Agency::Taskforce,
+                    Role::TaskforceAdmin,
+                ),
             ))
             .await
             .unwrap();
@@ -177,7 +190,12 @@ async fn client(t: &TestAggregator) -> TaskForceServiceClient<Channel> {
     TaskForceServiceClient::new(t.channel().await)
 }
 
-async fn status(t: &TestAggregator, edition: &str, province: &str, as_of: &str) -> ConsolidatedStatus {
+async fn status(
+    t: &TestAggregator,
+    edition: &str,
+    province: &str,
+    as_of: &str,
+) -> ConsolidatedStatus {
     client(t)
         .await
         .get_consolidated_status(authed(
@@ -187,7 +205,13 @@ async fn status(t: &TestAggregator, edition: &str, province: &str, as_of: &str) 
                 indicator_codes: vec![ACTIVATED.into()],
                 ..Default::default()
             },
-            &token(t, edition, province, Agency::Taskforce, Role::TaskforceViewer),
+            &token(
+                t,
+                edition,
+                province,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
         ))
         .await
         .unwrap()
@@ -213,7 +237,13 @@ async fn communes(t: &TestAggregator, as_of: &str) -> Vec<LocalityProgress> {
                 page_size: 1_000,
                 ..Default::default()
             },
-            &token(t, "2025", NEW_GIA_LAI, Agency::Taskforce, Role::TaskforceViewer),
+            &token(
+                t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
         ))
         .await
         .unwrap()
@@ -317,7 +347,13 @@ async fn merged_communes_add_up_and_a_split_commune_counts_toward_its_default_su
                 as_of: Some(date_to_proto(date(AS_OF))),
                 ..Default::default()
             },
-            &token(&t, "2025", NEW_GIA_LAI, Agency::Taskforce, Role::TaskforceViewer),
+            &token(
+                &t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
         ))
         .await
         .unwrap()
@@ -358,7 +394,13 @@ async fn the_trend_of_the_2025_province_runs_across_the_reform() {
                 indicator_codes: vec![ACTIVATED.into()],
                 ..Default::default()
             },
-            &token(&t, "2025", NEW_GIA_LAI, Agency::Taskforce, Role::TaskforceViewer),
+            &token(
+                &t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
         ))
         .await
         .unwrap()

@@ -193,7 +193,10 @@ mod tests {
                 to: 10,
                 split: false,
             }),
-            3 => Some(Carry { to: 10, split: true }),
+            3 => Some(Carry {
+                to: 10,
+                split: true,
+            }),
             4 => Some(Carry {
                 to: 11,
                 split: false,

@@ -154,15 +154,15 @@ impl TaskForceApi {
                     let Some(to) = catalog.successor(*old_id) else {
                         continue;
                     };
-                    let entry = own
-                        .entry(code.clone())
-                        .or_default()
-                        .entry(to.to)
-                        .or_insert(OwnFigure {
-                            value: 0.0,
-                            as_of: figure.as_of,
-                            reports: 0,
-                        });
+                    let entry =
+                        own.entry(code.clone())
+                            .or_default()
+                            .entry(to.to)
+                            .or_insert(OwnFigure {
+                                value: 0.0,
+                                as_of: figure.as_of,
+                                reports: 0,
+                            });
                     entry.value += figure.value;
                     entry.as_of = entry.as_of.min(figure.as_of);
                     entry.reports += figure.reports;
@@ -172,10 +172,13 @@ impl TaskForceApi {
                         *carried.split.entry((to.to, code.clone())).or_default() += 1;
                     }
                 }
-                if split_in_province > 0 && before.totals.totals.contains_key(&(old.id, code.clone()))
+                if split_in_province > 0
+                    && before.totals.totals.contains_key(&(old.id, code.clone()))
                 {
-                    *carried.split.entry((province_id, code.clone())).or_default() +=
-                        split_in_province;
+                    *carried
+                        .split
+                        .entry((province_id, code.clone()))
+                        .or_default() += split_in_province;
                 }
             }
             // The province's maintained totals and target sums onto the 2025 province.
@@ -183,7 +186,10 @@ impl TaskForceApi {
                 if *id != old.id {
                     continue;
                 }
-                let sum = totals.totals.entry((province_id, code.clone())).or_default();
+                let sum = totals
+                    .totals
+                    .entry((province_id, code.clone()))
+                    .or_default();
                 sum.amounts.value += t.amounts.value;
                 sum.amounts.paired_value += t.amounts.paired_value;
                 sum.amounts.paired_denominator += t.amounts.paired_denominator;
@@ -295,7 +301,9 @@ impl TaskForceApi {
         among: &[String],
     ) -> Result<Vec<String>, Error> {
         if self.carried_edition(scope, date).is_none() {
-            return self.direct_indicators_with_targets(scope, date, among).await;
+            return self
+                .direct_indicators_with_targets(scope, date, among)
+                .await;
         }
         if scope.id < 0 {
             return Err(country_refused());
@@ -307,7 +315,11 @@ impl TaskForceApi {
                     .await?,
             );
         }
-        Ok(among.iter().filter(|c| with.contains(*c)).cloned().collect())
+        Ok(among
+            .iter()
+            .filter(|c| with.contains(*c))
+            .cloned()
+            .collect())
     }
 
     /// How many split communes count in `locality`'s figure of `indicator` in `snapshot`.
