@@ -131,7 +131,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             &records,
         ),
         Format::Table => {
-            let l = response.locality.unwrap_or_default();
+            let l = response.locality.clone().unwrap_or_default();
             let as_of = date_from_proto(response.as_of.as_ref());
             out!(
                 "{} — {} {}",
