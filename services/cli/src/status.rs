@@ -279,3 +279,38 @@ pub fn carried_note(response: &p06_proto::aggregation::ConsolidatedStatus) -> Op
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p06_proto::aggregation::{ConsolidatedStatus, IndicatorStatus, Locality};
+
+    #[test]
+    fn a_carried_status_is_noted_with_its_split_communes() {
+        let mut status = ConsolidatedStatus {
+            locality: Some(Locality {
+                edition: "2025".into(),
+                ..Default::default()
+            }),
+            indicators: vec![
+                IndicatorStatus {
+                    split_units: 1,
+                    ..Default::default()
+                },
+                IndicatorStatus {
+                    split_units: 3,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(carried_note(&status), None);
+        status.carried_from_edition = 2024;
+        let note = carried_note(&status).unwrap();
+        // Vietnamese unless asked otherwise.
+        assert!(
+            note.starts_with("số liệu bộ mã 2024 quy đổi sang đơn vị 2025, gồm 3 xã bị chia tách"),
+            "{note}"
+        );
+    }
+}

@@ -236,6 +236,21 @@ mod tests {
     }
 
     #[test]
+    fn a_trend_across_the_reform_marks_where_carried_points_end() {
+        let points = [(d(2), Some(10.0)), (d(9), Some(12.0)), (d(16), Some(20.0))];
+        let across = trend(Lang::Vi, "x", &points, None, Some(2));
+        assert_eq!(across.matches("class=\"reform\"").count(), 1, "{across}");
+        assert!(across.contains("sắp xếp 1/7/2025"));
+        // Half-way between the second point (x 160) and the third (x 314).
+        assert!(across.contains(r#"x1="237.0""#), "{across}");
+        assert!(trend(Lang::En, "x", &points, None, Some(2)).contains("reform 1/7/2025"));
+        // No mark without carried points before, nor at the first point.
+        for reform in [None, Some(0), Some(3)] {
+            assert!(!trend(Lang::Vi, "x", &points, None, reform).contains("class=\"reform\""));
+        }
+    }
+
+    #[test]
     fn nothing_to_draw_draws_nothing() {
         assert_eq!(
             trend(Lang::Vi, "x", &[(d(2), None), (d(9), None)], None, None),

@@ -689,6 +689,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_carried_view_says_which_edition_and_how_many_split_communes() {
+        assert_eq!(carried_note(Lang::Vi, 0, "2025", 3), "");
+        let vi = carried_note(Lang::Vi, 2024, "2025", 1);
+        assert!(
+            vi.starts_with("Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã 2024"),
+            "{vi}"
+        );
+        assert!(vi.contains("1 xã bị chia tách"), "{vi}");
+        let en = carried_note(Lang::En, 2024, "2025", 6);
+        assert!(
+            en.contains("edition 2024, carried onto the 2025 units"),
+            "{en}"
+        );
+        assert!(en.contains("6 split communes"), "{en}");
+    }
+
+    #[test]
     fn codes_become_words_and_unknown_codes_stay_readable() {
         assert_eq!(flag_kind(Lang::Vi, "MISSING"), "Không nộp báo cáo");
         assert_eq!(flag_kind(Lang::En, "VAGUE"), "Vague report");
