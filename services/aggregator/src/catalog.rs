@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use p06_domain::edition::EditionValidity;
 use p06_domain::locality::{COUNTRY_CODE, Edition, Level, Locality};
+use p06_domain::reform::{self, Carry, Successor};
 use p06_domain::report::{CatalogView, Indicator};
 
 /// A crosswalk row between a 2024 and a 2025 locality.
@@ -39,6 +40,9 @@ pub struct Catalog {
     indicators: Vec<Indicator>,
     indicator_by_code: HashMap<String, usize>,
     mappings: Vec<Mapping>,
+    /// Crosswalk rows by their old unit / by their new unit (indexes into `mappings`).
+    mappings_from: HashMap<i64, Vec<usize>>,
+    mappings_to: HashMap<i64, Vec<usize>>,
     editions: Vec<EditionInfo>,
     validities: Vec<EditionValidity>,
 }
@@ -90,6 +94,10 @@ impl Catalog {
             .collect();
         catalog.localities = localities;
         catalog.indicators = indicators;
+        for (i, m) in mappings.iter().enumerate() {
+            catalog.mappings_from.entry(m.from_id).or_default().push(i);
+            catalog.mappings_to.entry(m.to_id).or_default().push(i);
+        }
         catalog.mappings = mappings;
         catalog
     }
@@ -201,6 +209,61 @@ impl Catalog {
         self.mappings
             .iter()
             .filter(move |m| m.from_id == id || m.to_id == id)
+    }
+
+    /// Where an old unit's figure counts across the reform (`p06_domain::reform::carry`): its
+    /// default successor, and whether it was split.
+    pub fn successor(&self, old_id: i64) -> Option<Carry> {
+        let rows: Vec<Successor> = self
+            .mappings_from
+            .get(&old_id)?
+            .iter()
+            .map(|&i| {
+                let m = &self.mappings[i];
+                Successor {
+                    to: m.to_id,
+                    split: m.partial,
+                    default_target: m.default_target,
+                }
+            })
+            .collect();
+        reform::carry(&rows)
+    }
+
+    /// The old units whose figures count toward `new_id` (those it is the default successor of).
+    pub fn predecessors(&self, new_id: i64) -> Vec<&Locality> {
+        let mut out: Vec<&Locality> = self
+            .mappings_to
+            .get(&new_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.mappings[i].from_id)
+            .filter(|&old| self.successor(old).is_some_and(|c| c.to == new_id))
+            .filter_map(|old| self.locality_by_id(old))
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out.dedup_by_key(|l| l.id);
+        out
+    }
+
+    /// The old provinces whose figures count toward a new unit (a province or a commune): the
+    /// provinces of the old communes carried onto it or onto the communes below it.
+    pub fn predecessor_provinces(&self, new_id: i64) -> Vec<&Locality> {
+        let mut units = vec![new_id];
+        units.extend(self.descendants(new_id).iter().map(|l| l.id));
+        let mut ids: Vec<i64> = units
+            .into_iter()
+            .flat_map(|u| self.predecessors(u))
+            .map(|l| l.province_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out: Vec<&Locality> = ids
+            .into_iter()
+            .filter_map(|id| self.locality_by_id(id))
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
     }
 }
 

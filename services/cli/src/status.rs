@@ -79,6 +79,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
                 "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
                 "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
                 "oldest_as_of": iso_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
+                "split_units": i.split_units,
                 "lowest": i.lowest.iter().map(progress_json).collect::<Vec<_>>(),
                 "localities_by_pace": i.localities_by_pace.iter()
                     .map(|c| (crate::pace::code(c.status).to_owned(), json!(c.count)))
@@ -96,6 +97,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             output::json(&json!({
                 "locality": {"edition": l.edition, "code": l.code, "name": l.name},
                 "as_of": iso_date(response.as_of.as_ref()),
+                "carried_from_edition": response.carried_from_edition,
                 "indicators": records,
             }))
         }
@@ -119,6 +121,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
                 "localities_without_data",
                 "oldest_as_of",
                 "reports_included",
+                "split_units",
                 "pace_status",
                 "pace_recent_per_week",
                 "pace_needed_per_week",
@@ -128,7 +131,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             &records,
         ),
         Format::Table => {
-            let l = response.locality.unwrap_or_default();
+            let l = response.locality.clone().unwrap_or_default();
             let as_of = date_from_proto(response.as_of.as_ref());
             out!(
                 "{} — {} {}",
@@ -143,6 +146,9 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
                     tr("theo các báo cáo nhận đến", "as reported by"),
                     lang::date_time(local.naive_local())
                 );
+            }
+            if let Some(note) = carried_note(&response) {
+                out!("{note}");
             }
             let newest = response
                 .indicators
@@ -242,5 +248,69 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// The note under a status carried across the reform: "figures of edition 2024 carried onto 2025
+/// units, 6 split communes" (the most split communes any indicator's figure includes).
+pub fn carried_note(response: &p06_proto::aggregation::ConsolidatedStatus) -> Option<String> {
+    let from = response.carried_from_edition;
+    if from == 0 {
+        return None;
+    }
+    let to = response
+        .locality
+        .as_ref()
+        .map_or(String::new(), |l| l.edition.clone());
+    let split = response
+        .indicators
+        .iter()
+        .map(|i| i.split_units)
+        .max()
+        .unwrap_or(0);
+    Some(tr(
+        format!(
+            "số liệu bộ mã {from} quy đổi sang đơn vị {to}, gồm {split} xã bị chia tách \
+             (tính cho xã kế thừa mặc định)"
+        ),
+        format!(
+            "figures of edition {from} carried onto {to} units, {split} split communes \
+             (counted toward their default successors)"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p06_proto::aggregation::{ConsolidatedStatus, IndicatorStatus, Locality};
+
+    #[test]
+    fn a_carried_status_is_noted_with_its_split_communes() {
+        let mut status = ConsolidatedStatus {
+            locality: Some(Locality {
+                edition: "2025".into(),
+                ..Default::default()
+            }),
+            indicators: vec![
+                IndicatorStatus {
+                    split_units: 1,
+                    ..Default::default()
+                },
+                IndicatorStatus {
+                    split_units: 3,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(carried_note(&status), None);
+        status.carried_from_edition = 2024;
+        let note = carried_note(&status).unwrap();
+        // Vietnamese unless asked otherwise.
+        assert!(
+            note.starts_with("số liệu bộ mã 2024 quy đổi sang đơn vị 2025, gồm 3 xã bị chia tách"),
+            "{note}"
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod locality;
 pub mod narrative;
 pub mod obligation;
 pub mod pace;
+pub mod reform;
 pub mod report;
 pub mod revision;
 pub mod rollup;

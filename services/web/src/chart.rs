@@ -71,11 +71,14 @@ const TOP: f64 = 16.0;
 const BOTTOM: f64 = 20.0;
 
 /// A weekly trend: one point per date (absent values leave a gap), the target as a dashed line.
+/// `reform`: the index of the first point in the units of today's edition when the points before
+/// it are carried from an older one (history across the 2025 reform), marked by a vertical line.
 pub fn trend(
     lang: Lang,
     title: &str,
     points: &[(NaiveDate, Option<f64>)],
     target: Option<f64>,
+    reform: Option<usize>,
 ) -> String {
     let present: Vec<f64> = points.iter().filter_map(|(_, v)| *v).collect();
     if points.len() < 2 || present.is_empty() {
@@ -133,6 +136,17 @@ pub fn trend(
             (y(t) - 3.0).max(9.0),
             escape(crate::i18n::texts(lang).target),
             escape(&format::figure(lang, t)),
+        ));
+    }
+    if let Some(k) = reform.filter(|k| (1..points.len()).contains(k)) {
+        // Half-way between the last carried point and the first in today's units.
+        let at = (x(k - 1) + x(k)) / 2.0;
+        svg.push_str(&format!(
+            r#"<line class="reform" x1="{at:.1}" y1="{TOP}" x2="{at:.1}" y2="{0:.1}"/><text class="label" x="{1:.1}" y="{2:.1}">{3}</text>"#,
+            H - BOTTOM,
+            at + 2.0,
+            TOP + 9.0,
+            escape(crate::i18n::texts(lang).reform_mark),
         ));
     }
     // One polyline per run of present values.
@@ -208,7 +222,7 @@ mod tests {
             (d(16), Some(20.0)),
             (d(23), Some(30.0)),
         ];
-        let svg = trend(Lang::Vi, "Tài khoản <mức 2>", &points, Some(40.0));
+        let svg = trend(Lang::Vi, "Tài khoản <mức 2>", &points, Some(40.0), None);
         assert!(svg.starts_with("<svg"));
         assert!(svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<circle").count(), 3);
@@ -222,11 +236,26 @@ mod tests {
     }
 
     #[test]
+    fn a_trend_across_the_reform_marks_where_carried_points_end() {
+        let points = [(d(2), Some(10.0)), (d(9), Some(12.0)), (d(16), Some(20.0))];
+        let across = trend(Lang::Vi, "x", &points, None, Some(2));
+        assert_eq!(across.matches("class=\"reform\"").count(), 1, "{across}");
+        assert!(across.contains("sắp xếp 1/7/2025"));
+        // Half-way between the second point (x 160) and the third (x 314).
+        assert!(across.contains(r#"x1="237.0""#), "{across}");
+        assert!(trend(Lang::En, "x", &points, None, Some(2)).contains("reform 1/7/2025"));
+        // No mark without carried points before, nor at the first point.
+        for reform in [None, Some(0), Some(3)] {
+            assert!(!trend(Lang::Vi, "x", &points, None, reform).contains("class=\"reform\""));
+        }
+    }
+
+    #[test]
     fn nothing_to_draw_draws_nothing() {
         assert_eq!(
-            trend(Lang::Vi, "x", &[(d(2), None), (d(9), None)], None),
+            trend(Lang::Vi, "x", &[(d(2), None), (d(9), None)], None, None),
             ""
         );
-        assert_eq!(trend(Lang::Vi, "x", &[(d(2), Some(1.0))], None), "");
+        assert_eq!(trend(Lang::Vi, "x", &[(d(2), Some(1.0))], None, None), "");
     }
 }

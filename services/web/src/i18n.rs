@@ -178,6 +178,8 @@ pub struct Texts {
     /// The figures as known at an instant.
     pub known_at: &'static str,
     pub known_at_note: &'static str,
+    /// The trend chart's mark of the 2025 reform (points before it carried from edition 2024).
+    pub reform_mark: &'static str,
 }
 
 pub const VI: Texts = Texts {
@@ -350,6 +352,7 @@ pub const VI: Texts = Texts {
     per_week: "/tuần",
     known_at: "Theo báo cáo nhận đến",
     known_at_note: "Chỉ tính các lần nộp nhận được đến thời điểm",
+    reform_mark: "sắp xếp 1/7/2025",
 };
 
 pub const EN: Texts = Texts {
@@ -522,6 +525,7 @@ pub const EN: Texts = Texts {
     per_week: "/week",
     known_at: "As reported by",
     known_at_note: "Only revisions received by",
+    reform_mark: "reform 1/7/2025",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -602,6 +606,26 @@ pub fn timeliness(lang: Lang, value: i32) -> String {
     .to_owned()
 }
 
+/// The note of a view carried across the 2025 reform (`carried_from_edition`, the most split
+/// communes any figure includes); empty when not carried.
+pub fn carried_note(lang: Lang, from: i32, to: &str, split: i32) -> String {
+    if from == 0 {
+        return String::new();
+    }
+    match lang {
+        Lang::Vi => format!(
+            "Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã {from}, quy đổi sang đơn vị hành \
+             chính {to} (xã sáp nhập cộng dồn; {split} xã bị chia tách tính trọn cho xã kế thừa \
+             mặc định)."
+        ),
+        Lang::En => format!(
+            "Figures before 1 July 2025: reported in edition {from}, carried onto the {to} units \
+             (merged communes add up; {split} split communes counted whole toward their default \
+             successors)."
+        ),
+    }
+}
+
 /// A pace status (`PaceStatus` number) in words; "—" when unset.
 pub fn pace_status(lang: Lang, value: i32) -> String {
     match value {
@@ -663,6 +687,23 @@ fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_carried_view_says_which_edition_and_how_many_split_communes() {
+        assert_eq!(carried_note(Lang::Vi, 0, "2025", 3), "");
+        let vi = carried_note(Lang::Vi, 2024, "2025", 1);
+        assert!(
+            vi.starts_with("Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã 2024"),
+            "{vi}"
+        );
+        assert!(vi.contains("1 xã bị chia tách"), "{vi}");
+        let en = carried_note(Lang::En, 2024, "2025", 6);
+        assert!(
+            en.contains("edition 2024, carried onto the 2025 units"),
+            "{en}"
+        );
+        assert!(en.contains("6 split communes"), "{en}");
+    }
 
     #[test]
     fn codes_become_words_and_unknown_codes_stay_readable() {

@@ -12,7 +12,7 @@ use p06_domain::rollup;
 use p06_domain::text::echo;
 use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::{
-    self as pb, ChildSummary, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
+    self as pb, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
     GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, ListAuditRecordsRequest,
     ListAuditRecordsResponse, ListFlagsRequest, ListFlagsResponse, ListLocalityProgressRequest,
     ListLocalityProgressResponse, ListReportRevisionsRequest, ListReportRevisionsResponse,
@@ -25,6 +25,8 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 mod audit;
+mod carried;
+mod children;
 mod compliance;
 mod known;
 mod pace;
@@ -330,6 +332,7 @@ impl TaskForceService for TaskForceApi {
                 },
                 reports_included: measure.map_or(0, |m| m.reports) as i32,
                 pace: paced(indicator, locality),
+                split_units: totals.split_units,
                 localities_by_pace: by_pace
                     .into_iter()
                     .map(|(status, count)| pb::PaceStatusCount { status, count })
@@ -340,6 +343,7 @@ impl TaskForceService for TaskForceApi {
             locality: Some(self.locality_to_proto(locality)),
             as_of: Some(date_to_proto(as_of)),
             indicators,
+            carried_from_edition: carried::CarriedFrom::edition_year(snapshot.carried.as_deref()),
         }))
     }
 
@@ -420,6 +424,8 @@ impl TaskForceService for TaskForceApi {
                 self.paces(parent, &pace_reads, indicator, &listed)
             }
         };
+        let carried_from_edition =
+            carried::CarriedFrom::edition_year(snapshots[0].carried.as_deref());
         let mut rows: Vec<LocalityProgress> = listed
             .into_iter()
             .map(|l| LocalityProgress {
@@ -463,6 +469,7 @@ impl TaskForceService for TaskForceApi {
             rows,
             next_page_token,
             total_size,
+            carried_from_edition,
         }))
     }
 
@@ -471,61 +478,9 @@ impl TaskForceService for TaskForceApi {
         request: Request<SummarizeChildrenRequest>,
     ) -> Result<Response<SummarizeChildrenResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let req = request.into_inner();
-        let parent = self.locality(&caller, req.parent.as_ref(), "parent")?;
-        let indicator = self.indicator(&req.indicator_code)?;
-        if !req.threshold_percent.is_finite() || req.threshold_percent < 0.0 {
-            return Err(Error::invalid_field(
-                "threshold_percent",
-                "a percentage of target, e.g. 50",
-            )
-            .into());
-        }
-        let mut children: Vec<&Locality> = self.state.catalog.children(parent.id).collect();
-        children.sort_by(|a, b| a.code.cmp(&b.code));
-        if parent.id < 0 {
-            return Err(Error::invalid_field(
-                "parent.code",
-                "summaries of the whole country: use ListLocalityProgress with level PROVINCE",
-            )
-            .into());
-        }
-        let as_of = self.as_of(req.as_of.as_ref());
-        let reads = Reads {
-            dates: &[as_of],
-            flow_from: None,
-            totals_for: &children,
-            indicators: Some(std::slice::from_ref(&indicator.code)),
-            later: &[],
-            known_at: known_at_of(req.known_at.as_ref())?,
-        };
-        let snapshot = self
-            .snapshots(parent, &reads)
-            .await?
-            .pop()
-            .unwrap_or_default();
-        let mut out = Vec::with_capacity(children.len());
-        for child in children {
-            let finest = self.finest_below(child);
-            let rows: Vec<LocalityProgress> = finest
-                .iter()
-                .map(|l| self.progress(&snapshot, None, indicator, l))
-                .collect();
-            out.push(ChildSummary {
-                child: Some(self.progress(&snapshot, None, indicator, child)),
-                below_threshold: rows
-                    .iter()
-                    .filter(|r| {
-                        r.percent_of_target
-                            .is_some_and(|p| p < req.threshold_percent)
-                    })
-                    .count() as i32,
-                with_target: rows.iter().filter(|r| r.target.is_some()).count() as i32,
-                without_data: rows.iter().filter(|r| r.value.is_none()).count() as i32,
-                total: rows.len() as i32,
-            });
-        }
-        Ok(Response::new(SummarizeChildrenResponse { children: out }))
+        Ok(Response::new(
+            self.children_summary(&caller, request.into_inner()).await?,
+        ))
     }
 
     async fn get_compliance_board(

@@ -84,6 +84,8 @@ struct OverviewPage {
     code: String,
     known_at: String,
     known_at_text: String,
+    /// Set when the figures are carried across the 2025 reform (`i18n::carried_note`).
+    carried_note: String,
 }
 
 /// The dates asked: as-of (default today), comparison (default a week before).
@@ -200,6 +202,20 @@ pub async fn page(
         known_at_text: known_at
             .map(|t| format::instant(lang, t))
             .unwrap_or_default(),
+        carried_note: crate::i18n::carried_note(
+            lang,
+            status.carried_from_edition,
+            &status
+                .locality
+                .as_ref()
+                .map_or(String::new(), |l| l.edition.clone()),
+            status
+                .indicators
+                .iter()
+                .map(|i| i.split_units)
+                .max()
+                .unwrap_or(0),
+        ),
     }))
 }
 
@@ -226,10 +242,11 @@ fn card(
             }
         })
         .unwrap_or_else(|| i.denominator_code.clone());
-    let points: Vec<(NaiveDate, Option<f64>)> = trend
+    let series = trend
         .indicators
         .iter()
-        .find(|t| t.indicator_code == i.indicator_code)
+        .find(|t| t.indicator_code == i.indicator_code);
+    let points: Vec<(NaiveDate, Option<f64>)> = series
         .map(|t| {
             t.points
                 .iter()
@@ -237,6 +254,14 @@ fn card(
                 .collect()
         })
         .unwrap_or_default();
+    // Where the series crosses the reform: the first point no longer carried after carried ones.
+    let reform = series.and_then(|t| {
+        let carried = t.points.iter().position(|p| p.carried_from_edition != 0)?;
+        let after = t.points[carried..]
+            .iter()
+            .position(|p| p.carried_from_edition == 0)?;
+        Some(carried + after)
+    });
     let percent = format::opt_percent(lang, i.percent_of_target);
     let pace = i.pace.unwrap_or_default();
     Card {
@@ -282,7 +307,7 @@ fn card(
                 percent: format::opt_percent(lang, r.percent_of_target),
             })
             .collect(),
-        trend: chart::trend(lang, &name, &points, i.target),
+        trend: chart::trend(lang, &name, &points, i.target, reform),
         communes_href: format!(
             "/p/{code}/communes{}",
             query(&[

@@ -54,7 +54,7 @@ impl TaskForceApi {
     /// Snapshots of `scope` as of each of `reads.dates`: live (the maintained read model) or, with
     /// `known_at`, from the revisions received by then. Without `later` indicators only the first
     /// date is read.
-    pub(super) async fn snapshots(
+    pub(super) async fn direct_snapshots(
         &self,
         scope: &Locality,
         reads: &Reads<'_>,
@@ -447,6 +447,7 @@ impl TaskForceApi {
                     0 => self.targets_as_of(province_id, date).await?,
                     _ => Arc::default(),
                 },
+                carried: None,
             });
         }
         Ok(out)

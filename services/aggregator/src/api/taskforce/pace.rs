@@ -136,7 +136,7 @@ impl TaskForceApi {
     /// Targets' due dates of the province of `scope` and of the totals of `rolled`, when the pace
     /// of some indicator is asked; `version` is the snapshots' read version (`None`: known at an
     /// instant, looked up here).
-    pub(super) async fn dues(
+    pub(super) async fn direct_dues(
         &self,
         scope: &Locality,
         rolled: &[&Locality],
@@ -177,7 +177,7 @@ impl TaskForceApi {
 
     /// The indicators (of `among`) with a target at `scope` or at a unit of its province, as of
     /// `date`: those the pace reads history for.
-    pub(super) async fn indicators_with_targets(
+    pub(super) async fn direct_indicators_with_targets(
         &self,
         scope: &Locality,
         date: NaiveDate,

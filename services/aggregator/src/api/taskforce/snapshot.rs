@@ -32,6 +32,8 @@ pub(super) struct Snapshot {
     pub(super) totals: Arc<Totals>,
     /// Own targets, by (indicator, locality).
     pub(super) targets: Arc<Targets>,
+    /// Set when the figures were carried across the reform from another edition (`carried.rs`).
+    pub(super) carried: Option<Arc<super::carried::CarriedFrom>>,
 }
 
 /// What a snapshot loads besides targets: the maintained totals of `totals_for`, of `indicators`
@@ -355,6 +357,7 @@ impl TaskForceApi {
             rank: 0,
             as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
             pace: None,
+            split_units: Self::split_units(snapshot, &indicator.code, locality),
         }
     }
 }

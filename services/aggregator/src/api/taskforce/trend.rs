@@ -98,9 +98,17 @@ impl TaskForceApi {
                         indicators: requested,
                         own_figures: !rolls_up,
                     };
-                    let snapshot = self
-                        .snapshot_at(locality, version, *date, flow_from, reads)
-                        .await?;
+                    // Before the reform a 2025 unit's points are carried from edition 2024.
+                    let snapshot = match self.carried_edition(locality, *date) {
+                        Some(_) => {
+                            self.carried_snapshot(locality, *date, flow_from, requested, None)
+                                .await?
+                        }
+                        None => {
+                            self.snapshot_at(locality, version, *date, flow_from, reads)
+                                .await?
+                        }
+                    };
                     snapshots.push((*date, snapshot));
                 }
                 snapshots
@@ -150,6 +158,10 @@ impl TaskForceApi {
             target: p.target,
             percent_of_target: p.percent_of_target,
             percent_of_denominator: p.percent_of_denominator,
+            carried_from_edition: super::carried::CarriedFrom::edition_year(
+                snapshot.carried.as_deref(),
+            ),
+            split_units: p.split_units,
         }
     }
 }

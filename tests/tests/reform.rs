@@ -1,0 +1,425 @@
+//! History across the 2025 reform (issue 24, part 3), with the real crosswalk: old Gia Lai (64)
+//! and old Bình Định (52) of edition 2024 merged into the 2025 province Gia Lai (52). Reports and
+//! targets in 2024 units; the 2025 province's status before 1 July 2025 is the sum of both old
+//! provinces', its communes carry their predecessors' figures (Hà Đông and Đak Sơmei → Đak Sơmei;
+//! An Hòa, An Quang and the split An Nghĩa → An Hòa, its default successor), the edition-2024
+//! answers stay as they were, and the trend runs across 1 July 2025 into a 2025 report. Runs on
+//! SQLite, and on PostgreSQL when `P06_TEST_POSTGRES_URL` is set.
+
+use p06_auth::{Agency, Grant, Role};
+use p06_kit::convert::{date_from_proto, date_to_proto};
+use p06_proto::aggregation::admin_service_client::AdminServiceClient;
+use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
+use p06_proto::aggregation::{
+    ConsolidatedStatus, GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus,
+    ListLocalityProgressRequest, ListObligationsRequest, LocalityLevel, LocalityProgress,
+    Observation, SubmitReportRequest, SummarizeChildrenRequest, Target, UpsertObligationRequest,
+    UpsertTargetsRequest,
+};
+use p06_proto::common::{LocalityRef, Narrative};
+use p06_tests::fixtures::*;
+use p06_tests::services::{TestAggregator, authed};
+use tonic::transport::Channel;
+
+const ACTIVATED: &str = "vneid.l2.activated";
+const RESIDENTS: &str = "residents.permanent";
+/// 2025 Gia Lai: old Bình Định's code.
+const NEW_GIA_LAI: &str = "52";
+/// The status date of the issue (a Saturday; the week of 10–16 March is the latest reported).
+const AS_OF: &str = "2025-03-22";
+/// (commune, activated, residents) of old Gia Lai, week of 10–16 March 2025.
+const OLD_GIA_LAI: [(&str, f64, f64); 3] = [
+    (HA_DONG, 109.0, 5_908.0),
+    ("23683", 300.0, 4_000.0),
+    ("23684", 50.0, 3_000.0),
+];
+/// Old Bình Định; An Nghĩa (21634) was split between An Toàn and An Hòa (its default successor).
+const OLD_BINH_DINH: [(&str, f64, f64); 4] = [
+    ("21622", 80.0, 2_000.0),
+    ("21628", 200.0, 6_000.0),
+    ("21631", 150.0, 5_000.0),
+    ("21634", 70.0, 1_500.0),
+];
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+fn in_edition(edition: &str, code: &str) -> Option<LocalityRef> {
+    Some(LocalityRef {
+        edition: edition.into(),
+        code: code.into(),
+    })
+}
+
+fn token(t: &TestAggregator, edition: &str, province: &str, agency: Agency, role: Role) -> String {
+    t.keys
+        .dev
+        .mint(&Grant::new(agency, edition, province, role))
+        .unwrap()
+}
+
+fn report(
+    request_id: &str,
+    edition: &str,
+    province: &str,
+    (start, end): (&str, &str),
+    figures: &[(&str, f64, f64)],
+) -> SubmitReportRequest {
+    let observations: Vec<Observation> = figures
+        .iter()
+        .flat_map(|(code, activated, residents)| {
+            [
+                obs(ACTIVATED, code, *activated),
+                obs(RESIDENTS, code, *residents),
+            ]
+        })
+        .collect();
+    SubmitReportRequest {
+        request_id: request_id.into(),
+        agency: "police".into(),
+        obligation: "police-weekly-identity".into(),
+        province: in_edition(edition, province),
+        period: period(start, end),
+        observations,
+        narrative: Some(Narrative {
+            assessment: "Các xã tiếp tục kích hoạt tài khoản mức 2 trong tuần.".into(),
+            obstacles: "Thiếu thiết bị tại xã vùng sâu.".into(),
+            proposals: "Bổ sung tổ lưu động.".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Binds the police weekly obligation (Gia Lai's settings) to `edition/province` as well.
+async fn bind_police_weekly(t: &TestAggregator, edition: &str, province: &str) {
+    let mut admin = AdminServiceClient::new(t.channel().await);
+    let listed = admin
+        .list_obligations(authed(
+            ListObligationsRequest {
+                page_size: 1_000,
+                page_token: String::new(),
+            },
+            &t.keys.admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let spec = listed
+        .obligations
+        .iter()
+        .find(|o| o.code == "police-weekly-identity")
+        .expect("Gia Lai's police weekly obligation");
+    let mut spec: serde_json::Value = serde_json::from_str(&spec.spec_json).unwrap();
+    spec["provinces"] = serde_json::json!([format!("{edition}/{province}")]);
+    admin
+        .upsert_obligation(authed(
+            UpsertObligationRequest {
+                request_id: format!("bind-{edition}-{province}"),
+                spec_json: spec.to_string(),
+            },
+            &token(
+                t,
+                edition,
+                province,
+                Agency::Taskforce,
+                Role::TaskforceAdmin,
+            ),
+        ))
+        .await
+        .unwrap();
+}
+
+/// Both old provinces' reports of 10–16 March 2025 and targets on three old communes.
+async fn reported() -> TestAggregator {
+    let t = TestAggregator::start().await;
+    t.clock.set(at("2025-03-17T02:00:00Z"));
+    bind_police_weekly(&t, "2024", BINH_DINH).await;
+    bind_police_weekly(&t, "2025", NEW_GIA_LAI).await;
+    let mut ingest = t.ingest().await;
+    for (province, figures) in [(GIA_LAI, &OLD_GIA_LAI[..]), (BINH_DINH, &OLD_BINH_DINH[..])] {
+        ingest
+            .submit_report(authed(
+                report(
+                    &format!("old-{province}"),
+                    "2024",
+                    province,
+                    ("2025-03-10", "2025-03-16"),
+                    figures,
+                ),
+                &token(&t, "2024", province, Agency::Police, Role::Reporter),
+            ))
+            .await
+            .unwrap();
+        let targets: Vec<Target> = match province {
+            GIA_LAI => vec![(HA_DONG, 2_068.0), ("23683", 1_000.0)],
+            _ => vec![("21628", 500.0)],
+        }
+        .into_iter()
+        .map(|(code, value)| Target {
+            indicator_code: ACTIVATED.into(),
+            locality: in_edition("2024", code),
+            due_date: Some(date_to_proto(date("2025-06-30"))),
+            value,
+            update_time: None,
+        })
+        .collect();
+        t.catalog()
+            .await
+            .upsert_targets(authed(
+                UpsertTargetsRequest {
+                    request_id: format!("targets-{province}"),
+                    targets,
+                },
+                &token(
+                    &t,
+                    "2024",
+                    province,
+                    Agency::Taskforce,
+                    Role::TaskforceAdmin,
+                ),
+            ))
+            .await
+            .unwrap();
+    }
+    t.clock.set(at("2025-03-22T03:00:00Z"));
+    t
+}
+
+async fn client(t: &TestAggregator) -> TaskForceServiceClient<Channel> {
+    TaskForceServiceClient::new(t.channel().await)
+}
+
+async fn status(
+    t: &TestAggregator,
+    edition: &str,
+    province: &str,
+    as_of: &str,
+) -> ConsolidatedStatus {
+    client(t)
+        .await
+        .get_consolidated_status(authed(
+            GetConsolidatedStatusRequest {
+                locality: in_edition(edition, province),
+                as_of: Some(date_to_proto(date(as_of))),
+                indicator_codes: vec![ACTIVATED.into()],
+                ..Default::default()
+            },
+            &token(
+                t,
+                edition,
+                province,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn activated(s: &ConsolidatedStatus) -> &IndicatorStatus {
+    s.indicators
+        .iter()
+        .find(|i| i.indicator_code == ACTIVATED)
+        .expect("the activated accounts")
+}
+
+async fn communes(t: &TestAggregator, as_of: &str) -> Vec<LocalityProgress> {
+    let response = client(t)
+        .await
+        .list_locality_progress(authed(
+            ListLocalityProgressRequest {
+                indicator_code: ACTIVATED.into(),
+                parent: in_edition("2025", NEW_GIA_LAI),
+                level: LocalityLevel::Commune as i32,
+                as_of: Some(date_to_proto(date(as_of))),
+                page_size: 1_000,
+                ..Default::default()
+            },
+            &token(
+                t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.carried_from_edition, 2024);
+    response.rows
+}
+
+fn row<'a>(rows: &'a [LocalityProgress], code: &str) -> &'a LocalityProgress {
+    rows.iter()
+        .find(|r| r.locality.as_ref().is_some_and(|l| l.code == code))
+        .unwrap_or_else(|| panic!("no row of {code}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_2025_province_before_july_sums_both_old_provinces() {
+    let t = reported().await;
+    let old_gia_lai = status(&t, "2024", GIA_LAI, AS_OF).await;
+    let old_binh_dinh = status(&t, "2024", BINH_DINH, AS_OF).await;
+    let new = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+
+    // The edition-2024 answers: each old province's own figures, nothing carried.
+    let (a, b) = (activated(&old_gia_lai), activated(&old_binh_dinh));
+    assert_eq!(a.value, Some(459.0));
+    assert_eq!(b.value, Some(500.0));
+    assert_eq!(a.target, Some(3_068.0));
+    assert_eq!(b.target, Some(500.0));
+    for s in [&old_gia_lai, &old_binh_dinh] {
+        assert_eq!(s.carried_from_edition, 0);
+        assert_eq!(activated(s).split_units, 0);
+    }
+
+    // The 2025 province as of 22 March 2025: the sum of both, targets likewise.
+    let n = activated(&new);
+    assert_eq!(new.carried_from_edition, 2024);
+    assert_eq!(new.locality.as_ref().unwrap().edition, "2025");
+    assert_eq!(n.value, Some(a.value.unwrap() + b.value.unwrap()));
+    assert_eq!(n.target, Some(a.target.unwrap() + b.target.unwrap()));
+    assert_eq!(
+        n.denominator_value,
+        Some(a.denominator_value.unwrap() + b.denominator_value.unwrap())
+    );
+    assert_eq!(n.denominator_value, Some(27_408.0));
+    assert_eq!(
+        n.percent_of_target.map(|p| (p * 100.0).round() / 100.0),
+        Some(26.88)
+    );
+    // An Nghĩa (split) is the one split commune in the figure.
+    assert_eq!(n.split_units, 1);
+    // Reporting: the 2025 communes with a carried figure (4 of the province's).
+    assert_eq!(n.localities_reporting, 4);
+    assert_eq!(
+        date_from_proto(n.oldest_as_of.as_ref()),
+        Some(date("2025-03-16"))
+    );
+
+    // The 2024 answers are exactly what they were before the 2025 province was asked.
+    assert_eq!(status(&t, "2024", GIA_LAI, AS_OF).await, old_gia_lai);
+    assert_eq!(status(&t, "2024", BINH_DINH, AS_OF).await, old_binh_dinh);
+
+    // On 1 July 2025 nothing is carried any more: no 2025 report, no figure.
+    let after = status(&t, "2025", NEW_GIA_LAI, "2025-07-06").await;
+    assert_eq!(after.carried_from_edition, 0);
+    assert!(after.indicators.iter().all(|i| i.value.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn merged_communes_add_up_and_a_split_commune_counts_toward_its_default_successor() {
+    let t = reported().await;
+    let rows = communes(&t, AS_OF).await;
+    // Hà Đông (109) and Đak Sơmei (300) → Đak Sơmei 23683; targets 2,068 + 1,000.
+    let somei = row(&rows, "23683");
+    assert_eq!(somei.value, Some(409.0));
+    assert_eq!(somei.target, Some(3_068.0));
+    assert_eq!(somei.denominator_value, Some(9_908.0));
+    assert_eq!(somei.split_units, 0);
+    // An Hòa (200), An Quang (150) and the split An Nghĩa (70) → An Hòa 21628.
+    let an_hoa = row(&rows, "21628");
+    assert_eq!(an_hoa.value, Some(420.0));
+    assert_eq!(an_hoa.target, Some(500.0));
+    assert_eq!(an_hoa.split_units, 1);
+    // An Toàn keeps only its own figure: An Nghĩa's part of it is not divided off.
+    let an_toan = row(&rows, "21622");
+    assert_eq!(an_toan.value, Some(80.0));
+    assert_eq!(an_toan.split_units, 0);
+    // Đak Krong → Kon Gang 23701.
+    assert_eq!(row(&rows, "23701").value, Some(50.0));
+    // Every carried figure is somewhere, once.
+    let total: f64 = rows.iter().filter_map(|r| r.value).sum();
+    assert_eq!(total, 959.0);
+    assert_eq!(rows.iter().filter(|r| r.value.is_some()).count(), 4);
+
+    // The children summary of the 2025 province says it is carried too.
+    let summary = client(&t)
+        .await
+        .summarize_children(authed(
+            SummarizeChildrenRequest {
+                indicator_code: ACTIVATED.into(),
+                parent: in_edition("2025", NEW_GIA_LAI),
+                threshold_percent: 50.0,
+                as_of: Some(date_to_proto(date(AS_OF))),
+                ..Default::default()
+            },
+            &token(
+                &t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summary.carried_from_edition, 2024);
+    let below: i32 = summary.children.iter().map(|c| c.below_threshold).sum();
+    // Đak Sơmei at 13.3 % of its carried target; An Hòa at 84 %.
+    assert_eq!(below, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trend_of_the_2025_province_runs_across_the_reform() {
+    let t = reported().await;
+    // The first 2025 week: the 2025 province reports in its own units (Đak Sơmei, An Hòa).
+    t.clock.set(at("2025-07-07T02:00:00Z"));
+    t.ingest()
+        .await
+        .submit_report(authed(
+            report(
+                "new-52",
+                "2025",
+                NEW_GIA_LAI,
+                ("2025-06-30", "2025-07-06"),
+                &[("23683", 1_500.0, 9_908.0), ("21628", 900.0, 14_500.0)],
+            ),
+            &token(&t, "2025", NEW_GIA_LAI, Agency::Police, Role::Reporter),
+        ))
+        .await
+        .unwrap();
+    let trend = client(&t)
+        .await
+        .get_status_trend(authed(
+            GetStatusTrendRequest {
+                locality: in_edition("2025", NEW_GIA_LAI),
+                as_of: Some(date_to_proto(date("2025-07-06"))),
+                points: 18,
+                step_days: 7,
+                indicator_codes: vec![ACTIVATED.into()],
+                ..Default::default()
+            },
+            &token(
+                &t,
+                "2025",
+                NEW_GIA_LAI,
+                Agency::Taskforce,
+                Role::TaskforceViewer,
+            ),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let points: Vec<(String, Option<f64>, i32, i32)> = trend.indicators[0]
+        .points
+        .iter()
+        .map(|p| {
+            (
+                date_from_proto(p.as_of.as_ref()).unwrap().to_string(),
+                p.value,
+                p.carried_from_edition,
+                p.split_units,
+            )
+        })
+        .collect();
+    // 18 weekly points ending 6 July: 9 March (before any report) … 29 June carried, 6 July live.
+    assert_eq!(points[0], ("2025-03-09".into(), None, 2024, 0));
+    assert_eq!(points[1], ("2025-03-16".into(), Some(959.0), 2024, 1));
+    assert_eq!(points[16], ("2025-06-29".into(), Some(959.0), 2024, 1));
+    assert_eq!(points[17], ("2025-07-06".into(), Some(2_400.0), 0, 0));
+}
