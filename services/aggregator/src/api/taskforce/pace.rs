@@ -241,7 +241,11 @@ impl TaskForceApi {
             weeks,
             ..
         } = *reads;
-        let Some(version) = snapshots.first().and_then(|s| s.version) else {
+        // Cached only when every date was read live at one read version (not known at an
+        // instant, nor carried across the reform from other provinces).
+        let version = snapshots.first().and_then(|s| s.version);
+        let Some(version) = version.filter(|v| snapshots.iter().all(|s| s.version == Some(*v)))
+        else {
             return compute();
         };
         let key = PacesKey {
