@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use p06_aggregator::store::queries::TotalsRequest;
-use p06_aggregator::{Aggregator, AggregatorConfig};
 use p06_aggregator::store::{BulkReport, TargetUpsert};
+use p06_aggregator::{Aggregator, AggregatorConfig};
 use p06_auth::{Agency, Role};
 use p06_domain::locality::{Edition, Level, Locality};
 use p06_domain::report::CatalogView;
@@ -485,12 +485,36 @@ async fn two_replicas_writing_one_province_keep_roll_ups_and_the_history_exact()
 
     // A writes week 1; B week 2 (A's memory is now behind); A revises week 1, dropping every
     // third commune (it must read B's week again); B backfills week 0; A writes week 3.
-    send(&mut a, "a-w1", 1, activated(&|_| true, &|i| 100.0 + i as f64)).await;
-    send(&mut b, "b-w2", 2, activated(&|i| i % 2 == 0, &|i| 200.0 + i as f64)).await;
-    send(&mut a, "a-w1-rev", 1, activated(&|i| i % 3 != 0, &|i| 120.0 + i as f64)).await;
+    send(
+        &mut a,
+        "a-w1",
+        1,
+        activated(&|_| true, &|i| 100.0 + i as f64),
+    )
+    .await;
+    send(
+        &mut b,
+        "b-w2",
+        2,
+        activated(&|i| i % 2 == 0, &|i| 200.0 + i as f64),
+    )
+    .await;
+    send(
+        &mut a,
+        "a-w1-rev",
+        1,
+        activated(&|i| i % 3 != 0, &|i| 120.0 + i as f64),
+    )
+    .await;
     send(&mut b, "b-w0", 0, activated(&|i| i < 40, &|_| 50.0)).await;
     // Commune 0 falls from B's 200 of week 2 to 150: only a history that has B's week sees it.
-    let receipt = send(&mut a, "a-w3", 3, activated(&|i| i < 10, &|i| 150.0 + i as f64)).await;
+    let receipt = send(
+        &mut a,
+        "a-w3",
+        3,
+        activated(&|i| i < 10, &|i| 150.0 + i as f64),
+    )
+    .await;
     let decreases: Vec<&str> = receipt
         .flags
         .iter()

@@ -233,13 +233,25 @@ fn figures_are_used_only_at_their_version_and_a_stale_update_drops_them() {
     memory.insert(1, 5, figures(3));
     assert!(memory.read(1, 4, |p| Some(p.size())).is_none());
     assert_eq!(memory.read(1, 5, |p| Some(p.size())), Some(3));
-    // The write that made 6 applies its change on top of 5.
-    memory.update(1, 6, |p| p.advance(day(100)));
+    // The write that made 6 applies its change on top of 5: the figure of locality 0 ends on
+    // day 13, so advancing to day 100 drops it and keeps the two still in force.
+    let key = ("a".to_owned(), 0);
+    memory.update(1, 6, |p| {
+        let ended = Figure {
+            period_start: day(0),
+            period_end: day(6),
+            value: 1.0,
+            report_id: 1,
+            valid_until: day(13),
+        };
+        p.replace_from(&key, day(6), &[ended]);
+        p.advance(day(100));
+    });
     assert_eq!(memory.version_of(1), Some(6));
     assert_eq!(
         memory.held(),
-        0,
-        "advancing dropped the figures ended before it"
+        2,
+        "advancing dropped the figure ended before it"
     );
     // A write at 8 finds 6: another writer made 7 in between.
     memory.update(1, 8, |_| panic!("a stale province is not changed"));
