@@ -3,12 +3,16 @@
 //! indicator, and with one province's reports in flight at once; and the country's view (national
 //! task force) is the sum of its provinces.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use p06_aggregator::store::queries::TotalsRequest;
 use p06_aggregator::store::{BulkReport, TargetUpsert};
+use p06_aggregator::{Aggregator, AggregatorConfig};
 use p06_auth::{Agency, Role};
 use p06_domain::locality::{Edition, Level, Locality};
 use p06_domain::report::CatalogView;
+use p06_proto::aggregation::ingest_service_client::IngestServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
     ConsolidatedStatus, GetConsolidatedStatusRequest, LocalityLevel, SubmitReportRequest,
@@ -17,6 +21,7 @@ use p06_proto::common::LocalityRef;
 use p06_tests::fixtures::*;
 use p06_tests::services::{TestAggregator, authed};
 use tonic::Code;
+use tonic::transport::Channel;
 
 const KON_TUM: &str = "62";
 
@@ -424,5 +429,127 @@ async fn concurrent_reports_of_one_province_keep_roll_ups_equal_to_a_rebuild() {
         kept,
         totals(&t, GIA_LAI).await,
         "concurrent writers serialised"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_writing_one_province_keep_roll_ups_and_the_history_exact() {
+    let t = TestAggregator::start().await;
+    // A second replica on the same database, with its own memory of the province's figures.
+    let other = Aggregator::build_with_clock(
+        &AggregatorConfig::for_database(t.db.url.clone()),
+        Arc::new(t.clock.clone()),
+    )
+    .await
+    .unwrap();
+    let other_running = other
+        .host(t.keys.authenticator.clone())
+        .spawn(([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let other_channel = Channel::from_shared(other_running.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut a = t.ingest().await;
+    let mut b = IngestServiceClient::new(other_channel);
+    let police = t.keys.reporter(Agency::Police);
+    let gia_lai = communes(&t, GIA_LAI);
+    let week = |w: i64| {
+        let start = date("2025-03-03") + chrono::Duration::weeks(w);
+        (
+            start.to_string(),
+            (start + chrono::Duration::days(6)).to_string(),
+        )
+    };
+    let send = |client: &mut IngestServiceClient<Channel>,
+                id: &str,
+                w: i64,
+                rows: Vec<(&str, &str, f64)>| {
+        let (start, end) = week(w);
+        let request = authed(weekly(id, (&start, &end), rows), &police);
+        let mut client = client.clone();
+        async move { client.submit_report(request).await.unwrap().into_inner() }
+    };
+    let activated = |keep: &dyn Fn(usize) -> bool, value: &dyn Fn(usize) -> f64| {
+        gia_lai
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(i, c)| ("vneid.l2.activated", c.code.as_str(), value(i)))
+            .collect::<Vec<_>>()
+    };
+    t.clock
+        .set("2025-04-15T03:00:00Z".parse::<DateTime<Utc>>().unwrap());
+
+    // A writes week 1; B week 2 (A's memory is now behind); A revises week 1, dropping every
+    // third commune (it must read B's week again); B backfills week 0; A writes week 3.
+    send(
+        &mut a,
+        "a-w1",
+        1,
+        activated(&|_| true, &|i| 100.0 + i as f64),
+    )
+    .await;
+    send(
+        &mut b,
+        "b-w2",
+        2,
+        activated(&|i| i % 2 == 0, &|i| 200.0 + i as f64),
+    )
+    .await;
+    send(
+        &mut a,
+        "a-w1-rev",
+        1,
+        activated(&|i| i % 3 != 0, &|i| 120.0 + i as f64),
+    )
+    .await;
+    send(&mut b, "b-w0", 0, activated(&|i| i < 40, &|_| 50.0)).await;
+    // Commune 0 falls from B's 200 of week 2 to 150: only a history that has B's week sees it.
+    let receipt = send(
+        &mut a,
+        "a-w3",
+        3,
+        activated(&|i| i < 10, &|i| 150.0 + i as f64),
+    )
+    .await;
+    let decreases: Vec<&str> = receipt
+        .flags
+        .iter()
+        .filter(|f| f.kind == "STOCK_DECREASE")
+        .map(|f| f.locality_code.as_str())
+        .collect();
+    assert!(
+        decreases.contains(&gia_lai[0].code.as_str()),
+        "week 3's 150 after B's 200: {decreases:?}"
+    );
+    // And B, behind A now, revises week 3.
+    send(&mut b, "b-w3-rev", 3, activated(&|i| i < 5, &|_| 400.0)).await;
+
+    let catalog = &t.aggregator.state.catalog;
+    let gia_lai_id = catalog.province(Edition::E2024, GIA_LAI).unwrap().id;
+    let store = &t.aggregator.state.store;
+    let version = store.read_version(gia_lai_id).await.unwrap();
+    assert_eq!(
+        other.state.store.figure_memory().version_of(gia_lai_id),
+        Some(version),
+        "the last writer holds the province at its version"
+    );
+    assert!(
+        store
+            .figure_memory()
+            .version_of(gia_lai_id)
+            .is_some_and(|v| v < version),
+        "the other replica's figures are behind"
+    );
+    let kept = totals(&t, GIA_LAI).await;
+    assert!(kept.len() > 50, "roll-ups exist: {}", kept.len());
+    store.rebuild_rollups(catalog, gia_lai_id).await.unwrap();
+    assert_eq!(
+        kept,
+        totals(&t, GIA_LAI).await,
+        "roll-ups written by both replicas equal a rebuild"
     );
 }

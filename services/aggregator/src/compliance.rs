@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::consistency::{self, ConsistencyConfig, FigureContext, Finding};
 use p06_domain::cross_agency::CrossAgencyBound;
 use p06_domain::narrative::Claim;
@@ -153,10 +153,10 @@ pub async fn evaluate(
         .collect();
     codes.sort();
     codes.dedup();
-    let length = (report.period_end - report.period_start).num_days() + 1;
-    let since = report.period_start - chrono::Duration::days(length * (HISTORY_PERIODS as i64 + 1));
+    let since = history_since(report.period_start, report.period_end);
     let history = store
         .history_before(
+            report.province.id,
             &codes,
             &localities,
             since,
@@ -240,6 +240,13 @@ pub async fn evaluate(
         narrative_mismatches: narrative.mismatches().cloned().collect(),
         narrative_notes: narrative.notes().cloned().collect(),
     })
+}
+
+/// The first day the consistency rules' history of a report of this period looks back to:
+/// [`HISTORY_PERIODS`] period lengths and one more before its start.
+pub fn history_since(period_start: NaiveDate, period_end: NaiveDate) -> NaiveDate {
+    let length = (period_end - period_start).num_days() + 1;
+    period_start - chrono::Duration::days(length * (HISTORY_PERIODS as i64 + 1))
 }
 
 /// Raises a MISSING flag for every period of every obligation whose deadline has passed with no

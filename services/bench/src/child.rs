@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use crate::procfs;
-use crate::serve::READY_PREFIX;
+use crate::serve::{COUNTS_PREFIX, COUNTS_REQUEST, READY_PREFIX};
 
 /// How the aggregator child is configured.
 #[derive(Debug, Clone)]
@@ -42,6 +42,33 @@ pub struct AggregatorProcess {
     sampler: RssSampler,
     /// When the process was started, and how long it took to accept calls.
     pub startup: Duration,
+    /// The child's answers to [`COUNTS_REQUEST`].
+    counts: std::sync::Mutex<std::sync::mpsc::Receiver<StoreCounts>>,
+}
+
+/// Statements the child's store has run and reports it has stored (`Store::counts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    pub statements: u64,
+    pub reports: u64,
+}
+
+impl StoreCounts {
+    fn parse(text: &str) -> Option<StoreCounts> {
+        let mut fields = text.split_whitespace().map(str::parse::<u64>);
+        Some(StoreCounts {
+            statements: fields.next()?.ok()?,
+            reports: fields.next()?.ok()?,
+        })
+    }
+
+    /// What was counted between `earlier` and this reading.
+    pub fn since(self, earlier: StoreCounts) -> StoreCounts {
+        StoreCounts {
+            statements: self.statements.saturating_sub(earlier.statements),
+            reports: self.reports.saturating_sub(earlier.reports),
+        }
+    }
 }
 
 impl AggregatorProcess {
@@ -85,6 +112,7 @@ impl AggregatorProcess {
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().context("child stdout")?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<String>();
+        let (counts_tx, counts_rx) = std::sync::mpsc::channel::<StoreCounts>();
         let verbose = config.verbose;
         std::thread::spawn(move || {
             let mut ready = Some(ready_tx);
@@ -93,6 +121,10 @@ impl AggregatorProcess {
                 if let Some(addr) = line.strip_prefix(READY_PREFIX) {
                     if let Some(tx) = ready.take() {
                         let _ = tx.send(addr.to_owned());
+                    }
+                } else if let Some(counts) = line.strip_prefix(COUNTS_PREFIX) {
+                    if let Some(counts) = StoreCounts::parse(counts) {
+                        let _ = counts_tx.send(counts);
                     }
                 } else if verbose || line.contains(" WARN ") || line.contains("ERROR") {
                     eprintln!("aggregator[{pid}]| {line}");
@@ -125,7 +157,28 @@ impl AggregatorProcess {
             pid,
             sampler: RssSampler::start(pid),
             startup: started.elapsed(),
+            counts: std::sync::Mutex::new(counts_rx),
         })
+    }
+
+    /// The child's store counts now (asked on its stdin, answered on its stdout).
+    pub fn store_counts(&self) -> anyhow::Result<StoreCounts> {
+        use std::io::Write as _;
+        let answers = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Answers left from an earlier request that timed out are stale.
+        while answers.try_recv().is_ok() {}
+        let mut stdin = self
+            .stdin
+            .as_ref()
+            .context("the aggregator child is stopping")?;
+        writeln!(stdin, "{COUNTS_REQUEST}").context("asking the aggregator child for counts")?;
+        stdin.flush()?;
+        answers
+            .recv_timeout(Duration::from_secs(10))
+            .context("the aggregator child did not answer with its counts")
     }
 
     pub fn url(&self) -> String {

@@ -22,9 +22,9 @@ use p06_proto::police::police_reporting_service_client::PoliceReportingServiceCl
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
-use crate::child::PhasePeak;
+use crate::child::{PhasePeak, StoreCounts};
 use crate::figures::{self, Agency, AgencyReport, ReportKey, Week};
-use crate::load::{self, OpResult, Outcome, Plan};
+use crate::load::{self, OpResult, Outcome, Plan, round3};
 use crate::rig::{Rig, Tokens, authed};
 use crate::world::Province;
 
@@ -83,6 +83,11 @@ pub struct Ingest {
     pub small_low: Vec<Outcome>,
     pub small_high: Vec<Outcome>,
     pub memory: Option<PhasePeak>,
+    /// The aggregator store's statements and reports during each measurement (warm-up
+    /// included): province, small at 1 in flight, small at high load.
+    counted: [StoreCounts; 3],
+    /// Why a count could not be taken, if one could not.
+    count_error: Option<String>,
 }
 
 impl Ingest {
@@ -96,6 +101,28 @@ impl Ingest {
             small_low: Vec::new(),
             small_high: Vec::new(),
             memory: None,
+            counted: [StoreCounts::default(); 3],
+            count_error: None,
+        }
+    }
+
+    /// The child's store counts, or `None` (remembering why) when it did not answer.
+    fn store_counts(&mut self, rig: &Rig) -> Option<StoreCounts> {
+        match rig.aggregator.store_counts() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.count_error = Some(format!("{e:#}"));
+                None
+            }
+        }
+    }
+
+    fn add_counts(&mut self, which: usize, before: Option<StoreCounts>, rig: &Rig) {
+        let after = self.store_counts(rig);
+        if let (Some(before), Some(after)) = (before, after) {
+            let d = after.since(before);
+            self.counted[which].statements += d.statements;
+            self.counted[which].reports += d.reports;
         }
     }
 
@@ -111,6 +138,7 @@ impl Ingest {
         let (provinces, tokens) = (self.provinces.clone(), self.tokens.clone());
         let channels = rig.channels.clone();
         let phase = rig.aggregator.begin_memory_phase();
+        let counts = self.store_counts(rig);
         let outcome = load::drive(plan, &rig.meter, self.province_seq.clone(), move |n| {
             let job = Stream::PROVINCE.job(n, provinces.len());
             let p = &provinces[job.province];
@@ -132,6 +160,7 @@ impl Ingest {
         })
         .await;
         self.track_memory(rig.aggregator.end_memory_phase(&phase));
+        self.add_counts(0, counts, rig);
         self.province.push(outcome);
     }
 
@@ -140,6 +169,7 @@ impl Ingest {
         let (provinces, tokens) = (self.provinces.clone(), self.tokens.clone());
         let channels = rig.channels.clone();
         let phase = rig.aggregator.begin_memory_phase();
+        let counts = self.store_counts(rig);
         let outcome = load::drive(plan, &rig.meter, self.small_seq.clone(), move |n| {
             let job = Stream::SMALL.job(n, provinces.len());
             let p = &provinces[job.province];
@@ -162,6 +192,7 @@ impl Ingest {
         })
         .await;
         self.track_memory(rig.aggregator.end_memory_phase(&phase));
+        self.add_counts(if plan.concurrency == 1 { 1 } else { 2 }, counts, rig);
         if plan.concurrency == 1 {
             self.small_low.push(outcome);
         } else {
@@ -184,6 +215,37 @@ impl Ingest {
     /// The scenario's JSON object.
     pub fn json(&self, database: &Value, fsync: &[Value]) -> Value {
         let communes: usize = self.provinces.iter().map(|p| p.communes.len()).sum();
+        let mut statements = serde_json::Map::new();
+        let mut summary = Vec::new();
+        for (name, counted) in [
+            "province_reports",
+            "small_reports_1_in_flight",
+            "small_reports_high_load",
+        ]
+        .into_iter()
+        .zip(self.counted)
+        {
+            if counted.reports == 0 {
+                continue;
+            }
+            let per_report = round3(counted.statements as f64 / counted.reports as f64);
+            statements.insert(
+                name.into(),
+                json!({
+                    "statements": counted.statements,
+                    "reports": counted.reports,
+                    "statements_per_report": per_report,
+                }),
+            );
+            summary.push(json!(format!(
+                "statements per report, {name}: {per_report} ({} statements, {} reports stored; \
+                 every statement of the aggregator's store, reads included, not BEGIN/COMMIT)",
+                counted.statements, counted.reports
+            )));
+        }
+        if let Some(e) = &self.count_error {
+            summary.push(json!(format!("statement counts incomplete: {e}")));
+        }
         let mut measurements = Vec::new();
         for (name, outcome) in [
             ("province_reports", self.province_outcome()),
@@ -202,6 +264,8 @@ impl Ingest {
             "measurements": measurements,
             "aggregator_memory": self.memory,
             "aggregator_peak_rss_kib": self.memory.map(|m| m.peak_kib()),
+            "statements": statements,
+            "summary": summary,
             "fsync_probes": fsync,
         })
     }

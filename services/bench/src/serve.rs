@@ -13,6 +13,12 @@ use p06_aggregator::{Aggregator, AggregatorConfig};
 /// The line prefix announcing the bound address.
 pub const READY_PREFIX: &str = "P06_BENCH_LISTENING ";
 
+/// The line the bench writes on the child's stdin to ask for the store's counts.
+pub const COUNTS_REQUEST: &str = "counts";
+
+/// The line prefix of the answer: `P06_BENCH_COUNTS <statements> <reports>` (`Store::counts`).
+pub const COUNTS_PREFIX: &str = "P06_BENCH_COUNTS ";
+
 #[derive(Parser)]
 #[command(
     name = "p06-bench serve-aggregator",
@@ -48,21 +54,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(out, "{READY_PREFIX}{}", listener.local_addr()?)?;
         out.flush()?;
     }
+    let state = aggregator.state.clone();
+    let counts = move || {
+        let c = state.store.counts();
+        format!("{COUNTS_PREFIX}{} {}", c.statements, c.reports)
+    };
     aggregator
         .host(auth)
         .with_limits(args.limits.checked()?)
-        .serve(listener, stop_requested())
+        .serve(listener, stop_requested(counts))
         .await?;
     Ok(())
 }
 
-/// Completes on Ctrl-C, SIGTERM, or end of stdin (the parent closed it or died).
-async fn stop_requested() {
+/// Completes on Ctrl-C, SIGTERM, or end of stdin (the parent closed it or died). A line
+/// [`COUNTS_REQUEST`] on stdin is answered on stdout with the line `counts` makes.
+async fn stop_requested(counts: impl Fn() -> String + Send + 'static) {
     let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        let mut sink = [0u8; 256];
-        let mut stdin = std::io::stdin().lock();
-        while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
+        let stdin = std::io::stdin().lock();
+        for line in std::io::BufRead::lines(stdin) {
+            let Ok(line) = line else { break };
+            if line.trim() == COUNTS_REQUEST {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", counts());
+                let _ = out.flush();
+            }
+        }
         let _ = closed.send(());
     });
     tokio::select! {

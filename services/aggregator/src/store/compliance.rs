@@ -395,9 +395,13 @@ impl Store {
     /// The latest values of the figures of `indicators` × `localities` in periods ending before
     /// `before` and after `since`, at most `keep` per (indicator, locality), oldest first.
     ///
-    /// One primary-key range per (indicator, locality), not the province's whole recent history.
+    /// From the province's figures held in memory (`super::figure_memory`) when they are held at
+    /// its current version and reach back far enough (one primary-key read of the version instead
+    /// of the history); else one primary-key range per (indicator, locality), not the province's
+    /// whole recent history.
     pub async fn history_before(
         &self,
+        province_id: i64,
         indicators: &[String],
         localities: &[i64],
         since: NaiveDate,
@@ -407,6 +411,15 @@ impl Store {
         let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
         if indicators.is_empty() || localities.is_empty() {
             return Ok(out);
+        }
+        if self.figure_memory.version_of(province_id).is_some() {
+            let version = self.read_version(province_id).await?;
+            let held = self.figure_memory.read(province_id, version, |figures| {
+                figures.history(indicators, localities, since, before, keep)
+            });
+            if let Some(history) = held {
+                return Ok(history);
+            }
         }
         let rows = self
             .connection()

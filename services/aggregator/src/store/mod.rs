@@ -17,18 +17,24 @@ mod bulk;
 mod catalog;
 pub mod compliance;
 pub mod cross_agency;
+pub mod figure_memory;
 pub mod flag_bus;
 pub mod flags;
 pub mod known;
 mod obligations;
 pub mod queries;
+mod report_flags;
 mod report_reads;
 mod reports;
+mod revision_write;
 pub mod rollups;
 mod rows;
+mod series_lookup;
 mod targets;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -50,6 +56,10 @@ use crate::error::Error;
 /// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
 const MIGRATION_LOCK_KEY: i64 = 0x5006_0001;
 
+/// Figures the writers hold in memory across provinces (`figure_memory`): ≈ 32 bytes each plus
+/// the maps', so at most ≈ 40–50 MB; the largest province's figures of a few weeks are ≈ 50,000.
+pub const FIGURE_MEMORY_BUDGET: usize = 1_000_000;
+
 pub struct Store {
     /// Reads everywhere; writes too on PostgreSQL.
     db: DatabaseConnection,
@@ -57,6 +67,24 @@ pub struct Store {
     writer: Option<Writer>,
     /// The flags this process's commits raise, published after each commit.
     flag_bus: flag_bus::FlagBus,
+    /// The figures of the provinces this process writes, exact under the province's lock.
+    figure_memory: figure_memory::FigureMemory,
+    counters: Arc<Counters>,
+}
+
+/// Statements this process has run (every statement through sea-orm on any of the store's
+/// connections, reads included; not BEGIN and COMMIT) and reports it has stored.
+#[derive(Default)]
+pub struct Counters {
+    statements: AtomicU64,
+    reports: AtomicU64,
+}
+
+/// A reading of [`Counters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub statements: u64,
+    pub reports: u64,
 }
 
 /// SQLite's single writer: one connection, and the lock that hands it to one transaction at a time
@@ -87,27 +115,53 @@ impl Store {
                 .sqlx_logging(false);
             options
         };
+        let counters = Arc::new(Counters::default());
+        let counted = |mut connection: DatabaseConnection| {
+            let counters = counters.clone();
+            connection.set_metric_callback(move |_| {
+                counters.statements.fetch_add(1, Ordering::Relaxed);
+            });
+            connection
+        };
+        let figure_memory = figure_memory::FigureMemory::new(FIGURE_MEMORY_BUDGET);
         if !is_sqlite {
             return Ok(Store {
-                db: Database::connect(pool(16)).await?,
+                db: counted(Database::connect(pool(16)).await?),
                 writer: None,
                 flag_bus: flag_bus::FlagBus::new(),
+                figure_memory,
+                counters,
             });
         }
-        let connection = Database::connect(pool(1)).await?;
+        let connection = counted(Database::connect(pool(1)).await?);
         // WAL lets readers proceed while the writer commits (the file keeps the mode). sqlx's
         // default `synchronous = FULL` makes every commit durable before it returns.
         connection
             .execute_unprepared("PRAGMA journal_mode = WAL")
             .await?;
         Ok(Store {
-            db: Database::connect(pool(4)).await?,
+            db: counted(Database::connect(pool(4)).await?),
             writer: Some(Writer {
                 connection,
                 lock: Mutex::new(()),
             }),
             flag_bus: flag_bus::FlagBus::new(),
+            figure_memory,
+            counters,
         })
+    }
+
+    /// Statements run and reports stored by this process so far.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            statements: self.counters.statements.load(Ordering::Relaxed),
+            reports: self.counters.reports.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The figures of the provinces this process writes (for tests and metrics).
+    pub fn figure_memory(&self) -> &figure_memory::FigureMemory {
+        &self.figure_memory
     }
 
     /// Closes the connections.

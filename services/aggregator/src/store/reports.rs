@@ -5,13 +5,14 @@ use p06_domain::cross_agency::CrossAgencyBound;
 use p06_domain::report::ValidReport;
 use p06_domain::revision::{self, RevisionMode};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use super::compliance::{
-    FlagFacts, FlagRow, NewFlag, active_lock, flags_of_report, raise_flag, resolve_flag, series_key,
-};
-use super::rollups::{RevisionChange, apply_revision, lock_province};
+use super::compliance::{FlagRow, active_lock, flags_of_report, series_key};
+use super::report_flags::{missing_key, raise_report_flags};
+use super::revision_write::{Held, RevisionChange, apply_revision};
+use super::rollups::lock_province;
 use super::rows::Rows;
+use super::series_lookup::look_up;
 use super::{Store, retry_conflicts};
 use crate::catalog::Catalog;
 use crate::compliance::Evaluation;
@@ -97,15 +98,8 @@ pub struct ReportHeader {
 }
 
 #[derive(FromQueryResult)]
-struct IdempotencyRow {
-    payload_sha256: String,
-    result_ref: String,
-}
-
-#[derive(FromQueryResult)]
 struct RevisionRow {
     id: i64,
-    revision: i32,
 }
 
 const RECEIPT_COLUMNS: &[&str] = &[
@@ -142,9 +136,16 @@ impl Store {
         let scope = idempotency_scope(report);
         let write = self.begin_write().await?;
         let txn = &write.txn;
-        lock_province(txn, report.province.id).await?;
+        let version = lock_province(txn, report.province.id).await?;
 
-        if let Some(seen) = idempotency_record(txn, &scope, &report.request_id).await? {
+        let series = series_key(
+            &report.agency,
+            &report.obligation,
+            report.province.id,
+            report.period_start,
+        );
+        let found = look_up(txn, report, &scope, &missing_key(&series)).await?;
+        if let Some(seen) = found.seen {
             if seen.payload_sha256 != new.payload_sha256 {
                 return Err(Error::AlreadyExists(format!(
                     "request_id {:?} was already used for a different report",
@@ -165,16 +166,20 @@ impl Store {
             });
         }
 
-        if let Some(lock) = active_lock(
-            txn,
-            report.province.id,
-            &report.agency,
-            &report.obligation,
-            report.period_start,
-            report.period_end,
-        )
-        .await?
-        {
+        let lock = if found.locked {
+            active_lock(
+                txn,
+                report.province.id,
+                &report.agency,
+                &report.obligation,
+                report.period_start,
+                report.period_end,
+            )
+            .await?
+        } else {
+            None
+        };
+        if let Some(lock) = lock {
             return Err(Error::FailedPrecondition {
                 kind: "PERIOD_LOCKED",
                 subject: format!("locks/{}", lock.id),
@@ -185,7 +190,7 @@ impl Store {
             });
         }
 
-        let previous = latest_revision(txn, report).await?;
+        let previous = found.latest;
         if report.mode == RevisionMode::Amend && previous.as_ref().map(|p| p.id) != new.amends {
             return Err(Error::Superseded(format!(
                 "the series of reports/{} received another revision while the amendment was \
@@ -197,9 +202,7 @@ impl Store {
         let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
         // Timeliness is the series': judged by the first revision's receive time.
         let first_received = match &previous {
-            Some(_) => first_receive_time(txn, report)
-                .await?
-                .unwrap_or(new.received_at),
+            Some(_) => found.first_received.unwrap_or(new.received_at),
             None => new.received_at,
         };
         let evaluation = new.evaluation;
@@ -317,7 +320,7 @@ impl Store {
 
         // The superseded revision's figures leave the read model, the new revision's enter it, and
         // every roll-up above them moves by the difference.
-        let read_model = apply_revision(
+        let (read_model, memory_change) = apply_revision(
             txn,
             new.catalog,
             &RevisionChange {
@@ -328,11 +331,20 @@ impl Store {
                 received_at: new.received_at,
                 observations: &report.observations,
                 superseded: previous.as_ref().map(|p| p.id),
+                needed_from: crate::compliance::history_since(
+                    report.period_start,
+                    report.period_end,
+                ),
+            },
+            &Held {
+                memory: &self.figure_memory,
+                version: version - 1,
             },
         )
         .await?;
 
-        let mut flags = raise_report_flags(txn, new, report_id, revision, lateness).await?;
+        let mut flags =
+            raise_report_flags(txn, new, report_id, revision, lateness, found.missing_open).await?;
         let (bounds_raised, bounds_statements) =
             super::cross_agency::judge_bounds(txn, new, report_id).await?;
         flags.extend(bounds_raised);
@@ -360,18 +372,21 @@ impl Store {
         txn.execute(&record).await?;
 
         write.txn.commit().await?;
+        // Under the version this transaction made: nobody else can have written in between.
+        self.figure_memory
+            .update(report.province.id, version, |figures| {
+                memory_change.apply(figures)
+            });
+        self.counters
+            .reports
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.flag_bus().publish(flags.iter().cloned());
-        // Statements of this transaction: look-ups (lock, idempotency, period lock, revision), the
-        // report row, the observation batches, the read model and roll-ups, the superseded
-        // revision's first receive time, the idempotency record, a flag and its audit entry per
-        // flag raised.
+        // Statements of this transaction: the lock, the series' look-up, the report row, the
+        // observation batches, the read model and roll-ups, the idempotency record, a flag and its
+        // audit entry per flag raised (`Store::counts` counts every statement exactly).
         tracing::Span::current().record(
             "statements",
-            6 + batches
-                + read_model
-                + usize::from(previous.is_some())
-                + 2 * flags.len()
-                + bounds_statements,
+            4 + batches + read_model + 2 * flags.len() + bounds_statements,
         );
         Ok(Stored {
             receipt,
@@ -439,7 +454,7 @@ impl Store {
     ) -> Result<Option<(i64, Vec<StoredObservation>)>, Error> {
         let db = self.connection();
         let select = Query::select()
-            .columns(["id", "revision"].map(Alias::new))
+            .column(Alias::new("id"))
             .from(Alias::new("report"))
             .and_where(series_condition(
                 &report.agency,
@@ -513,7 +528,7 @@ fn idempotency_scope(report: &ValidReport) -> String {
     format!("report:{}:{}", report.agency, report.province.id)
 }
 
-fn series_condition(
+pub(super) fn series_condition(
     agency: &str,
     obligation: &str,
     province_id: i64,
@@ -524,261 +539,6 @@ fn series_condition(
         .and(col("agency").eq(agency))
         .and(col("obligation").eq(obligation))
         .and(col("period_start").eq(period_start))
-}
-
-async fn idempotency_record(
-    txn: &DatabaseTransaction,
-    scope: &str,
-    request_id: &str,
-) -> Result<Option<IdempotencyRow>, Error> {
-    let select = Query::select()
-        .columns(["payload_sha256", "result_ref"].map(Alias::new))
-        .from(Alias::new("idempotency_key"))
-        .and_where(col("scope").eq(scope))
-        .and_where(col("request_id").eq(request_id))
-        .to_owned();
-    match txn.query_one(&select).await? {
-        Some(row) => Ok(Some(IdempotencyRow::from_query_result(&row, "")?)),
-        None => Ok(None),
-    }
-}
-
-async fn latest_revision(
-    txn: &DatabaseTransaction,
-    report: &ValidReport,
-) -> Result<Option<RevisionRow>, Error> {
-    let select = Query::select()
-        .columns(["id", "revision"].map(Alias::new))
-        .from(Alias::new("report"))
-        .and_where(series_condition(
-            &report.agency,
-            &report.obligation,
-            report.province.id,
-            report.period_start,
-        ))
-        .order_by(Alias::new("revision"), Order::Desc)
-        .to_owned();
-    // The first row is the latest (no LIMIT: see `store` on bound limits in SQLite).
-    match txn.query_one(&select).await? {
-        Some(row) => Ok(Some(RevisionRow::from_query_result(&row, "")?)),
-        None => Ok(None),
-    }
-}
-
-/// The flags a stored revision raises (and the MISSING flag it resolves), in its transaction;
-/// returns those raised, oldest first.
-async fn raise_report_flags(
-    txn: &DatabaseTransaction,
-    new: &NewReport<'_>,
-    report_id: i64,
-    revision: i32,
-    lateness_seconds: Option<i64>,
-) -> Result<Vec<FlagRow>, Error> {
-    let mut raised = Vec::new();
-    let report = new.report;
-    let series = series_key(
-        &report.agency,
-        &report.obligation,
-        report.province.id,
-        report.period_start,
-    );
-    let flag = |kind: &str, dedupe_key: String, message: String| NewFlag {
-        kind: kind.to_owned(),
-        agency: report.agency.clone(),
-        obligation: report.obligation.clone(),
-        province_id: report.province.id,
-        period_start: report.period_start,
-        period_end: report.period_end,
-        report_id: Some(report_id),
-        indicator_code: None,
-        locality_id: None,
-        message,
-        details: None,
-        dedupe_key,
-    };
-    let actor = "aggregator";
-    let now = new.received_at;
-    if revision == 1 {
-        // A report arriving after a MISSING flag turns it into LATE.
-        resolve_flag(
-            txn,
-            &format!("MISSING|{series}"),
-            actor,
-            &format!("reported as reports/{report_id}"),
-            now,
-        )
-        .await?;
-        if let Some(seconds) = lateness_seconds {
-            let mut late = flag(
-                "LATE",
-                format!("LATE|{series}"),
-                format!(
-                    "first report {} after the deadline",
-                    human_duration(seconds)
-                ),
-            );
-            late.details = FlagFacts {
-                lateness_seconds: Some(seconds),
-                ..FlagFacts::default()
-            }
-            .to_details();
-            raised.extend(raise_flag(txn, &late, actor, now).await?);
-        }
-    }
-    let specificity = &new.evaluation.specificity;
-    if specificity.vague {
-        let codes: Vec<&str> = specificity
-            .reasons
-            .iter()
-            .map(|r| r.code.as_str())
-            .collect();
-        let mut vague = flag(
-            "VAGUE",
-            format!("VAGUE|{report_id}"),
-            format!(
-                "specificity {} below the threshold: {}",
-                specificity.score,
-                codes.join(", ")
-            ),
-        );
-        vague.details = FlagFacts {
-            score: Some(i32::from(specificity.score)),
-            reasons: specificity
-                .reasons
-                .iter()
-                .filter_map(|r| serde_json::to_value(r).ok())
-                .collect(),
-            ..FlagFacts::default()
-        }
-        .to_details();
-        raised.extend(raise_flag(txn, &vague, actor, now).await?);
-    }
-    for finding in &new.evaluation.findings {
-        let locality_id = report
-            .observations
-            .iter()
-            .find(|o| o.locality_code == finding.locality)
-            .map(|o| o.locality_id);
-        let mut f = flag(
-            finding.kind.code(),
-            format!(
-                "{}|{report_id}|{}|{}",
-                finding.kind.code(),
-                finding.indicator,
-                finding.locality
-            ),
-            finding.message_en.clone(),
-        );
-        f.indicator_code = Some(finding.indicator.clone());
-        f.locality_id = locality_id;
-        f.details = FlagFacts {
-            value: Some(finding.value),
-            reference: Some(finding.reference),
-            ..FlagFacts::default()
-        }
-        .to_details();
-        raised.extend(raise_flag(txn, &f, actor, now).await?);
-    }
-    // A later revision supersedes the narrative of the earlier ones: their mismatches resolve, and
-    // this revision raises its own if its narrative still has them.
-    if revision > 1 {
-        let select = Query::select()
-            .column(Alias::new("dedupe_key"))
-            .from(Alias::new("flag"))
-            .and_where(series_condition(
-                &report.agency,
-                &report.obligation,
-                report.province.id,
-                report.period_start,
-            ))
-            .and_where(col("kind").eq(NARRATIVE_MISMATCH))
-            .and_where(col("state").eq("OPEN"))
-            .and_where(col("report_id").ne(report_id))
-            .to_owned();
-        for row in txn.query_all(&select).await? {
-            let key: String = row.try_get("", "dedupe_key")?;
-            resolve_flag(
-                txn,
-                &key,
-                actor,
-                &format!("superseded by reports/{report_id}"),
-                now,
-            )
-            .await?;
-        }
-    }
-    // The narrative's figures the report's own contradict; the message is the Vietnamese
-    // "186.568/738.291 = 25,27 %, báo cáo ghi 24,37 %", the facts carry the sentence and both values.
-    for (n, claim) in new.evaluation.narrative_mismatches.iter().enumerate() {
-        let mut f = flag(
-            NARRATIVE_MISMATCH,
-            format!("{NARRATIVE_MISMATCH}|{report_id}|{n}"),
-            claim.message_vi.clone(),
-        );
-        f.indicator_code = claim.indicator.clone();
-        f.details = FlagFacts {
-            value: Some(claim.printed),
-            reference: Some(claim.computed),
-            quote: Some(claim.sentence.clone()),
-            narrative_field: Some(claim.field.clone()),
-            claim: serde_json::to_value(claim.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned)),
-            message_en: Some(claim.message_en.clone()),
-            ..FlagFacts::default()
-        }
-        .to_details();
-        raised.extend(raise_flag(txn, &f, actor, now).await?);
-    }
-    Ok(raised)
-}
-
-/// The kind of flag a narrative figure the report's figures contradict raises.
-pub const NARRATIVE_MISMATCH: &str = "NARRATIVE_MISMATCH";
-
-/// "3 d 17 h 2 min", "59 s".
-pub fn human_duration(seconds: i64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3_600,
-        seconds % 3_600 / 60,
-        seconds % 60,
-    );
-    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "min"), (s, "s")]
-        .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n} {unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0 s".into()
-    } else {
-        parts.join(" ")
-    }
-}
-
-async fn first_receive_time(
-    txn: &DatabaseTransaction,
-    report: &ValidReport,
-) -> Result<Option<DateTime<Utc>>, Error> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        received_at: DateTime<Utc>,
-    }
-    let select = Query::select()
-        .column(Alias::new("received_at"))
-        .from(Alias::new("report"))
-        .and_where(series_condition(
-            &report.agency,
-            &report.obligation,
-            report.province.id,
-            report.period_start,
-        ))
-        .and_where(col("revision").eq(1))
-        .to_owned();
-    match txn.query_one(&select).await? {
-        Some(row) => Ok(Some(Row::from_query_result(&row, "")?.received_at)),
-        None => Ok(None),
-    }
 }
 
 async fn receipt(db: &impl ConnectionTrait, id: i64) -> Result<Option<StoredReceipt>, Error> {

@@ -1,0 +1,416 @@
+//! The figures of `latest_value` of the provinces this process writes, kept in memory so that a
+//! report's transaction and the consistency rules' history read do not read them again.
+//!
+//! A province's figures here are exactly the rows of `latest_value` of that province whose
+//! `valid_until` is on or after the province's `from` date (every figure in force on some day from
+//! `from` on, and the history the consistency rules read for reports from a few weeks after it).
+//! They are exact because a province's figures change only in a transaction that holds the
+//! province's lock (`rollups::lock_province`), and that statement advances and returns the
+//! province's version: a writer uses what is held here only when it is held at the version just
+//! before its own (no other transaction, of this process or another replica, wrote in between),
+//! and after its commit records its changes under its version. Anything else (another replica
+//! wrote, a bulk load or a rebuild ran, a transaction failed after its lock) leaves the held
+//! version behind the database's, and the next writer loads the province again (one statement
+//! over the `(province_id, valid_until, period_end)` index).
+//!
+//! At most `budget` figures are held; beyond that the provinces used longest ago are dropped.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::NaiveDate;
+
+use super::rollups::FigureRow;
+
+/// A series: (indicator, locality).
+pub(crate) type Key = (String, i64);
+
+/// How far back a province's figures reach at most beyond what its latest write needed: older
+/// ones are dropped (`ProvinceFigures::advance`), so memory does not grow with the weeks written.
+const KEEP_DAYS: i64 = 180;
+
+/// A figure of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Figure {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub value: f64,
+    pub report_id: i64,
+    pub valid_until: NaiveDate,
+}
+
+/// One province's figures with `valid_until >= from`, each series ordered by period end.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProvinceFigures {
+    from: NaiveDate,
+    series: HashMap<Key, Vec<Figure>>,
+    size: usize,
+}
+
+impl ProvinceFigures {
+    /// The province's figures as read from `latest_value` with `valid_until >= from`.
+    pub fn from_rows(from: NaiveDate, rows: Vec<FigureRow>) -> Self {
+        let mut series: HashMap<Key, Vec<Figure>> = HashMap::new();
+        let size = rows.len();
+        for r in rows {
+            debug_assert!(r.valid_until >= from, "a figure before {from} loaded");
+            series
+                .entry((r.indicator_code, r.locality_id))
+                .or_default()
+                .push(Figure {
+                    period_start: r.period_start,
+                    period_end: r.period_end,
+                    value: r.value,
+                    report_id: r.report_id,
+                    valid_until: r.valid_until,
+                });
+        }
+        for s in series.values_mut() {
+            s.sort_by_key(|f| f.period_end);
+        }
+        ProvinceFigures { from, series, size }
+    }
+
+    /// The first `valid_until` the figures held reach back to.
+    pub fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    /// Figures held.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The figures of `codes` × `localities` with `valid_until >= date` (what `apply_revision`
+    /// reads); `None` when figures before `date` are not held.
+    pub fn in_force_from(
+        &self,
+        localities: &[i64],
+        codes: &[String],
+        date: NaiveDate,
+    ) -> Option<Vec<FigureRow>> {
+        if date < self.from {
+            return None;
+        }
+        let mut out = Vec::new();
+        for locality in localities {
+            for code in codes {
+                let Some(series) = self.series.get(&(code.clone(), *locality)) else {
+                    continue;
+                };
+                let first = series.partition_point(|f| f.valid_until < date);
+                out.extend(series[first..].iter().map(|f| FigureRow {
+                    indicator_code: code.clone(),
+                    locality_id: *locality,
+                    period_start: f.period_start,
+                    period_end: f.period_end,
+                    value: f.value,
+                    report_id: f.report_id,
+                    valid_until: f.valid_until,
+                }));
+            }
+        }
+        Some(out)
+    }
+
+    /// The series whose figure ending on `date` came from `report_id`; `None` when figures of
+    /// `date` are not held.
+    pub fn from_report_at(&self, date: NaiveDate, report_id: i64) -> Option<Vec<Key>> {
+        if date < self.from {
+            return None;
+        }
+        Some(
+            self.series
+                .iter()
+                .filter(|(_, s)| {
+                    s.binary_search_by_key(&date, |f| f.period_end)
+                        .is_ok_and(|i| s[i].report_id == report_id)
+                })
+                .map(|(k, _)| k.clone())
+                .collect(),
+        )
+    }
+
+    /// The values of `indicators` × `localities` in periods ending after `since` and before
+    /// `before`, at most `keep` per series, oldest first (`Store::history_before`); `None` when
+    /// those periods are not all held.
+    pub fn history(
+        &self,
+        indicators: &[String],
+        localities: &[i64],
+        since: NaiveDate,
+        before: NaiveDate,
+        keep: usize,
+    ) -> Option<HashMap<Key, Vec<f64>>> {
+        // A figure ending after `since` has `valid_until` after `since` too.
+        if since < self.from {
+            return None;
+        }
+        let mut out = HashMap::new();
+        for indicator in indicators {
+            for locality in localities {
+                let key = (indicator.clone(), *locality);
+                let Some(series) = self.series.get(&key) else {
+                    continue;
+                };
+                let values: Vec<f64> = series
+                    .iter()
+                    .filter(|f| f.period_end > since && f.period_end < before)
+                    .map(|f| f.value)
+                    .collect();
+                if values.is_empty() {
+                    continue;
+                }
+                let skip = values.len().saturating_sub(keep);
+                out.insert(key, values[skip..].to_vec());
+            }
+        }
+        Some(out)
+    }
+
+    /// After a write at `date`: the series' figures with `valid_until >= date` become `figures`
+    /// (the series as the write left it from there on); those before `from` are not held.
+    pub fn replace_from(&mut self, key: &Key, date: NaiveDate, figures: &[Figure]) {
+        let series = self.series.entry(key.clone()).or_default();
+        let before = series.len();
+        series.retain(|f| f.valid_until < date);
+        series.extend(figures.iter().filter(|f| f.valid_until >= self.from));
+        series.sort_by_key(|f| f.period_end);
+        self.size = self.size + series.len() - before;
+        if series.is_empty() {
+            self.series.remove(key);
+        }
+    }
+
+    /// Adds the figures with `from <= valid_until < self.from` (read under the province's lock):
+    /// the figures are then held from `from` on.
+    pub fn extend(&mut self, from: NaiveDate, rows: Vec<FigureRow>) {
+        if from >= self.from {
+            return;
+        }
+        let older = ProvinceFigures::from_rows(from, rows);
+        for (key, figures) in older.series {
+            debug_assert!(figures.iter().all(|f| f.valid_until < self.from));
+            self.series.entry(key).or_default().extend(figures);
+        }
+        for s in self.series.values_mut() {
+            if !s.is_sorted_by_key(|f| f.period_end) {
+                s.sort_by_key(|f| f.period_end);
+            }
+        }
+        self.size += older.size;
+        self.from = from;
+    }
+
+    /// Drops the figures no longer in force on `from` (a later `from` than held).
+    pub fn advance(&mut self, from: NaiveDate) {
+        if from <= self.from {
+            return;
+        }
+        self.from = from;
+        let mut size = 0;
+        self.series.retain(|_, s| {
+            s.retain(|f| f.valid_until >= from);
+            size += s.len();
+            !s.is_empty()
+        });
+        self.size = size;
+    }
+
+    /// After a write that needed figures from `needed`: keeps at most [`KEEP_DAYS`] more.
+    pub fn trim_before(&mut self, needed: NaiveDate) {
+        let keep = needed - chrono::Duration::days(KEEP_DAYS);
+        if self.from < keep - chrono::Duration::days(KEEP_DAYS / 2) {
+            self.advance(keep);
+        }
+    }
+}
+
+/// What a writer must read to have a province's figures from a date on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// They are held: read nothing.
+    Held,
+    /// Held from `until` on: read those with `from <= valid_until < until` and [`FigureMemory::extend`].
+    Extend { from: NaiveDate, until: NaiveDate },
+    /// Not held at the writer's version: read those with `valid_until >= from` and
+    /// [`FigureMemory::insert`] them.
+    Load { from: NaiveDate },
+}
+
+struct Held {
+    version: i64,
+    figures: ProvinceFigures,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    provinces: HashMap<i64, Held>,
+    /// Figures held in all provinces.
+    held: usize,
+    /// Advances with every use, ordering provinces by recency.
+    clock: u64,
+}
+
+/// The provinces' figures, each at the version of the last write that recorded them.
+pub struct FigureMemory {
+    budget: usize,
+    inner: Mutex<Inner>,
+}
+
+impl FigureMemory {
+    /// A memory of at most `budget` figures; 0 holds nothing.
+    pub fn new(budget: usize) -> Self {
+        FigureMemory {
+            budget,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Changes are applied whole under the lock, with no code that can panic half-way but
+        // the allocator's.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the holder of the province's lock, which found the province at `version`, must read
+    /// to have its figures from `needed` on.
+    pub(crate) fn plan(&self, province_id: i64, version: i64, needed: NaiveDate) -> Plan {
+        match self.lock().provinces.get(&province_id) {
+            Some(held) if held.version == version => {
+                let from = held.figures.from();
+                if from <= needed {
+                    Plan::Held
+                } else {
+                    Plan::Extend {
+                        from: needed,
+                        until: from,
+                    }
+                }
+            }
+            _ => Plan::Load { from: needed },
+        }
+    }
+
+    /// Adds what [`Plan::Extend`] asked for to the figures held at `version`.
+    pub(crate) fn extend(
+        &self,
+        province_id: i64,
+        version: i64,
+        from: NaiveDate,
+        until: NaiveDate,
+        rows: Vec<FigureRow>,
+    ) {
+        let mut inner = self.lock();
+        let Some(held) = inner.provinces.get_mut(&province_id) else {
+            return;
+        };
+        if held.version != version || held.figures.from() != until {
+            return;
+        }
+        let added = rows.len();
+        held.figures.extend(from, rows);
+        inner.held += added;
+        self.trim(&mut inner);
+    }
+
+    /// `read` of the province's figures when they are held at `version`.
+    pub(crate) fn read<T>(
+        &self,
+        province_id: i64,
+        version: i64,
+        read: impl FnOnce(&ProvinceFigures) -> Option<T>,
+    ) -> Option<T> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let clock = inner.clock;
+        let held = inner.provinces.get_mut(&province_id)?;
+        if held.version != version {
+            return None;
+        }
+        held.used = clock;
+        read(&held.figures)
+    }
+
+    /// After the commit of the write that made `version`: `change` applied to the figures held at
+    /// `version - 1`. Held at another version, they are dropped (they are stale).
+    pub(crate) fn update(
+        &self,
+        province_id: i64,
+        version: i64,
+        change: impl FnOnce(&mut ProvinceFigures),
+    ) {
+        let mut inner = self.lock();
+        let Some(held) = inner.provinces.get_mut(&province_id) else {
+            return;
+        };
+        if held.version != version - 1 {
+            let size = held.figures.size();
+            inner.provinces.remove(&province_id);
+            inner.held -= size;
+            return;
+        }
+        let before = held.figures.size();
+        change(&mut held.figures);
+        held.version = version;
+        let after = held.figures.size();
+        inner.held = inner.held + after - before;
+        self.trim(&mut inner);
+    }
+
+    /// Holds `figures` as the province's at `version` (read or built in the transaction that
+    /// made `version`, after its commit).
+    pub(crate) fn insert(&self, province_id: i64, version: i64, figures: ProvinceFigures) {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let used = inner.clock;
+        if let Some(old) = inner.provinces.remove(&province_id) {
+            inner.held -= old.figures.size();
+        }
+        if figures.size() > self.budget {
+            return;
+        }
+        inner.held += figures.size();
+        inner.provinces.insert(
+            province_id,
+            Held {
+                version,
+                figures,
+                used,
+            },
+        );
+        self.trim(&mut inner);
+    }
+
+    /// Drops the least recently used provinces until at most the budget is held.
+    fn trim(&self, inner: &mut Inner) {
+        while inner.held > self.budget {
+            let Some(oldest) = inner
+                .provinces
+                .iter()
+                .min_by_key(|(_, h)| h.used)
+                .map(|(id, _)| *id)
+            else {
+                inner.held = 0;
+                return;
+            };
+            if let Some(old) = inner.provinces.remove(&oldest) {
+                inner.held -= old.figures.size();
+            }
+        }
+    }
+
+    /// Figures held, for tests and metrics.
+    pub fn held(&self) -> usize {
+        self.lock().held
+    }
+
+    /// The version a province's figures are held at, for tests.
+    pub fn version_of(&self, province_id: i64) -> Option<i64> {
+        self.lock().provinces.get(&province_id).map(|h| h.version)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,587 @@
+//! Applying a revision inside its report's transaction: `latest_value`, the first-figure nodes
+//! and the roll-up deltas (`super::rollups`).
+//!
+//! The figures in force the deltas are computed from come from the province's figures held in
+//! memory (`super::figure_memory`) when they are held at the version the writer's lock found,
+//! else (nothing held, or more than the memory's budget) from `latest_value`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use p06_domain::contribution::{Changes, Contribution, Entry, UnitFigures, changes};
+use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
+
+use super::figure_memory::{Figure, FigureMemory, Plan, ProvinceFigures};
+use super::rollups::{
+    BATCH, FigureRow, Key, OPEN_END, add_rollups, kept_above, list, rolled_into, values,
+    write_nodes,
+};
+use super::rows::Rows;
+use super::statement;
+use crate::catalog::Catalog;
+use crate::error::Error;
+
+/// One revision's effect on the read model.
+pub struct RevisionChange<'a> {
+    pub province_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub report_id: i64,
+    pub received_at: DateTime<Utc>,
+    pub observations: &'a [ValidObservation],
+    /// The revision this one supersedes: its figures leave the read model.
+    pub superseded: Option<i64>,
+    /// The earliest date whose figures this report's reads need (the history of the consistency
+    /// rules reaches further back than its period): the province's figures are held from there.
+    pub needed_from: NaiveDate,
+}
+
+/// What a committed revision changed in the province's figures, for the memory
+/// ([`FigureMemory::update`] under the version the transaction's lock returned).
+pub(crate) struct MemoryChange {
+    date: NaiveDate,
+    needed_from: NaiveDate,
+    /// Each changed series' figures with `valid_until >= date`, as the write left them.
+    series: Vec<(Key, Vec<Figure>)>,
+}
+
+impl MemoryChange {
+    pub fn apply(&self, figures: &mut ProvinceFigures) {
+        for (key, after) in &self.series {
+            figures.replace_from(key, self.date, after);
+        }
+        figures.trim_before(self.needed_from);
+    }
+}
+
+/// Where the writer finds the province's figures: held in memory at `version` (the one before
+/// its lock's), or not.
+pub(crate) struct Held<'a> {
+    pub memory: &'a FigureMemory,
+    pub version: i64,
+}
+
+impl Held<'_> {
+    /// Makes the province's figures from `needed` on held at the version, reading what is
+    /// missing; returns the statements run.
+    async fn prepare(
+        &self,
+        txn: &DatabaseTransaction,
+        province_id: i64,
+        needed: NaiveDate,
+    ) -> Result<usize, Error> {
+        let read = |from: NaiveDate, until: Option<NaiveDate>| {
+            let mut sql = "SELECT indicator_code, locality_id, period_start, period_end, value, \
+                           report_id, valid_until FROM latest_value WHERE province_id = ? \
+                           AND valid_until >= ?"
+                .to_owned();
+            let mut params: Vec<Value> = vec![province_id.into(), from.into()];
+            if let Some(until) = until {
+                sql.push_str(" AND valid_until < ?");
+                params.push(until.into());
+            }
+            statement(txn.get_database_backend(), &sql, params)
+        };
+        let rows = |found: Vec<sea_orm::QueryResult>| {
+            found
+                .iter()
+                .map(|r| FigureRow::from_query_result(r, ""))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        match self.memory.plan(province_id, self.version, needed) {
+            Plan::Held => Ok(0),
+            Plan::Extend { from, until } => {
+                let found = rows(txn.query_all_raw(read(from, Some(until))).await?)?;
+                self.memory
+                    .extend(province_id, self.version, from, until, found);
+                Ok(1)
+            }
+            Plan::Load { from } => {
+                let found = rows(txn.query_all_raw(read(from, None)).await?)?;
+                self.memory.insert(
+                    province_id,
+                    self.version,
+                    ProvinceFigures::from_rows(from, found),
+                );
+                Ok(1)
+            }
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct KeyRow {
+    indicator_code: String,
+    locality_id: i64,
+}
+
+#[derive(FromQueryResult)]
+struct NodeRow {
+    indicator_code: String,
+    locality_id: i64,
+    superseded_from: NaiveDate,
+}
+
+/// Applies a revision to `latest_value` and the roll-ups; returns the statements it ran and what
+/// it changed in the province's figures.
+pub(crate) async fn apply_revision(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    change: &RevisionChange<'_>,
+    held: &Held<'_>,
+) -> Result<(usize, MemoryChange), Error> {
+    let backend = txn.get_database_backend();
+    let date = change.period_end;
+    let mut statements = held
+        .prepare(txn, change.province_id, change.needed_from.min(date))
+        .await?;
+    let province = change.province_id;
+
+    let new: HashMap<Key, f64> = change
+        .observations
+        .iter()
+        .map(|o| ((o.indicator_code.clone(), o.locality_id), o.value))
+        .collect();
+    let mut dropped: Vec<Key> = Vec::new();
+    if let Some(previous) = change.superseded {
+        // The superseded revision's figures still in the read model: its observations (one key
+        // range of `observation`) whose row at the date it still holds. A revision keeps its
+        // series' period, so that date is this one's.
+        let held_keys = held
+            .memory
+            .read(province, held.version, |p| p.from_report_at(date, previous));
+        if let Some(mut keys) = held_keys {
+            keys.sort();
+            dropped.extend(keys.into_iter().filter(|k| !new.contains_key(k)));
+        } else {
+            let rows = txn
+                .query_all_raw(statement(
+                    backend,
+                    "SELECT o.indicator_code, o.locality_id FROM observation o JOIN latest_value v \
+                 ON v.indicator_code = o.indicator_code AND v.locality_id = o.locality_id \
+                 AND v.period_end = ? WHERE o.report_id = ? AND v.report_id = ?",
+                    vec![date.into(), previous.into(), previous.into()],
+                ))
+                .await?;
+            statements += 1;
+            for row in rows {
+                let k = KeyRow::from_query_result(&row, "")?;
+                let key = (k.indicator_code, k.locality_id);
+                if !new.contains_key(&key) {
+                    dropped.push(key);
+                }
+            }
+        }
+    }
+
+    // Indicators whose figures change, and the channels whose contributions may: those and every
+    // indicator paired with one of them as its denominator.
+    let touched: BTreeSet<&str> = new
+        .keys()
+        .chain(&dropped)
+        .map(|(i, _)| i.as_str())
+        .collect();
+    let mut channels: BTreeSet<&str> = touched.clone();
+    for indicator in catalog.indicators() {
+        if indicator
+            .denominator
+            .as_deref()
+            .is_some_and(|d| touched.contains(d))
+        {
+            channels.insert(&indicator.code);
+        }
+    }
+    let denominator_of = |code: &str| catalog.indicator(code).and_then(|i| i.denominator.clone());
+    let mut series_codes: BTreeSet<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    series_codes.extend(channels.iter().filter_map(|c| denominator_of(c)));
+
+    let units: BTreeSet<i64> = new.keys().chain(&dropped).map(|(_, u)| *u).collect();
+    let mut above: BTreeSet<i64> = BTreeSet::new();
+    for u in &units {
+        above.extend(kept_above(catalog, *u));
+    }
+
+    // First dates of figures below each unit, before this revision.
+    let node_units: Vec<i64> = units.iter().chain(&above).copied().collect();
+    let channel_list: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    let mut node_before: HashMap<Key, NaiveDate> = HashMap::new();
+    for chunk in node_units.chunks(BATCH) {
+        let mut params = values(chunk);
+        params.extend(values(&channel_list));
+        let rows = txn
+            .query_all_raw(statement(
+                backend,
+                &format!(
+                    "SELECT indicator_code, locality_id, superseded_from FROM rollup_node \
+                     WHERE locality_id IN ({}) AND indicator_code IN ({})",
+                    list(chunk.len()),
+                    list(channel_list.len())
+                ),
+                params,
+            ))
+            .await?;
+        statements += 1;
+        for row in rows {
+            let n = NodeRow::from_query_result(&row, "")?;
+            node_before.insert((n.indicator_code, n.locality_id), n.superseded_from);
+        }
+    }
+    // … and after it.
+    let mut node_after = node_before.clone();
+    // (indicator, locality) pairs with a figure of this revision, or a dropped one, below them.
+    let below = |keys: &mut dyn Iterator<Item = &Key>| -> HashSet<Key> {
+        keys.flat_map(|(i, u)| {
+            kept_above(catalog, *u)
+                .into_iter()
+                .map(move |a| (i.clone(), a))
+        })
+        .collect()
+    };
+    let new_below = below(&mut new.keys());
+    let dropped_below = below(&mut dropped.iter());
+    for a in &above {
+        for indicator in &touched {
+            let key = ((*indicator).to_owned(), *a);
+            let mut first = node_before.get(&key).copied();
+            if dropped_below.contains(&key) {
+                first = first_figure_below(txn, catalog, indicator, *a, change).await?;
+                statements += 1;
+            }
+            if new_below.contains(&key) {
+                first = Some(first.map_or(date, |f| f.min(date)));
+            }
+            match first {
+                Some(f) => node_after.insert(key, f),
+                None => node_after.remove(&key),
+            };
+        }
+    }
+    let moved: Vec<Key> = node_after
+        .iter()
+        .filter(|(k, v)| node_before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .chain(
+            node_before
+                .keys()
+                .filter(|k| !node_after.contains_key(*k))
+                .cloned(),
+        )
+        .collect();
+
+    // Figures in force at or after the date (and the one a revision at the date supersedes).
+    let mut readers: BTreeSet<i64> = units.clone();
+    readers.extend(moved.iter().map(|(_, u)| *u));
+    let reader_list: Vec<i64> = readers.into_iter().collect();
+    let code_list: Vec<String> = series_codes.into_iter().collect();
+    let mut rows: Vec<FigureRow> = Vec::new();
+    let in_memory = held.memory.read(province, held.version, |p| {
+        p.in_force_from(&reader_list, &code_list, date)
+    });
+    let from_table = if in_memory.is_some() {
+        &[][..]
+    } else {
+        &reader_list[..]
+    };
+    rows.extend(in_memory.into_iter().flatten());
+    for chunk in from_table.chunks(BATCH) {
+        let mut params = values(chunk);
+        params.extend(values(&code_list));
+        params.push(date.into());
+        let found = txn
+            .query_all_raw(statement(
+                backend,
+                &format!(
+                    "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
+                     FROM latest_value WHERE locality_id IN ({}) AND indicator_code IN ({}) AND valid_until >= ?",
+                    list(chunk.len()),
+                    list(code_list.len())
+                ),
+                params,
+            ))
+            .await?;
+        statements += 1;
+        for row in found {
+            rows.push(FigureRow::from_query_result(&row, "")?);
+        }
+    }
+    let mut before: HashMap<Key, Vec<Entry>> = HashMap::new();
+    let mut stored_until: HashMap<(Key, NaiveDate), NaiveDate> = HashMap::new();
+    for row in &rows {
+        let key = (row.indicator_code.clone(), row.locality_id);
+        stored_until.insert((key.clone(), row.period_end), row.valid_until);
+        before.entry(key).or_default().push(row.entry());
+    }
+    for series in before.values_mut() {
+        series.sort_by_key(|e| e.as_of);
+    }
+    let mut after = before.clone();
+    for (key, value) in &new {
+        let series = after.entry(key.clone()).or_default();
+        series.retain(|e| e.as_of != date);
+        series.push(Entry {
+            period_start: change.period_start,
+            as_of: date,
+            value: *value,
+            report_id: change.report_id,
+        });
+        series.sort_by_key(|e| e.as_of);
+    }
+    for key in &dropped {
+        if let Some(series) = after.get_mut(key) {
+            series.retain(|e| e.as_of != date);
+        }
+    }
+
+    // Contributions before and after, summed into every roll-up above each unit.
+    let empty: Vec<Entry> = Vec::new();
+    let moved_set: HashSet<&Key> = moved.iter().collect();
+    let mut rollups: BTreeMap<(i64, String), Changes> = BTreeMap::new();
+    for unit in &reader_list {
+        for channel in &channels {
+            let key = ((*channel).to_owned(), *unit);
+            let denominator = denominator_of(channel);
+            let den_key = denominator.clone().map(|d| (d, *unit));
+            let changed = new.contains_key(&key)
+                || dropped.contains(&key)
+                || moved_set.contains(&key)
+                || den_key
+                    .as_ref()
+                    .is_some_and(|k| new.contains_key(k) || dropped.contains(k));
+            if !changed {
+                continue;
+            }
+            let flow = catalog
+                .indicator(channel)
+                .is_some_and(|i| i.kind == IndicatorKind::Flow);
+            let figures = |series: &HashMap<Key, Vec<Entry>>, nodes: &HashMap<Key, NaiveDate>| {
+                let own = series.get(&key).unwrap_or(&empty).clone();
+                let den = den_key
+                    .as_ref()
+                    .and_then(|k| series.get(k))
+                    .unwrap_or(&empty)
+                    .clone();
+                (own, den, nodes.get(&key).copied())
+            };
+            let (own_b, den_b, cut_b) = figures(&before, &node_before);
+            let (own_a, den_a, cut_a) = figures(&after, &node_after);
+            let contribution = |own: &[Entry], den: &[Entry], cut| {
+                Contribution::of(
+                    &UnitFigures {
+                        flow,
+                        own,
+                        superseded_from: cut,
+                        denominator: denominator.as_ref().map(|_| den),
+                    },
+                    date,
+                )
+            };
+            let diff = changes(
+                &contribution(&own_b, &den_b, cut_b),
+                &contribution(&own_a, &den_a, cut_a),
+            );
+            if diff.is_empty() {
+                continue;
+            }
+            for target in rolled_into(catalog, *unit) {
+                rollups
+                    .entry((target, (*channel).to_owned()))
+                    .or_default()
+                    .merge(&diff);
+            }
+        }
+    }
+
+    statements += write_latest_values(txn, change, &new, &dropped, &after, &stored_until).await?;
+    statements += add_rollups(txn, &rollups).await?;
+    statements += write_nodes(txn, &moved, &node_after).await?;
+    let memory = memory_change(change, &new, &dropped, &after, &stored_until);
+    Ok((statements, memory))
+}
+
+/// The changed series as `write_latest_values` leaves them from the date on: the figure at the
+/// date and the one before it end at their successors, the others keep what was stored.
+fn memory_change(
+    change: &RevisionChange<'_>,
+    new: &HashMap<Key, f64>,
+    dropped: &[Key],
+    after: &HashMap<Key, Vec<Entry>>,
+    stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
+) -> MemoryChange {
+    let date = change.period_end;
+    let series = new
+        .keys()
+        .chain(dropped)
+        .map(|key| {
+            let entries = after.get(key).map_or(&[][..], |s| s.as_slice());
+            let previous = entries
+                .iter()
+                .rev()
+                .find(|e| e.as_of < date)
+                .map(|e| e.as_of);
+            let figures = entries
+                .iter()
+                .map(|e| {
+                    let until = if e.as_of == date || Some(e.as_of) == previous {
+                        next_after(entries, e.as_of)
+                    } else {
+                        stored_until
+                            .get(&(key.clone(), e.as_of))
+                            .copied()
+                            .unwrap_or_else(|| next_after(entries, e.as_of))
+                    };
+                    Figure {
+                        period_start: e.period_start,
+                        period_end: e.as_of,
+                        value: e.value,
+                        report_id: e.report_id,
+                        valid_until: until,
+                    }
+                })
+                .collect();
+            (key.clone(), figures)
+        })
+        .collect();
+    MemoryChange {
+        date,
+        needed_from: change.needed_from.min(date),
+        series,
+    }
+}
+
+/// The first period end of a figure of `indicator` below `unit`, leaving out the superseded
+/// revision's figures at the change's date.
+async fn first_figure_below(
+    txn: &DatabaseTransaction,
+    catalog: &Catalog,
+    indicator: &str,
+    unit: i64,
+    change: &RevisionChange<'_>,
+) -> Result<Option<NaiveDate>, Error> {
+    #[derive(FromQueryResult)]
+    struct First {
+        first: Option<NaiveDate>,
+    }
+    let below: Vec<i64> = catalog.descendants(unit).iter().map(|l| l.id).collect();
+    if below.is_empty() {
+        return Ok(None);
+    }
+    let mut params: Vec<Value> = vec![indicator.into()];
+    params.extend(values(&below));
+    params.push(change.superseded.unwrap_or(0).into());
+    let row = txn
+        .query_one_raw(statement(
+            txn.get_database_backend(),
+            &format!(
+                "SELECT MIN(period_end) AS first FROM latest_value \
+                 WHERE indicator_code = ? AND locality_id IN ({}) AND report_id <> ?",
+                list(below.len())
+            ),
+            params,
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => First::from_query_result(&row, "")?.first,
+        None => None,
+    })
+}
+
+/// The next period end after `as_of` in a series, or [`OPEN_END`].
+fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
+    series
+        .iter()
+        .find(|e| e.as_of > as_of)
+        .map_or(OPEN_END, |e| e.as_of)
+}
+
+async fn write_latest_values(
+    txn: &DatabaseTransaction,
+    change: &RevisionChange<'_>,
+    new: &HashMap<Key, f64>,
+    dropped: &[Key],
+    after: &HashMap<Key, Vec<Entry>>,
+    stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
+) -> Result<usize, Error> {
+    let date = change.period_end;
+    let mut statements = 0;
+    // The superseded revision's figures the new one has no figure for leave; the others are
+    // overwritten below.
+    let mut gone = Rows::new(3, dropped.len());
+    for (indicator, locality) in dropped {
+        gone.push([indicator.clone().into(), (*locality).into(), date.into()]);
+    }
+    statements += gone
+        .execute(
+            txn,
+            "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+            &[],
+        )
+        .await?;
+    let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut rows = Rows::new(9, sorted.len());
+    for (key, value) in sorted {
+        let (indicator, locality) = key;
+        let until = next_after(after.get(key).map_or(&[], |s| s), date);
+        rows.push([
+            indicator.clone().into(),
+            (*locality).into(),
+            date.into(),
+            change.period_start.into(),
+            value.into(),
+            change.report_id.into(),
+            change.received_at.into(),
+            change.province_id.into(),
+            until.into(),
+        ]);
+    }
+    statements += rows
+        .execute(
+            txn,
+            "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
+             report_id, received_at, province_id, valid_until) {rows} \
+             ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
+             period_start = excluded.period_start, value = excluded.value, \
+             report_id = excluded.report_id, received_at = excluded.received_at, \
+             valid_until = excluded.valid_until",
+            &[],
+        )
+        .await?;
+
+    // The figure before the date now ends where its successor in the new series starts. Each
+    // row is named by its whole primary key, so the update is one key lookup per row (naming the
+    // period end apart let PostgreSQL plan a scan of every row of that date instead).
+    let mut fixes: BTreeMap<NaiveDate, Vec<(&Key, NaiveDate)>> = BTreeMap::new();
+    for key in new.keys().chain(dropped) {
+        let Some(series) = after.get(key) else {
+            continue;
+        };
+        let Some(previous) = series.iter().rev().find(|e| e.as_of < date) else {
+            continue;
+        };
+        let until = next_after(series, previous.as_of);
+        let stored = stored_until.get(&(key.clone(), previous.as_of)).copied();
+        if stored.is_some_and(|stored| stored != until) {
+            fixes.entry(until).or_default().push((key, previous.as_of));
+        }
+    }
+    for (until, keys) in fixes {
+        let mut rows = Rows::new(3, keys.len());
+        for ((indicator, locality), period_end) in keys {
+            rows.push([
+                indicator.clone().into(),
+                (*locality).into(),
+                period_end.into(),
+            ]);
+        }
+        statements += rows
+            .execute(
+                txn,
+                "UPDATE latest_value SET valid_until = ? \
+                 WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+                &[until.into()],
+            )
+            .await?;
+    }
+    Ok(statements)
+}
