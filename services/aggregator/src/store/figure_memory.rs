@@ -115,7 +115,7 @@ impl ProvinceFigures {
 
     /// The series whose figure ending on `date` came from `report_id`; `None` when figures of
     /// `date` are not held.
-    pub fn from_report_at(&self, date: NaiveDate, report_id: i64) -> Option<Vec<Key>> {
+    pub fn keys_of_report_at(&self, date: NaiveDate, report_id: i64) -> Option<Vec<Key>> {
         if date < self.from {
             return None;
         }

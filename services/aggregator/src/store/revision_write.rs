@@ -148,9 +148,9 @@ pub(crate) async fn apply_revision(
         // The superseded revision's figures still in the read model: its observations (one key
         // range of `observation`) whose row at the date it still holds. A revision keeps its
         // series' period, so that date is this one's.
-        let held_keys = held
-            .memory
-            .read(province, held.version, |p| p.from_report_at(date, previous));
+        let held_keys = held.memory.read(province, held.version, |p| {
+            p.keys_of_report_at(date, previous)
+        });
         if let Some(mut keys) = held_keys {
             keys.sort();
             dropped.extend(keys.into_iter().filter(|k| !new.contains_key(k)));

@@ -193,7 +193,7 @@ fn run(seed: u64) {
                 .len();
             assert_eq!(held_keys, expected_keys);
         }
-        let superseded = figures.from_report_at(date, report_id);
+        let superseded = figures.keys_of_report_at(date, report_id);
         if let Some(mut keys) = superseded {
             keys.sort();
             let expected: Vec<Key> = match value {
