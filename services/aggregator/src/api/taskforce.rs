@@ -1,23 +1,21 @@
 //! `p06.aggregation.v1.TaskForceService`: consolidated status, progress, children summaries, the
 //! compliance board and flags, computed on demand from stored counts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use p06_domain::locality::{COUNTRY_CODE, Level, Locality};
+use p06_domain::locality::{COUNTRY_CODE, Locality};
 use p06_domain::report::{CatalogView, Indicator};
-use p06_domain::rollup;
 use p06_domain::text::echo;
-use p06_kit::convert::{date_from_proto, date_to_proto};
+use p06_kit::convert::date_from_proto;
 use p06_proto::aggregation::{
     self as pb, ComplianceBoard, ConsolidatedStatus, GetComplianceBoardRequest,
-    GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus, ListAuditRecordsRequest,
+    GetConsolidatedStatusRequest, GetStatusTrendRequest, ListAuditRecordsRequest,
     ListAuditRecordsResponse, ListFlagsRequest, ListFlagsResponse, ListLocalityProgressRequest,
     ListLocalityProgressResponse, ListReportRevisionsRequest, ListReportRevisionsResponse,
-    ListReportsRequest, ListReportsResponse, LocalityLevel, LocalityProgress, ProgressOrder,
-    StatusTrend, SummarizeChildrenRequest, SummarizeChildrenResponse, WatchFlagsRequest,
+    ListReportsRequest, ListReportsResponse, LocalityProgress, StatusTrend,
+    SummarizeChildrenRequest, SummarizeChildrenResponse, WatchFlagsRequest,
     task_force_service_server::TaskForceService,
 };
 use p06_proto::common::{CalendarDate, LocalityRef};
@@ -30,9 +28,12 @@ mod children;
 mod compliance;
 mod known;
 mod pace;
+mod progress;
 mod reports;
 mod snapshot;
+mod status;
 mod trend;
+mod view_cache;
 
 use super::{Caller, flag_to_proto, flag_watch, paging};
 use crate::app::AppState;
@@ -48,6 +49,12 @@ pub struct TaskForceApi {
     /// Targets' due dates, the indicators with targets and the views' paces, at the read
     /// version they were judged at (`pace::PaceCache`).
     pace_cache: pace::PaceCache,
+    /// The compliance boards' rows, at the read version they were computed at.
+    board_cache: compliance::BoardCache,
+    /// The progress lists' ranked rows, at the read version they were computed at.
+    ranked_cache: progress::RankedCache,
+    /// The consolidated statuses, at the read version they were computed at.
+    status_cache: status::StatusCache,
 }
 
 impl TaskForceApi {
@@ -55,6 +62,9 @@ impl TaskForceApi {
         Self {
             state,
             pace_cache: pace::PaceCache::default(),
+            board_cache: compliance::board_cache(),
+            ranked_cache: progress::ranked_cache(),
+            status_cache: status::status_cache(),
         }
     }
 }
@@ -138,213 +148,8 @@ impl TaskForceService for TaskForceApi {
         request: Request<GetConsolidatedStatusRequest>,
     ) -> Result<Response<ConsolidatedStatus>, Status> {
         let caller = Caller::of(&request)?;
-        let req = request.into_inner();
-        let locality = self.locality(&caller, req.locality.as_ref(), "locality")?;
-        let as_of = self.as_of(req.as_of.as_ref());
-        let flow_from = date_from_proto(req.flow_from.as_ref());
-        let catalog = &self.state.catalog;
-        let finest = self.finest_below(locality);
-        // Units that report at the bottom of the tree: what "expected" counts.
-        let expected = if locality.id < 0 {
-            catalog
-                .descendants(locality.id)
-                .iter()
-                .filter(|l| !catalog.has_children(l.id))
-                .count()
-        } else {
-            finest.len()
-        };
-        let mut rolled: Vec<&Locality> = vec![locality];
-        if locality.id < 0 {
-            rolled.extend(finest.iter().copied());
-        }
-        let requested = (!req.indicator_codes.is_empty()).then_some(req.indicator_codes.as_slice());
-        let known_at = known_at_of(req.known_at.as_ref())?;
-        let weeks = pace::weeks(req.pace_weeks)?;
-        let with_pace = match req.omit_pace {
-            true => Vec::new(),
-            false => {
-                let among: Vec<String> = match requested {
-                    Some(codes) => codes.to_vec(),
-                    None => catalog
-                        .indicators()
-                        .iter()
-                        .map(|i| i.code.clone())
-                        .collect(),
-                };
-                self.indicators_with_targets(locality, as_of, &among)
-                    .await?
-            }
-        };
-        let dates = pace::dates(as_of, weeks);
-        let reads = Reads {
-            dates: &dates,
-            flow_from,
-            totals_for: &rolled,
-            indicators: requested,
-            later: &with_pace,
-            known_at,
-        };
-        let snapshots = self.snapshots(locality, &reads).await?;
-        let snapshot = &snapshots[0];
-        let dues = self
-            .dues(locality, &rolled, as_of, &with_pace, snapshot.version)
-            .await?;
-        // The lowest rows carry their change too: the earlier snapshot covers what they need
-        // (the province's figures; for the country, its provinces' totals).
-        let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => {
-                let reads = Reads {
-                    dates: &[date],
-                    later: &[],
-                    ..reads
-                };
-                self.snapshots(locality, &reads).await?.pop()
-            }
-            None => None,
-        };
-        let pace_reads = PaceReads {
-            snapshots: &snapshots,
-            dues: &dues,
-            flow_from,
-            weeks,
-        };
-        // Every finest locality's pace and the scope's, per indicator with a pace: judged once
-        // per read version (cached), looked up below.
-        let mut paced_units = finest.clone();
-        paced_units.push(locality);
-        let mut paces: HashMap<&str, Arc<pace::Paces>> = HashMap::new();
-        for code in &with_pace {
-            let indicator = self.indicator(code)?;
-            let computed = self.paces(locality, &pace_reads, indicator, &paced_units);
-            paces.insert(code.as_str(), computed);
-        }
-        let paced = |indicator: &Indicator, l: &Locality| {
-            paces.get(indicator.code.as_str())?.get(&l.id).cloned()
-        };
-        let lowest_count = match req.lowest_count {
-            0 => 5,
-            n => n.clamp(1, 50) as usize,
-        };
-        let codes: Vec<String> = if req.indicator_codes.is_empty() {
-            let mut with_data: BTreeSet<String> = snapshot.figures.keys().cloned().collect();
-            with_data.extend(
-                snapshot
-                    .totals
-                    .totals
-                    .iter()
-                    .filter(|((id, _), t)| *id == locality.id && t.units > 0)
-                    .map(|((_, code), _)| code.clone()),
-            );
-            // In the catalog's display order: the headline first.
-            catalog
-                .indicators()
-                .iter()
-                .filter(|i| with_data.contains(&i.code))
-                .map(|i| i.code.clone())
-                .collect()
-        } else {
-            for code in &req.indicator_codes {
-                self.indicator(code)?;
-            }
-            req.indicator_codes.clone()
-        };
-        // The indicators with a target anywhere in the snapshot: only theirs are looked up for
-        // every finest locality below (a look-up that finds nothing costs as much as one that does).
-        let targeted: HashSet<&str> = snapshot
-            .targets
-            .keys()
-            .map(|(code, _)| code.as_str())
-            .chain(snapshot.totals.target_sums.keys().map(|(_, c)| c.as_str()))
-            .collect();
-        let mut indicators = Vec::with_capacity(codes.len());
-        for code in &codes {
-            let indicator = self.indicator(code)?;
-            let totals = self.progress(snapshot, earlier.as_ref(), indicator, locality);
-            let measure = self.measure(snapshot, indicator, locality);
-            let reporting = if locality.id < 0 || catalog.has_children(locality.id) {
-                measure
-                    .as_ref()
-                    .map_or(0, |m| m.units as usize)
-                    .min(expected)
-            } else {
-                usize::from(measure.is_some())
-            };
-            // Counted over every finest locality; full rows are built for the lowest only.
-            let (mut with_target, mut meeting) = (0, 0);
-            let mut ranked: Vec<(f64, &Locality)> = Vec::new();
-            let mut by_pace: BTreeMap<i32, i32> = BTreeMap::new();
-            let with_targets: &[&Locality] = match targeted.contains(code.as_str()) {
-                true => &finest,
-                false => &[],
-            };
-            for l in with_targets {
-                let Some(target) = self.target(snapshot, &indicator.code, l) else {
-                    continue;
-                };
-                with_target += 1;
-                if let Some(p) = paced(indicator, l) {
-                    *by_pace.entry(p.status).or_default() += 1;
-                }
-                let Some(value) = self.measure(snapshot, indicator, l).map(|m| m.value) else {
-                    continue;
-                };
-                if value >= target {
-                    meeting += 1;
-                }
-                if let Some(pct) = rollup::percent(value, target) {
-                    ranked.push((pct, l));
-                }
-            }
-            ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
-            let lowest: Vec<LocalityProgress> = ranked
-                .iter()
-                .take(lowest_count)
-                .enumerate()
-                .map(|(position, (_, l))| LocalityProgress {
-                    rank: position as i32 + 1,
-                    pace: paced(indicator, l),
-                    ..self.progress(snapshot, earlier.as_ref(), indicator, l)
-                })
-                .collect();
-            indicators.push(IndicatorStatus {
-                indicator_code: code.clone(),
-                name_vi: indicator.name_vi.clone(),
-                name_en: indicator.name_en.clone(),
-                value: totals.value,
-                target: totals.target,
-                percent_of_target: totals.percent_of_target,
-                denominator_code: indicator.denominator.clone().unwrap_or_default(),
-                denominator_value: totals.denominator_value,
-                percent_of_denominator: totals.percent_of_denominator,
-                change: totals.change,
-                localities_meeting_target: meeting,
-                localities_with_target: with_target,
-                localities_reporting: reporting as i32,
-                localities_expected: expected as i32,
-                localities_without_data: (expected - reporting) as i32,
-                lowest,
-                oldest_as_of: totals.as_of,
-                locality_completeness: if expected == 0 {
-                    0.0
-                } else {
-                    reporting as f64 / expected as f64
-                },
-                reports_included: measure.map_or(0, |m| m.reports) as i32,
-                pace: paced(indicator, locality),
-                split_units: totals.split_units,
-                localities_by_pace: by_pace
-                    .into_iter()
-                    .map(|(status, count)| pb::PaceStatusCount { status, count })
-                    .collect(),
-            });
-        }
-        Ok(Response::new(ConsolidatedStatus {
-            locality: Some(self.locality_to_proto(locality)),
-            as_of: Some(date_to_proto(as_of)),
-            indicators,
-            carried_from_edition: carried::CarriedFrom::edition_year(snapshot.carried.as_deref()),
-        }))
+        let status = self.status(&caller, request.into_inner()).await?;
+        Ok(Response::new(ConsolidatedStatus::clone(&status)))
     }
 
     async fn list_locality_progress(
@@ -352,125 +157,10 @@ impl TaskForceService for TaskForceApi {
         request: Request<ListLocalityProgressRequest>,
     ) -> Result<Response<ListLocalityProgressResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let req = request.into_inner();
-        let parent = self.locality(&caller, req.parent.as_ref(), "parent")?;
-        let indicator = self.indicator(&req.indicator_code)?;
-        let level = match LocalityLevel::try_from(req.level).unwrap_or(LocalityLevel::Unspecified) {
-            LocalityLevel::Province => Level::Province,
-            LocalityLevel::District => Level::District,
-            _ => Level::Commune,
-        };
-        let as_of = self.as_of(req.as_of.as_ref());
-        let catalog = &self.state.catalog;
-        let listed: Vec<&Locality> = if parent.id < 0 {
-            catalog.children(parent.id).collect()
-        } else {
-            catalog
-                .descendants(parent.id)
-                .into_iter()
-                .filter(|l| l.level == level)
-                .collect()
-        };
-        let only = std::slice::from_ref(&indicator.code);
-        let known_at = known_at_of(req.known_at.as_ref())?;
-        let weeks = pace::weeks(req.pace_weeks)?;
-        let mut statuses = Vec::with_capacity(req.pace_statuses.len());
-        for (i, &status) in req.pace_statuses.iter().enumerate() {
-            match pb::PaceStatus::try_from(status) {
-                Ok(s) if s != pb::PaceStatus::Unspecified => statuses.push(status),
-                _ => {
-                    return Err(Error::invalid_field(
-                        &format!("pace_statuses[{i}]"),
-                        "MET, ON_TRACK, AT_RISK, OFF_TRACK or NO_TREND",
-                    )
-                    .into());
-                }
-            }
-        }
-        let with_pace = self.indicators_with_targets(parent, as_of, only).await?;
-        let dates = pace::dates(as_of, weeks);
-        let reads = Reads {
-            dates: &dates,
-            flow_from: None,
-            totals_for: &listed,
-            indicators: Some(only),
-            later: &with_pace,
-            known_at,
-        };
-        let snapshots = self.snapshots(parent, &reads).await?;
-        let dues = self
-            .dues(parent, &listed, as_of, &with_pace, snapshots[0].version)
-            .await?;
-        let earlier = match date_from_proto(req.compare_to.as_ref()) {
-            Some(date) => {
-                let reads = Reads {
-                    dates: &[date],
-                    later: &[],
-                    ..reads
-                };
-                self.snapshots(parent, &reads).await?.pop()
-            }
-            None => None,
-        };
-        let paces = match with_pace.is_empty() {
-            true => Arc::default(),
-            false => {
-                let pace_reads = PaceReads {
-                    snapshots: &snapshots,
-                    dues: &dues,
-                    flow_from: None,
-                    weeks,
-                };
-                self.paces(parent, &pace_reads, indicator, &listed)
-            }
-        };
-        let carried_from_edition =
-            carried::CarriedFrom::edition_year(snapshots[0].carried.as_deref());
-        let mut rows: Vec<LocalityProgress> = listed
-            .into_iter()
-            .map(|l| LocalityProgress {
-                pace: paces.get(&l.id).cloned(),
-                ..self.progress(&snapshots[0], earlier.as_ref(), indicator, l)
-            })
-            .collect();
-        rank(&mut rows);
-        rows.retain(|r| {
-            let pct = r.percent_of_target;
-            let status = r.pace.as_ref().map(|p| p.status);
-            (statuses.is_empty() || status.is_some_and(|s| statuses.contains(&s)))
-                && (!req.only_no_data || r.value.is_none())
-                && req.below_percent.is_none_or(|b| pct.is_some_and(|p| p < b))
-                && req.above_percent.is_none_or(|a| pct.is_some_and(|p| p > a))
-        });
-        let code = |r: &LocalityProgress| {
-            r.locality
-                .as_ref()
-                .map(|l| l.code.clone())
-                .unwrap_or_default()
-        };
-        match ProgressOrder::try_from(req.order).unwrap_or(ProgressOrder::Unspecified) {
-            ProgressOrder::PercentDesc => rows.sort_by(|a, b| {
-                b.percent_of_target
-                    .unwrap_or(f64::NEG_INFINITY)
-                    .total_cmp(&a.percent_of_target.unwrap_or(f64::NEG_INFINITY))
-            }),
-            ProgressOrder::ValueDesc => rows.sort_by(|a, b| {
-                b.value
-                    .unwrap_or(f64::NEG_INFINITY)
-                    .total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY))
-            }),
-            ProgressOrder::Code => rows.sort_by_key(code),
-            _ => rows.sort_by_key(|r| (r.rank == 0, r.rank, code(r))),
-        }
-        let total_size = rows.len() as i32;
-        let (rows, next_page_token) =
-            paging::page("progress", &rows, req.page_size, &req.page_token)?;
-        Ok(Response::new(ListLocalityProgressResponse {
-            rows,
-            next_page_token,
-            total_size,
-            carried_from_edition,
-        }))
+        Ok(Response::new(
+            self.locality_progress(&caller, request.into_inner())
+                .await?,
+        ))
     }
 
     async fn summarize_children(

@@ -398,6 +398,13 @@ impl Store {
                 .await?
                 .rows_affected();
         }
+        // Flags are part of what the provinces' views show (the compliance board's consistency
+        // counts): their read versions advance, in province order (PostgreSQL's row locks).
+        let provinces: std::collections::BTreeSet<i64> =
+            flags.iter().map(|(f, _)| f.province_id).collect();
+        for province_id in provinces {
+            super::rollups::lock_province(txn, province_id).await?;
+        }
         super::audit::audit(
             txn,
             super::audit::AuditScope::default(),

@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Store;
 use super::audit::{AuditScope, audit};
+use super::rollups::lock_province;
 use crate::error::Error;
 
 fn col(name: &str) -> Expr {
@@ -123,6 +124,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let write = self.begin_write().await?;
+        // The compliance board of the province is read at its version: a new obligation or
+        // deadline changes it.
+        lock_province(&write.txn, province_id).await?;
         store_binding(&write.txn, spec, province_id, now, Existing::Replace)
             .await?
             .map_err(|agency| {
@@ -157,8 +161,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let write = self.begin_write().await?;
+        let mut written = std::collections::BTreeSet::new();
         for (province_id, spec) in bindings {
-            store_binding(&write.txn, spec, *province_id, now, Existing::Keep)
+            let wrote = store_binding(&write.txn, spec, *province_id, now, Existing::Keep)
                 .await?
                 .map_err(|agency| {
                     Error::Internal(format!(
@@ -167,21 +172,30 @@ impl Store {
                         spec.code, spec.agency
                     ))
                 })?;
+            if wrote {
+                written.insert(*province_id);
+            }
+        }
+        // Another replica may hold these provinces' compliance boards: their versions advance
+        // (in province order: PostgreSQL's row locks).
+        for province_id in written {
+            lock_province(&write.txn, province_id).await?;
         }
         write.txn.commit().await?;
         Ok(())
     }
 }
 
-/// Registers the code (first writer sets its agency) and writes the province's settings.
-/// `Ok(Err(agency))`: the code belongs to another agency, nothing written.
+/// Registers the code (first writer sets its agency) and writes the province's settings;
+/// `Ok(Ok(false))` when `existing` kept settings already there. `Ok(Err(agency))`: the code
+/// belongs to another agency, nothing written.
 async fn store_binding(
     db: &impl ConnectionTrait,
     spec: &ObligationSpec,
     province_id: i64,
     now: DateTime<Utc>,
     existing: Existing,
-) -> Result<Result<(), String>, Error> {
+) -> Result<Result<bool, String>, Error> {
     let json = to_json(spec)?;
     db.execute(
         Query::insert()
@@ -220,20 +234,21 @@ async fn store_binding(
             .to_owned(),
         Existing::Keep => OnConflict::columns(key).do_nothing().to_owned(),
     };
-    db.execute(
-        Query::insert()
-            .into_table(Alias::new("obligation_province"))
-            .columns(["code", "province_id", "spec", "updated_at"].map(Alias::new))
-            .values_panic([
-                spec.code.clone().into(),
-                province_id.into(),
-                json.into(),
-                now.into(),
-            ])
-            .on_conflict(conflict),
-    )
-    .await?;
-    Ok(Ok(()))
+    let written = db
+        .execute(
+            Query::insert()
+                .into_table(Alias::new("obligation_province"))
+                .columns(["code", "province_id", "spec", "updated_at"].map(Alias::new))
+                .values_panic([
+                    spec.code.clone().into(),
+                    province_id.into(),
+                    json.into(),
+                    now.into(),
+                ])
+                .on_conflict(conflict),
+        )
+        .await?;
+    Ok(Ok(written.rows_affected() > 0))
 }
 
 fn to_json(spec: &ObligationSpec) -> Result<String, Error> {

@@ -1,10 +1,19 @@
 //! `GetComplianceBoard`: per obligation of a province, the periods expected, received, on time,
 //! late, missing, pending and early, the vague reports and their reasons, the consistency flags,
 //! and the open flags.
+//!
+//! The obligations' rows are a function of the province's reports, its consistency flags (raised
+//! only by report commits, and counted whatever their state), its obligations and the deadlines
+//! passed: they are kept at the province's read version (which report commits and obligation
+//! changes advance) until the next deadline among them passes. The open flags are read live at
+//! every call (the missing-report sweep and resolutions change them without a report).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use p06_domain::locality::Locality;
+use p06_domain::schedule::deadline_passed;
 use p06_domain::specificity::SpecificityReason;
 use p06_kit::convert::{date_from_proto, duration};
 use p06_proto::aggregation::{
@@ -12,6 +21,7 @@ use p06_proto::aggregation::{
 };
 
 use super::TaskForceApi;
+use super::view_cache::ViewMap;
 use crate::api::{Caller, flag_to_proto};
 use crate::error::Error;
 
@@ -24,6 +34,42 @@ const CONSISTENCY_KINDS: [&str; 4] = [
     "ABOVE_DENOMINATOR",
     "CROSS_AGENCY_MISMATCH",
 ];
+
+/// At most this many boards' rows are kept (one per province, window and agency asked).
+const BOARDS_KEPT: usize = 256;
+
+/// What the rows of a board depend on besides the instant.
+#[derive(Hash, PartialEq, Eq)]
+pub(super) struct BoardKey {
+    version: i64,
+    province: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    agency: String,
+}
+
+/// The obligations' rows of a board, with the latest deadline among its expected periods and the
+/// earliest among its pending ones: the rows hold at any instant after the first's second is
+/// over and until the second's is (whichever way a test's clock moves).
+pub(super) struct BoardRows {
+    rows: Vec<ObligationCompliance>,
+    last_passed: Option<DateTime<Utc>>,
+    next_deadline: Option<DateTime<Utc>>,
+}
+
+impl BoardRows {
+    fn hold_at(&self, now: DateTime<Utc>) -> bool {
+        self.last_passed.is_none_or(|d| deadline_passed(d, now))
+            && self.next_deadline.is_none_or(|d| !deadline_passed(d, now))
+    }
+}
+
+/// The boards' rows by [`BoardKey`].
+pub(super) type BoardCache = ViewMap<BoardKey, BoardRows>;
+
+pub(super) fn board_cache() -> BoardCache {
+    ViewMap::new(BOARDS_KEPT)
+}
 
 impl TaskForceApi {
     pub(super) async fn compliance_board(
@@ -41,16 +87,62 @@ impl TaskForceApi {
         if to < from {
             return Err(Error::invalid_field("to", "ends before from"));
         }
+        let catalog = &self.state.catalog;
+        let agency = (!req.agency.is_empty()).then_some(req.agency.as_str());
+        let open_flags = self
+            .state
+            .store
+            .open_flags(province.id, agency)
+            .await?
+            .iter()
+            .map(|f| flag_to_proto(f, catalog))
+            .collect();
+        let now = self.state.clock.now();
+        let key = BoardKey {
+            version: self.read_version(province).await?,
+            province: province.id,
+            from,
+            to,
+            agency: req.agency,
+        };
+        let rows = match self.board_cache.get(&key).filter(|b| b.hold_at(now)) {
+            Some(rows) => rows,
+            None => {
+                let rows = Arc::new(self.board_rows(province, &key, now).await?);
+                self.board_cache.keep(key, rows.clone());
+                rows
+            }
+        };
+        Ok(ComplianceBoard {
+            obligations: rows.rows.clone(),
+            open_flags,
+        })
+    }
+
+    /// The obligations' rows of the board `key` asks for (of `province`), as the database has
+    /// them now.
+    async fn board_rows(
+        &self,
+        province: &Locality,
+        key: &BoardKey,
+        now: DateTime<Utc>,
+    ) -> Result<BoardRows, Error> {
+        let BoardKey {
+            from,
+            to,
+            ref agency,
+            ..
+        } = *key;
         let state = &self.state;
-        let now = state.clock.now();
         let revisions = state.store.revisions_between(province.id, from, to).await?;
         let consistency = state
             .store
             .flag_counts(province.id, &CONSISTENCY_KINDS, from, to)
             .await?;
         let mut obligations = Vec::new();
+        let (mut last_passed, mut next_deadline) = (None, None);
         for obligation in state.store.obligations_of(province.id).await? {
-            if !req.agency.is_empty() && obligation.agency != req.agency {
+            if !agency.is_empty() && obligation.agency != *agency {
                 continue;
             }
             let mut row = ObligationCompliance {
@@ -82,7 +174,8 @@ impl TaskForceApi {
                 let first = series.iter().find(|r| r.revision == 1);
                 // Only periods whose deadline second is over are expected; the others are pending
                 // (nothing yet) or early (already received), and count in no rate.
-                if !p06_domain::schedule::deadline_passed(deadline, now) {
+                if !deadline_passed(deadline, now) {
+                    next_deadline = Some(next_deadline.map_or(deadline, |d| deadline.min(d)));
                     match first {
                         None => row.pending += 1,
                         Some(_) => row.early += 1,
@@ -90,6 +183,7 @@ impl TaskForceApi {
                     continue;
                 }
                 row.expected += 1;
+                last_passed = last_passed.max(Some(deadline));
                 let Some(first) = first else {
                     row.missing += 1;
                     continue;
@@ -143,20 +237,10 @@ impl TaskForceApi {
             }
             obligations.push(row);
         }
-        let catalog = &self.state.catalog;
-        let open_flags = state
-            .store
-            .open_flags(
-                province.id,
-                (!req.agency.is_empty()).then_some(req.agency.as_str()),
-            )
-            .await?
-            .iter()
-            .map(|f| flag_to_proto(f, catalog))
-            .collect();
-        Ok(ComplianceBoard {
-            obligations,
-            open_flags,
+        Ok(BoardRows {
+            rows: obligations,
+            last_passed,
+            next_deadline,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! rules judge (`p06_domain::pace`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use p06_domain::locality::Locality;
@@ -13,13 +13,14 @@ use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::{self as pb};
 
 use super::known::flow_start;
+use super::view_cache::ViewMap;
 use super::{Snapshot, TaskForceApi};
 use crate::error::Error;
 
 /// Due dates of targets by (indicator, locality).
 pub(super) type Dues = HashMap<(String, i64), NaiveDate>;
 
-/// At most this many entries per map of [`PaceCache`]; a full map is emptied.
+/// At most this many entries per map of [`PaceCache`].
 const PACE_CACHE_ENTRIES: usize = 512;
 
 /// At most this many paces maps (one per view asked: a province's communes for one indicator,
@@ -33,16 +34,24 @@ pub(super) type Paces = HashMap<i64, pb::Pace>;
 /// on and stamped with the read version of the scope's province (the country's: the sum), which
 /// every write — targets included — advances: live like the read cache. Paces computed from
 /// snapshots known at an instant are not kept (they have no read version).
-#[derive(Default)]
 pub(super) struct PaceCache {
-    dues: Shared<DuesKey, Dues>,
-    with_targets: Shared<(i64, i64, NaiveDate), HashSet<String>>,
-    paces: Shared<PacesKey, Paces>,
+    dues: ViewMap<DuesKey, Dues>,
+    with_targets: ViewMap<(i64, i64, NaiveDate), HashSet<String>>,
+    paces: ViewMap<PacesKey, Paces>,
+}
+
+impl Default for PaceCache {
+    fn default() -> Self {
+        Self {
+            dues: ViewMap::new(PACE_CACHE_ENTRIES),
+            with_targets: ViewMap::new(PACE_CACHE_ENTRIES),
+            paces: ViewMap::new(PACES_ENTRIES),
+        }
+    }
 }
 
 /// (read version, scope, localities rolled up, as-of date).
 type DuesKey = (i64, i64, Vec<i64>, NaiveDate);
-type Shared<K, V> = Mutex<HashMap<K, Arc<V>>>;
 
 /// What a view's paces depend on besides the read version's figures and targets.
 #[derive(Hash, PartialEq, Eq)]
@@ -54,30 +63,6 @@ struct PacesKey {
     flow_from: Option<NaiveDate>,
     weeks: u32,
     localities: Vec<i64>,
-}
-
-fn cached<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: &K) -> Option<Arc<V>> {
-    map.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(key)
-        .cloned()
-}
-
-fn keep<K: std::hash::Hash + Eq, V>(map: &Shared<K, V>, key: K, value: Arc<V>) {
-    keep_at_most(map, PACE_CACHE_ENTRIES, key, value);
-}
-
-fn keep_at_most<K: std::hash::Hash + Eq, V>(
-    map: &Shared<K, V>,
-    most: usize,
-    key: K,
-    value: Arc<V>,
-) {
-    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if map.len() >= most {
-        map.clear();
-    }
-    map.insert(key, value);
 }
 
 /// The request's window in weeks: 0 → the default (4), at most [`pace::MAX_WEEKS`].
@@ -157,7 +142,7 @@ impl TaskForceApi {
             None => self.read_version(scope).await?,
         };
         let key = (version, scope.id, ids, as_of);
-        if let Some(dues) = cached(&self.pace_cache.dues, &key) {
+        if let Some(dues) = self.pace_cache.dues.get(&key) {
             return Ok(dues);
         }
         let dues = self
@@ -171,7 +156,7 @@ impl TaskForceApi {
             )
             .await?;
         let dues = Arc::new(dues);
-        keep(&self.pace_cache.dues, key, dues.clone());
+        self.pace_cache.dues.keep(key, dues.clone());
         Ok(dues)
     }
 
@@ -184,7 +169,7 @@ impl TaskForceApi {
         among: &[String],
     ) -> Result<Vec<String>, Error> {
         let key = (self.read_version(scope).await?, scope.id, date);
-        let with = match cached(&self.pace_cache.with_targets, &key) {
+        let with = match self.pace_cache.with_targets.get(&key) {
             Some(with) => with,
             None => {
                 let catalog = &self.state.catalog;
@@ -205,7 +190,7 @@ impl TaskForceApi {
                     );
                 }
                 let with = Arc::new(with);
-                keep(&self.pace_cache.with_targets, key, with.clone());
+                self.pace_cache.with_targets.keep(key, with.clone());
                 with
             }
         };
@@ -257,11 +242,11 @@ impl TaskForceApi {
             weeks,
             localities: localities.iter().map(|l| l.id).collect(),
         };
-        if let Some(paces) = cached(&self.pace_cache.paces, &key) {
+        if let Some(paces) = self.pace_cache.paces.get(&key) {
             return paces;
         }
         let paces = compute();
-        keep_at_most(&self.pace_cache.paces, PACES_ENTRIES, key, paces.clone());
+        self.pace_cache.paces.keep(key, paces.clone());
         paces
     }
 
