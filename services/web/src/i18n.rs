@@ -607,22 +607,33 @@ pub fn timeliness(lang: Lang, value: i32) -> String {
 }
 
 /// The note of a view carried across the 2025 reform (`carried_from_edition`, the most split
-/// communes any figure includes); empty when not carried.
+/// communes any figure includes); empty when not carried. The split communes' clause is left out
+/// when no figure includes one.
 pub fn carried_note(lang: Lang, from: i32, to: &str, split: i32) -> String {
     if from == 0 {
         return String::new();
     }
     match lang {
-        Lang::Vi => format!(
-            "Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã {from}, quy đổi sang đơn vị hành \
-             chính {to} (xã sáp nhập cộng dồn; {split} xã bị chia tách tính trọn cho xã kế thừa \
-             mặc định)."
-        ),
-        Lang::En => format!(
-            "Figures before 1 July 2025: reported in edition {from}, carried onto the {to} units \
-             (merged communes add up; {split} split communes counted whole toward their default \
-             successors)."
-        ),
+        Lang::Vi => {
+            let split = match split {
+                0 => String::new(),
+                n => format!("; {n} xã bị chia tách tính trọn cho xã kế thừa mặc định"),
+            };
+            format!(
+                "Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã {from}, quy đổi sang đơn vị hành \
+                 chính {to} (xã sáp nhập cộng dồn{split})."
+            )
+        }
+        Lang::En => {
+            let split = match split {
+                0 => String::new(),
+                n => format!("; {n} split communes counted whole toward their default successors"),
+            };
+            format!(
+                "Figures before 1 July 2025: reported in edition {from}, carried onto the {to} \
+                 units (merged communes add up{split})."
+            )
+        }
     }
 }
 
@@ -703,6 +714,24 @@ mod tests {
             "{en}"
         );
         assert!(en.contains("6 split communes"), "{en}");
+    }
+
+    #[test]
+    fn a_carried_view_without_split_communes_does_not_count_zero_of_them() {
+        let vi = carried_note(Lang::Vi, 2024, "2025", 0);
+        assert_eq!(
+            vi,
+            "Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã 2024, quy đổi sang đơn vị hành \
+             chính 2025 (xã sáp nhập cộng dồn)."
+        );
+        assert!(!vi.contains("chia tách"), "{vi}");
+        let en = carried_note(Lang::En, 2024, "2025", 0);
+        assert_eq!(
+            en,
+            "Figures before 1 July 2025: reported in edition 2024, carried onto the 2025 units \
+             (merged communes add up)."
+        );
+        assert!(!en.contains("split"), "{en}");
     }
 
     #[test]
