@@ -314,3 +314,46 @@ async fn the_2025_country_before_july_is_the_sum_of_its_provinces_carried() {
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
     assert!(refused.message().contains("known at"), "{refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_carried_status_known_at_an_instant_stays_as_it_was_after_a_later_amendment() {
+    let t = reported().await;
+    // The meeting, after both old provinces' reports (17 March) and before the amendment.
+    let meeting = "2025-03-22T03:30:00Z";
+    let at_meeting = status_known_at(&t, "2025", NEW_GIA_LAI, AS_OF, Some(meeting)).await;
+    let live = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+    assert_eq!(at_meeting.carried_from_edition, 2024);
+    assert_eq!(activated(&at_meeting).value, Some(959.0));
+    assert_eq!(
+        at_meeting.indicators, live.indicators,
+        "nothing changed yet"
+    );
+
+    // After the meeting old Gia Lai's police amend Hà Đông's week in 2024 units: 109 → 209.
+    t.clock.set(at("2025-03-22T04:00:00Z"));
+    let mut amended = report(
+        "old-64-amend",
+        "2024",
+        GIA_LAI,
+        ("2025-03-10", "2025-03-16"),
+        &[(HA_DONG, 209.0, 5_908.0)],
+    );
+    amended.mode = p06_proto::aggregation::RevisionMode::Amend.into();
+    submit(&t, amended).await;
+
+    // Today's carried status changed; the meeting's is reproduced unchanged.
+    let today = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+    assert_eq!(activated(&today).value, Some(1_059.0));
+    assert_eq!(today.carried_from_edition, 2024);
+    let again = status_known_at(&t, "2025", NEW_GIA_LAI, AS_OF, Some(meeting)).await;
+    assert_eq!(
+        again, at_meeting,
+        "the meeting's carried figures reproduced"
+    );
+    // The communes likewise: Đak Sơmei carries Hà Đông's amended figure only today.
+    let rows = communes(&t, AS_OF).await;
+    assert_eq!(row(&rows, "23683").value, Some(509.0));
+    // The old province as known at the meeting is what the carried figure was made of.
+    let old = status_known_at(&t, "2024", GIA_LAI, AS_OF, Some(meeting)).await;
+    assert_eq!(activated(&old).value, Some(459.0));
+}
