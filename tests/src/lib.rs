@@ -9,6 +9,7 @@ pub mod db;
 pub mod fixtures;
 pub mod gate;
 pub mod proxy;
+pub mod reform;
 pub mod scenarios;
 pub mod services;
 pub mod workbook;

@@ -6,25 +6,16 @@
 //! answers stay as they were, and the trend runs across 1 July 2025 into a 2025 report. Runs on
 //! SQLite, and on PostgreSQL when `P06_TEST_POSTGRES_URL` is set.
 
-use p06_auth::{Agency, Grant, Role};
+use p06_auth::{Agency, Role};
 use p06_kit::convert::{date_from_proto, date_to_proto};
-use p06_proto::aggregation::admin_service_client::AdminServiceClient;
-use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    ConsolidatedStatus, GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus,
-    ListLocalityProgressRequest, ListObligationsRequest, LocalityLevel, LocalityProgress,
-    Observation, SubmitReportRequest, SummarizeChildrenRequest, Target, UpsertObligationRequest,
+    GetStatusTrendRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest, Target,
     UpsertTargetsRequest,
 };
-use p06_proto::common::{LocalityRef, Narrative};
 use p06_tests::fixtures::*;
+use p06_tests::reform::*;
 use p06_tests::services::{TestAggregator, authed};
-use tonic::transport::Channel;
 
-const ACTIVATED: &str = "vneid.l2.activated";
-const RESIDENTS: &str = "residents.permanent";
-/// 2025 Gia Lai: old Bình Định's code.
-const NEW_GIA_LAI: &str = "52";
 /// The status date of the issue (a Saturday; the week of 10–16 March is the latest reported).
 const AS_OF: &str = "2025-03-22";
 /// (commune, activated, residents) of old Gia Lai, week of 10–16 March 2025.
@@ -40,95 +31,6 @@ const OLD_BINH_DINH: [(&str, f64, f64); 4] = [
     ("21631", 150.0, 5_000.0),
     ("21634", 70.0, 1_500.0),
 ];
-
-fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
-    s.parse().unwrap()
-}
-
-fn in_edition(edition: &str, code: &str) -> Option<LocalityRef> {
-    Some(LocalityRef {
-        edition: edition.into(),
-        code: code.into(),
-    })
-}
-
-fn token(t: &TestAggregator, edition: &str, province: &str, agency: Agency, role: Role) -> String {
-    t.keys
-        .dev
-        .mint(&Grant::new(agency, edition, province, role))
-        .unwrap()
-}
-
-fn report(
-    request_id: &str,
-    edition: &str,
-    province: &str,
-    (start, end): (&str, &str),
-    figures: &[(&str, f64, f64)],
-) -> SubmitReportRequest {
-    let observations: Vec<Observation> = figures
-        .iter()
-        .flat_map(|(code, activated, residents)| {
-            [
-                obs(ACTIVATED, code, *activated),
-                obs(RESIDENTS, code, *residents),
-            ]
-        })
-        .collect();
-    SubmitReportRequest {
-        request_id: request_id.into(),
-        agency: "police".into(),
-        obligation: "police-weekly-identity".into(),
-        province: in_edition(edition, province),
-        period: period(start, end),
-        observations,
-        narrative: Some(Narrative {
-            assessment: "Các xã tiếp tục kích hoạt tài khoản mức 2 trong tuần.".into(),
-            obstacles: "Thiếu thiết bị tại xã vùng sâu.".into(),
-            proposals: "Bổ sung tổ lưu động.".into(),
-        }),
-        ..Default::default()
-    }
-}
-
-/// Binds the police weekly obligation (Gia Lai's settings) to `edition/province` as well.
-async fn bind_police_weekly(t: &TestAggregator, edition: &str, province: &str) {
-    let mut admin = AdminServiceClient::new(t.channel().await);
-    let listed = admin
-        .list_obligations(authed(
-            ListObligationsRequest {
-                page_size: 1_000,
-                page_token: String::new(),
-            },
-            &t.keys.admin(),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let spec = listed
-        .obligations
-        .iter()
-        .find(|o| o.code == "police-weekly-identity")
-        .expect("Gia Lai's police weekly obligation");
-    let mut spec: serde_json::Value = serde_json::from_str(&spec.spec_json).unwrap();
-    spec["provinces"] = serde_json::json!([format!("{edition}/{province}")]);
-    admin
-        .upsert_obligation(authed(
-            UpsertObligationRequest {
-                request_id: format!("bind-{edition}-{province}"),
-                spec_json: spec.to_string(),
-            },
-            &token(
-                t,
-                edition,
-                province,
-                Agency::Taskforce,
-                Role::TaskforceAdmin,
-            ),
-        ))
-        .await
-        .unwrap();
-}
 
 /// Both old provinces' reports of 10–16 March 2025 and targets on three old communes.
 async fn reported() -> TestAggregator {
@@ -186,76 +88,10 @@ async fn reported() -> TestAggregator {
     t
 }
 
-async fn client(t: &TestAggregator) -> TaskForceServiceClient<Channel> {
-    TaskForceServiceClient::new(t.channel().await)
-}
-
-async fn status(
-    t: &TestAggregator,
-    edition: &str,
-    province: &str,
-    as_of: &str,
-) -> ConsolidatedStatus {
-    client(t)
-        .await
-        .get_consolidated_status(authed(
-            GetConsolidatedStatusRequest {
-                locality: in_edition(edition, province),
-                as_of: Some(date_to_proto(date(as_of))),
-                indicator_codes: vec![ACTIVATED.into()],
-                ..Default::default()
-            },
-            &token(
-                t,
-                edition,
-                province,
-                Agency::Taskforce,
-                Role::TaskforceViewer,
-            ),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-fn activated(s: &ConsolidatedStatus) -> &IndicatorStatus {
-    s.indicators
-        .iter()
-        .find(|i| i.indicator_code == ACTIVATED)
-        .expect("the activated accounts")
-}
-
 async fn communes(t: &TestAggregator, as_of: &str) -> Vec<LocalityProgress> {
-    let response = client(t)
-        .await
-        .list_locality_progress(authed(
-            ListLocalityProgressRequest {
-                indicator_code: ACTIVATED.into(),
-                parent: in_edition("2025", NEW_GIA_LAI),
-                level: LocalityLevel::Commune as i32,
-                as_of: Some(date_to_proto(date(as_of))),
-                page_size: 1_000,
-                ..Default::default()
-            },
-            &token(
-                t,
-                "2025",
-                NEW_GIA_LAI,
-                Agency::Taskforce,
-                Role::TaskforceViewer,
-            ),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let response = progress(t, "2025", NEW_GIA_LAI, LocalityLevel::Commune, as_of).await;
     assert_eq!(response.carried_from_edition, 2024);
     response.rows
-}
-
-fn row<'a>(rows: &'a [LocalityProgress], code: &str) -> &'a LocalityProgress {
-    rows.iter()
-        .find(|r| r.locality.as_ref().is_some_and(|l| l.code == code))
-        .unwrap_or_else(|| panic!("no row of {code}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -422,4 +258,102 @@ async fn the_trend_of_the_2025_province_runs_across_the_reform() {
     assert_eq!(points[1], ("2025-03-16".into(), Some(959.0), 2024, 1));
     assert_eq!(points[16], ("2025-06-29".into(), Some(959.0), 2024, 1));
     assert_eq!(points[17], ("2025-07-06".into(), Some(2_400.0), 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_2025_country_before_july_is_the_sum_of_its_provinces_carried() {
+    let t = reported().await;
+    let country = status(&t, "2025", COUNTRY, AS_OF).await;
+    let province = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+    assert_eq!(country.carried_from_edition, 2024);
+    assert_eq!(country.locality.as_ref().unwrap().code, COUNTRY);
+    let (c, p) = (activated(&country), activated(&province));
+    // Only old Gia Lai and old Bình Định reported: the country is new Gia Lai's 959 of 3,568.
+    assert_eq!(c.value, Some(959.0));
+    assert_eq!(c.value, p.value);
+    assert_eq!(c.target, Some(3_568.0));
+    assert_eq!(c.denominator_value, Some(27_408.0));
+    assert_eq!(c.split_units, 1);
+    assert_eq!(c.uncarried_units, 0);
+    assert_eq!(c.localities_reporting, 4);
+    assert_eq!(c.reports_included, 2);
+    // Every 2025 commune is expected.
+    assert_eq!(c.localities_expected, 3_321);
+    // The lowest rows are provinces: new Gia Lai, carried, the only one with a target.
+    assert_eq!(c.lowest.len(), 1);
+    assert_eq!(c.lowest[0].locality.as_ref().unwrap().code, NEW_GIA_LAI);
+    assert_eq!(c.lowest[0].value, Some(959.0));
+    assert_eq!(c.lowest[0].split_units, 1);
+
+    // The three-tier country of the same date counts the same reports in its own units.
+    let three_tier = status(&t, "2024", COUNTRY, AS_OF).await;
+    assert_eq!(three_tier.carried_from_edition, 0);
+    assert_eq!(activated(&three_tier).value, c.value);
+    assert_eq!(activated(&three_tier).target, c.target);
+
+    // The country's provinces, each carried: new Gia Lai with the figure, the 33 others none.
+    let listed = progress(&t, "2025", COUNTRY, LocalityLevel::Province, AS_OF).await;
+    assert_eq!(listed.carried_from_edition, 2024);
+    assert_eq!(listed.rows.len(), 34);
+    assert_eq!(row(&listed.rows, NEW_GIA_LAI).value, Some(959.0));
+    assert_eq!(row(&listed.rows, NEW_GIA_LAI).target, Some(3_568.0));
+    assert_eq!(listed.rows.iter().filter(|r| r.value.is_some()).count(), 1);
+
+    // After 1 July 2025 nothing is carried; the country as known at an instant stays refused.
+    let after = status(&t, "2025", COUNTRY, "2025-07-06").await;
+    assert_eq!(after.carried_from_edition, 0);
+    assert!(after.indicators.iter().all(|i| i.value.is_none()));
+    let refused = client(&t)
+        .await
+        .get_consolidated_status(authed(
+            status_request("2025", COUNTRY, AS_OF, Some("2025-03-22T03:00:00Z")),
+            &viewer(&t, "2025", COUNTRY),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("known at"), "{refused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_carried_status_known_at_an_instant_stays_as_it_was_after_a_later_amendment() {
+    let t = reported().await;
+    // The meeting, after both old provinces' reports (17 March) and before the amendment.
+    let meeting = "2025-03-22T03:30:00Z";
+    let at_meeting = status_known_at(&t, "2025", NEW_GIA_LAI, AS_OF, Some(meeting)).await;
+    let live = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+    assert_eq!(at_meeting.carried_from_edition, 2024);
+    assert_eq!(activated(&at_meeting).value, Some(959.0));
+    assert_eq!(
+        at_meeting.indicators, live.indicators,
+        "nothing changed yet"
+    );
+
+    // After the meeting old Gia Lai's police amend Hà Đông's week in 2024 units: 109 → 209.
+    t.clock.set(at("2025-03-22T04:00:00Z"));
+    let mut amended = report(
+        "old-64-amend",
+        "2024",
+        GIA_LAI,
+        ("2025-03-10", "2025-03-16"),
+        &[(HA_DONG, 209.0, 5_908.0)],
+    );
+    amended.mode = p06_proto::aggregation::RevisionMode::Amend.into();
+    submit(&t, amended).await;
+
+    // Today's carried status changed; the meeting's is reproduced unchanged.
+    let today = status(&t, "2025", NEW_GIA_LAI, AS_OF).await;
+    assert_eq!(activated(&today).value, Some(1_059.0));
+    assert_eq!(today.carried_from_edition, 2024);
+    let again = status_known_at(&t, "2025", NEW_GIA_LAI, AS_OF, Some(meeting)).await;
+    assert_eq!(
+        again, at_meeting,
+        "the meeting's carried figures reproduced"
+    );
+    // The communes likewise: Đak Sơmei carries Hà Đông's amended figure only today.
+    let rows = communes(&t, AS_OF).await;
+    assert_eq!(row(&rows, "23683").value, Some(509.0));
+    // The old province as known at the meeting is what the carried figure was made of.
+    let old = status_known_at(&t, "2024", GIA_LAI, AS_OF, Some(meeting)).await;
+    assert_eq!(activated(&old).value, Some(459.0));
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use p06_domain::edition::EditionValidity;
 use p06_domain::locality::{COUNTRY_CODE, Edition, Level, Locality};
-use p06_domain::reform::{self, Carry, Successor};
+use p06_domain::reform::{self, Carry, Route, Successor};
 use p06_domain::report::{CatalogView, Indicator};
 
 /// A crosswalk row between a 2024 and a 2025 locality.
@@ -228,6 +228,41 @@ impl Catalog {
             })
             .collect();
         reform::carry(&rows)
+    }
+
+    /// Where an old unit's figure goes in edition 2025: a 2024 unit by the crosswalk
+    /// ([`Self::successor`]); a 2023 commune through the 2024 commune of the same code
+    /// (`p06_domain::reform::route_2023`); anything else nowhere.
+    pub fn route(&self, old_id: i64) -> Route {
+        let Some(old) = self.locality_by_id(old_id) else {
+            return Route::Nowhere;
+        };
+        match old.edition {
+            Edition::E2024 => self.successor(old_id).into(),
+            Edition::E2023 if old.level == Level::Commune => {
+                let kept = self
+                    .locality(Edition::E2024, &old.code)
+                    .filter(|l| l.level == Level::Commune)
+                    .map(|l| l.id);
+                reform::route_2023(kept, |id| self.successor(id))
+            }
+            _ => Route::Nowhere,
+        }
+    }
+
+    /// The provinces of edition `from` (2024 or 2023) whose figures count toward a 2025 unit:
+    /// [`Self::predecessor_provinces`], and for 2023 the provinces of the same codes (the 63
+    /// province codes did not change between the two three-tier editions).
+    pub fn predecessor_provinces_in(&self, new_id: i64, from: Edition) -> Vec<&Locality> {
+        let of_2024 = self.predecessor_provinces(new_id);
+        match from {
+            Edition::E2024 => of_2024,
+            Edition::E2023 => of_2024
+                .into_iter()
+                .filter_map(|p| self.province(Edition::E2023, &p.code))
+                .collect(),
+            Edition::E2025 => Vec::new(),
+        }
     }
 
     /// The old units whose figures count toward `new_id` (those it is the default successor of).

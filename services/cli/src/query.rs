@@ -99,7 +99,7 @@ pub fn progress_json(r: &LocalityProgress) -> Value {
         "value": count(r.value), "target": count(r.target), "percent_of_target": r.percent_of_target,
         "denominator_value": count(r.denominator_value), "percent_of_denominator": r.percent_of_denominator,
         "change": count(r.change), "rank": r.rank, "as_of": iso_date(r.as_of.as_ref()),
-        "split_units": r.split_units,
+        "split_units": r.split_units, "uncarried_units": r.uncarried_units,
     });
     if let Value::Object(record) = &mut record {
         crate::pace::csv_fields(r.pace.as_ref(), record);

@@ -79,7 +79,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
                 "localities_reporting": i.localities_reporting, "localities_expected": i.localities_expected,
                 "localities_without_data": i.localities_without_data, "locality_completeness": i.locality_completeness,
                 "oldest_as_of": iso_date(i.oldest_as_of.as_ref()), "reports_included": i.reports_included,
-                "split_units": i.split_units,
+                "split_units": i.split_units, "uncarried_units": i.uncarried_units,
                 "lowest": i.lowest.iter().map(progress_json).collect::<Vec<_>>(),
                 "localities_by_pace": i.localities_by_pace.iter()
                     .map(|c| (crate::pace::code(c.status).to_owned(), json!(c.count)))
@@ -122,6 +122,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
                 "oldest_as_of",
                 "reports_included",
                 "split_units",
+                "uncarried_units",
                 "pace_status",
                 "pace_recent_per_week",
                 "pace_needed_per_week",
@@ -252,7 +253,9 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
 }
 
 /// The note under a status carried across the reform: "figures of edition 2024 carried onto 2025
-/// units, 6 split communes" (the most split communes any indicator's figure includes).
+/// units, 6 split communes" (the most split communes any indicator's figure includes), and for
+/// edition 2023 how many communes that reported are left out for want of a successor (the most
+/// of any indicator; said only when some are).
 pub fn carried_note(response: &p06_proto::aggregation::ConsolidatedStatus) -> Option<String> {
     let from = response.carried_from_edition;
     if from == 0 {
@@ -262,22 +265,35 @@ pub fn carried_note(response: &p06_proto::aggregation::ConsolidatedStatus) -> Op
         .locality
         .as_ref()
         .map_or(String::new(), |l| l.edition.clone());
-    let split = response
-        .indicators
-        .iter()
-        .map(|i| i.split_units)
-        .max()
-        .unwrap_or(0);
-    Some(tr(
-        format!(
-            "số liệu bộ mã {from} quy đổi sang đơn vị {to}, gồm {split} xã bị chia tách \
-             (tính cho xã kế thừa mặc định)"
-        ),
-        format!(
-            "figures of edition {from} carried onto {to} units, {split} split communes \
-             (counted toward their default successors)"
-        ),
-    ))
+    let most = |f: fn(&p06_proto::aggregation::IndicatorStatus) -> i32| {
+        response.indicators.iter().map(f).max().unwrap_or(0)
+    };
+    let split = most(|i| i.split_units);
+    let uncarried = most(|i| i.uncarried_units);
+    let mut note = tr(
+        format!("số liệu bộ mã {from} quy đổi sang đơn vị {to}"),
+        format!("figures of edition {from} carried onto {to} units"),
+    );
+    // The split communes' clause only when a figure includes some.
+    if split > 0 {
+        note.push_str(&tr(
+            format!(", gồm {split} xã bị chia tách (tính cho xã kế thừa mặc định)"),
+            format!(", {split} split communes (counted toward their default successors)"),
+        ));
+    }
+    if uncarried > 0 {
+        note.push_str(&tr(
+            format!(
+                "; không tính {uncarried} xã của bộ mã {from} đã báo cáo nhưng không có trong \
+                 bộ mã 2024 (đã sáp nhập, không rõ đơn vị kế thừa)"
+            ),
+            format!(
+                "; {uncarried} communes of edition {from} that reported are left out (not in \
+                 edition 2024: merged, their successor unknown)"
+            ),
+        ));
+    }
+    Some(note)
 }
 
 #[cfg(test)]
@@ -310,6 +326,28 @@ mod tests {
         // Vietnamese unless asked otherwise.
         assert!(
             note.starts_with("số liệu bộ mã 2024 quy đổi sang đơn vị 2025, gồm 3 xã bị chia tách"),
+            "{note}"
+        );
+        assert!(!note.contains("không tính"), "{note}");
+        // No split commune in any figure: no clause about them.
+        for i in &mut status.indicators {
+            i.split_units = 0;
+        }
+        assert_eq!(
+            carried_note(&status).as_deref(),
+            Some("số liệu bộ mã 2024 quy đổi sang đơn vị 2025")
+        );
+        status.indicators[1].split_units = 3;
+        // Carried from 2023: the communes left out are said.
+        status.carried_from_edition = 2023;
+        status.indicators[0].uncarried_units = 2;
+        status.indicators[1].uncarried_units = 6;
+        let note = carried_note(&status).unwrap();
+        assert!(
+            note.ends_with(
+                "; không tính 6 xã của bộ mã 2023 đã báo cáo nhưng không có trong bộ mã 2024 \
+                 (đã sáp nhập, không rõ đơn vị kế thừa)"
+            ),
             "{note}"
         );
     }

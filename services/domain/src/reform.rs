@@ -1,9 +1,10 @@
-//! History across the 2025 reform: which edition-2024 figures count toward which 2025 unit.
+//! History across the 2025 reform: which edition-2024 (and edition-2023) figures count toward
+//! which 2025 unit.
 //!
 //! On 1 July 2025 the three-tier units of edition 2024 (63 provinces) became the two-tier units of
 //! edition 2025 (34 provinces, no districts). A task force of a 2025 province asking for a date
-//! before that day gets the figures reported in edition 2024, **carried** onto its units through
-//! the official crosswalk (old commune → new commune):
+//! before that day gets the figures reported in the edition then in force, **carried** onto its
+//! units through the official crosswalk (old commune → new commune):
 //!
 //! - a 2024 commune that went whole into one 2025 commune counts toward it; communes merged into
 //!   one add up;
@@ -14,10 +15,13 @@
 //! - a 2025 province's figure is the sum of its predecessor provinces' figures (provinces merged
 //!   whole in 2025); targets are carried the same way.
 //!
-//! The carried edition is the one in force on the date asked, when it is edition 2024 and the
-//! scope is of edition 2025: no crosswalk from 2023 to 2024 ships with the project, so dates in
-//! 2023 are not carried.
-
+//! **Edition 2023.** No 2023 → 2024 crosswalk ships with the project, but the 63 province codes
+//! did not change and most communes kept their code (10,032 of 10,599). A 2023 commune is carried
+//! through the 2024 commune of the **same code** ([`route_2023`]: it went whole into it), then
+//! onward by the 2024 → 2025 crosswalk ([`compose`]). A 2023 commune with no 2024 unit of its code
+//! was absorbed in a 2023–2024 merger whose absorbing unit the unit lists do not name: its figure
+//! is **not counted** (no guess), and every carried province (and country) figure says how many
+//! such communes that reported it leaves out ([`Carried::uncarried_units`]).
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -31,15 +35,16 @@ pub const REFORM_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
     None => panic!("1 July 2025 is a date"),
 };
 
-/// The edition whose figures a view of `scope` (an edition) carries as of `date`, if any: edition
-/// 2024 for a 2025 scope on a date when edition 2024 was in force.
+/// The edition whose figures a view of `scope` (an edition) carries as of `date`, if any: the
+/// edition in force on that date (2024 or 2023) for a 2025 scope. Three-tier scopes are never
+/// carried (a 2024 view of a 2023 date answers with the 2024 units' own figures, as it always did).
 pub fn carried_from(
     editions: &[EditionValidity],
     scope: Edition,
     date: NaiveDate,
 ) -> Option<Edition> {
     match (scope, in_force(editions, date)?) {
-        (Edition::E2025, Edition::E2024) => Some(Edition::E2024),
+        (Edition::E2025, old @ (Edition::E2024 | Edition::E2023)) => Some(old),
         _ => None,
     }
 }
@@ -79,35 +84,110 @@ pub fn carry(rows: &[Successor]) -> Option<Carry> {
     Some(Carry { to, split })
 }
 
+/// Two carries one after the other (2023 → 2024, then 2024 → 2025): the unit the second one
+/// reaches, split when either step split the unit.
+pub fn compose(first: Carry, then: Carry) -> Carry {
+    Carry {
+        to: then.to,
+        split: first.split || then.split,
+    }
+}
+
+/// Where an old unit's figure goes across the reform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Onto this new unit.
+    Onto(Carry),
+    /// Nowhere the unit lists can tell: a 2023 commune with no 2024 unit of its code. Not counted,
+    /// and counted as uncarried.
+    Uncarried,
+    /// The crosswalk names no default among several successors: not counted.
+    Nowhere,
+}
+
+impl From<Option<Carry>> for Route {
+    fn from(carry: Option<Carry>) -> Self {
+        carry.map_or(Route::Nowhere, Route::Onto)
+    }
+}
+
+/// The route of a 2023 commune: `kept` is the 2024 commune of the same code, if edition 2024 has
+/// one (the 2023 commune went whole into it), `onward` that commune's 2024 → 2025 carry.
+pub fn route_2023(kept: Option<i64>, onward: impl FnOnce(i64) -> Option<Carry>) -> Route {
+    let Some(kept) = kept else {
+        return Route::Uncarried;
+    };
+    let first = Carry {
+        to: kept,
+        split: false,
+    };
+    onward(kept).map(|then| compose(first, then)).into()
+}
+
 /// A figure carried onto a new unit: the sum of the old units' figures, the oldest as-of date
-/// among them, how many old units and how many split ones it includes.
+/// among them, the reports they come from, how many old units and how many split ones it
+/// includes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Carried {
     pub value: f64,
     pub oldest_as_of: NaiveDate,
+    pub reports: u32,
     pub units: u32,
     pub split_units: u32,
 }
 
-/// Sums old units' figures `(old id, value, as of)` onto the new units `carry_of` names; figures
-/// of old units without a successor are left out.
+/// An old unit's own figure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OldFigure {
+    pub unit: i64,
+    pub value: f64,
+    pub as_of: NaiveDate,
+    pub reports: u32,
+}
+
+/// Old units' figures carried onto new units.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CarriedFigures {
+    /// By new unit.
+    pub onto: HashMap<i64, Carried>,
+    /// The old units with a figure whose route is [`Route::Uncarried`] (their figures are in no
+    /// new unit's), in the order given.
+    pub uncarried: Vec<i64>,
+}
+
+impl CarriedFigures {
+    /// How many split old units the new units' figures include in all.
+    pub fn split_units(&self) -> u32 {
+        self.onto.values().map(|c| c.split_units).sum()
+    }
+}
+
+/// Sums old units' figures onto the new units `route_of` names; figures of old units without a
+/// successor are left out, those [`Route::Uncarried`] listed.
 pub fn carry_figures(
-    figures: impl IntoIterator<Item = (i64, f64, NaiveDate)>,
-    carry_of: impl Fn(i64) -> Option<Carry>,
-) -> HashMap<i64, Carried> {
-    let mut out: HashMap<i64, Carried> = HashMap::new();
-    for (old, value, as_of) in figures {
-        let Some(c) = carry_of(old) else {
-            continue;
+    figures: impl IntoIterator<Item = OldFigure>,
+    route_of: impl Fn(i64) -> Route,
+) -> CarriedFigures {
+    let mut out = CarriedFigures::default();
+    for f in figures {
+        let c = match route_of(f.unit) {
+            Route::Onto(c) => c,
+            Route::Uncarried => {
+                out.uncarried.push(f.unit);
+                continue;
+            }
+            Route::Nowhere => continue,
         };
-        let entry = out.entry(c.to).or_insert(Carried {
+        let entry = out.onto.entry(c.to).or_insert(Carried {
             value: 0.0,
-            oldest_as_of: as_of,
+            oldest_as_of: f.as_of,
+            reports: 0,
             units: 0,
             split_units: 0,
         });
-        entry.value += value;
-        entry.oldest_as_of = entry.oldest_as_of.min(as_of);
+        entry.value += f.value;
+        entry.oldest_as_of = entry.oldest_as_of.min(f.as_of);
+        entry.reports += f.reports;
         entry.units += 1;
         entry.split_units += u32::from(c.split);
     }
@@ -136,8 +216,18 @@ mod tests {
         );
         assert_eq!(carried_from(&e, Edition::E2025, REFORM_DAY), None);
         assert_eq!(carried_from(&e, Edition::E2024, d("2025-03-22")), None);
-        // No 2023 → 2024 crosswalk: 2023 dates are not carried.
-        assert_eq!(carried_from(&e, Edition::E2025, d("2023-06-01")), None);
+        // 2023 dates carry edition 2023 (through edition 2024) onto 2025 units.
+        assert_eq!(
+            carried_from(&e, Edition::E2025, d("2023-06-01")),
+            Some(Edition::E2023)
+        );
+        assert_eq!(
+            carried_from(&e, Edition::E2025, d("2024-01-01")),
+            Some(Edition::E2024)
+        );
+        // Three-tier scopes are never carried.
+        assert_eq!(carried_from(&e, Edition::E2024, d("2023-06-01")), None);
+        assert_eq!(carried_from(&e, Edition::E2023, d("2023-06-01")), None);
     }
 
     #[test]
@@ -188,40 +278,98 @@ mod tests {
 
     #[test]
     fn merged_units_add_up_and_count_their_split_ones() {
-        let carry_of = |old: i64| match old {
-            1 | 2 => Some(Carry {
+        let route_of = |old: i64| match old {
+            1 | 2 => Route::Onto(Carry {
                 to: 10,
                 split: false,
             }),
-            3 => Some(Carry {
+            3 => Route::Onto(Carry {
                 to: 10,
                 split: true,
             }),
-            4 => Some(Carry {
+            4 => Route::Onto(Carry {
                 to: 11,
                 split: false,
             }),
-            _ => None,
+            5 | 6 => Route::Uncarried,
+            _ => Route::Nowhere,
+        };
+        let figure = |unit, value, as_of: &str| OldFigure {
+            unit,
+            value,
+            as_of: d(as_of),
+            reports: 1,
         };
         let figures = [
-            (1, 100.0, d("2025-03-16")),
-            (2, 250.0, d("2025-03-09")),
-            (3, 40.0, d("2025-03-16")),
-            (4, 5.0, d("2025-03-16")),
-            (9, 1_000.0, d("2025-03-16")),
+            figure(1, 100.0, "2025-03-16"),
+            figure(2, 250.0, "2025-03-09"),
+            figure(3, 40.0, "2025-03-16"),
+            figure(4, 5.0, "2025-03-16"),
+            figure(6, 7.0, "2025-03-16"),
+            figure(9, 1_000.0, "2025-03-16"),
         ];
-        let carried = carry_figures(figures, carry_of);
-        assert_eq!(carried.len(), 2);
+        let carried = carry_figures(figures, route_of);
+        assert_eq!(carried.onto.len(), 2);
         assert_eq!(
-            carried[&10],
+            carried.onto[&10],
             Carried {
                 value: 390.0,
                 oldest_as_of: d("2025-03-09"),
+                reports: 3,
                 units: 3,
                 split_units: 1,
             }
         );
-        assert_eq!(carried[&11].value, 5.0);
-        assert_eq!(carried[&11].split_units, 0);
+        assert_eq!(carried.onto[&11].value, 5.0);
+        assert_eq!(carried.onto[&11].split_units, 0);
+        assert_eq!(carried.split_units(), 1);
+        // Unit 6 reported and has no successor the data gives: listed, in no figure; unit 5 did
+        // not report; unit 9 has nowhere to go (no default) and is not listed.
+        assert_eq!(carried.uncarried, vec![6]);
+    }
+
+    #[test]
+    fn a_2023_commune_goes_through_the_2024_commune_of_its_code() {
+        // 2023 commune kept as 2024 commune 23680, which went whole into 23683.
+        let onward = |old: i64| {
+            (old == 23680).then_some(Carry {
+                to: 23683,
+                split: false,
+            })
+        };
+        assert_eq!(
+            route_2023(Some(23680), onward),
+            Route::Onto(Carry {
+                to: 23683,
+                split: false
+            })
+        );
+        // Kept in 2024, then split in 2025: split, toward the default successor.
+        let split = |_| {
+            Some(Carry {
+                to: 21628,
+                split: true,
+            })
+        };
+        assert_eq!(
+            route_2023(Some(21634), split),
+            Route::Onto(Carry {
+                to: 21628,
+                split: true
+            })
+        );
+        // Absent from 2024 (absorbed, the absorbing unit unknown): uncarried, never guessed.
+        assert_eq!(route_2023(None, split), Route::Uncarried);
+        // Kept, but the crosswalk names no default successor: nowhere, like a 2024 commune.
+        assert_eq!(route_2023(Some(1), |_| None), Route::Nowhere);
+    }
+
+    #[test]
+    fn composed_carries_are_split_when_either_step_is() {
+        let whole = |to| Carry { to, split: false };
+        let split = |to| Carry { to, split: true };
+        assert_eq!(compose(whole(2), whole(3)), whole(3));
+        assert_eq!(compose(split(2), whole(3)), split(3));
+        assert_eq!(compose(whole(2), split(3)), split(3));
     }
 }

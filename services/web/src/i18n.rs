@@ -1,6 +1,9 @@
 //! The page's words in Vietnamese (the default) and English. Codes (flag kinds, timeliness,
 //! vagueness reasons, agencies) become words here; CSV downloads keep the codes.
 
+mod carried;
+pub use carried::{Carried, carried_note};
+
 use crate::format::Lang;
 
 /// Every fixed text of the pages.
@@ -606,26 +609,6 @@ pub fn timeliness(lang: Lang, value: i32) -> String {
     .to_owned()
 }
 
-/// The note of a view carried across the 2025 reform (`carried_from_edition`, the most split
-/// communes any figure includes); empty when not carried.
-pub fn carried_note(lang: Lang, from: i32, to: &str, split: i32) -> String {
-    if from == 0 {
-        return String::new();
-    }
-    match lang {
-        Lang::Vi => format!(
-            "Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã {from}, quy đổi sang đơn vị hành \
-             chính {to} (xã sáp nhập cộng dồn; {split} xã bị chia tách tính trọn cho xã kế thừa \
-             mặc định)."
-        ),
-        Lang::En => format!(
-            "Figures before 1 July 2025: reported in edition {from}, carried onto the {to} units \
-             (merged communes add up; {split} split communes counted whole toward their default \
-             successors)."
-        ),
-    }
-}
-
 /// A pace status (`PaceStatus` number) in words; "—" when unset.
 pub fn pace_status(lang: Lang, value: i32) -> String {
     match value {
@@ -687,23 +670,6 @@ fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_carried_view_says_which_edition_and_how_many_split_communes() {
-        assert_eq!(carried_note(Lang::Vi, 0, "2025", 3), "");
-        let vi = carried_note(Lang::Vi, 2024, "2025", 1);
-        assert!(
-            vi.starts_with("Số liệu trước ngày 1/7/2025: báo cáo theo bộ mã 2024"),
-            "{vi}"
-        );
-        assert!(vi.contains("1 xã bị chia tách"), "{vi}");
-        let en = carried_note(Lang::En, 2024, "2025", 6);
-        assert!(
-            en.contains("edition 2024, carried onto the 2025 units"),
-            "{en}"
-        );
-        assert!(en.contains("6 split communes"), "{en}");
-    }
 
     #[test]
     fn codes_become_words_and_unknown_codes_stay_readable() {

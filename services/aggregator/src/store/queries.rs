@@ -163,7 +163,7 @@ pub struct RollupTotal {
 
 impl RollupTotal {
     /// Adds the total of disjoint units (another province: no unit or report in common).
-    fn add(&mut self, other: &RollupTotal) {
+    pub(crate) fn add(&mut self, other: &RollupTotal) {
         self.amounts.value += other.amounts.value;
         self.amounts.paired_value += other.amounts.paired_value;
         self.amounts.paired_denominator += other.amounts.paired_denominator;

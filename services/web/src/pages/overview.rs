@@ -179,6 +179,8 @@ pub async fn page(
         .iter()
         .map(|i| card(lang, &code, i, &trend, &names, as_of))
         .collect();
+    // The most split / uncarried communes any indicator's figure includes.
+    let most = |f: fn(&IndicatorStatus) -> i32| status.indicators.iter().map(f).max().unwrap_or(0);
     let csv_href = format!(
         "/p/{code}/status.csv{}",
         query(&[
@@ -204,17 +206,12 @@ pub async fn page(
             .unwrap_or_default(),
         carried_note: crate::i18n::carried_note(
             lang,
-            status.carried_from_edition,
-            &status
-                .locality
-                .as_ref()
-                .map_or(String::new(), |l| l.edition.clone()),
-            status
-                .indicators
-                .iter()
-                .map(|i| i.split_units)
-                .max()
-                .unwrap_or(0),
+            crate::i18n::Carried {
+                from: status.carried_from_edition,
+                to: status.locality.as_ref().map_or("", |l| l.edition.as_str()),
+                split: most(|i| i.split_units),
+                uncarried: most(|i| i.uncarried_units),
+            },
         ),
     }))
 }

@@ -358,6 +358,7 @@ impl TaskForceApi {
             as_of: measure.and_then(|m| m.oldest_as_of).map(date_to_proto),
             pace: None,
             split_units: Self::split_units(snapshot, &indicator.code, locality),
+            uncarried_units: Self::uncarried_units(snapshot, &indicator.code, locality),
         }
     }
 }

@@ -295,6 +295,7 @@ impl TaskForceApi {
                 reports_included: measure.map_or(0, |m| m.reports) as i32,
                 pace: paced(indicator, locality),
                 split_units: totals.split_units,
+                uncarried_units: totals.uncarried_units,
                 localities_by_pace: by_pace
                     .into_iter()
                     .map(|(status, count)| pb::PaceStatusCount { status, count })

@@ -162,6 +162,7 @@ impl TaskForceApi {
                 snapshot.carried.as_deref(),
             ),
             split_units: p.split_units,
+            uncarried_units: p.uncarried_units,
         }
     }
 }
