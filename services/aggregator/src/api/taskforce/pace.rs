@@ -13,6 +13,7 @@ use p06_kit::convert::date_to_proto;
 use p06_proto::aggregation::{self as pb};
 
 use super::known::flow_start;
+use super::snapshot::one_read_version;
 use super::view_cache::ViewMap;
 use super::{Snapshot, TaskForceApi};
 use crate::error::Error;
@@ -228,9 +229,7 @@ impl TaskForceApi {
         } = *reads;
         // Cached only when every date was read live at one read version (not known at an
         // instant, nor carried across the reform from other provinces).
-        let version = snapshots.first().and_then(|s| s.version);
-        let Some(version) = version.filter(|v| snapshots.iter().all(|s| s.version == Some(*v)))
-        else {
+        let Some(version) = one_read_version(snapshots) else {
             return compute();
         };
         let key = PacesKey {

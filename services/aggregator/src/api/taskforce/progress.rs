@@ -18,6 +18,7 @@ use p06_proto::aggregation::{
     LocalityProgress, ProgressOrder,
 };
 
+use super::snapshot::one_read_version;
 use super::view_cache::ViewMap;
 use super::{PaceReads, Reads, TaskForceApi, carried, known_at_of, pace, rank};
 use crate::api::{Caller, paging};
@@ -216,12 +217,7 @@ impl TaskForceApi {
             })
             .collect();
         rank(&mut rows);
-        let read_at = snapshots[0].version.filter(|v| {
-            snapshots
-                .iter()
-                .chain(earlier.as_ref())
-                .all(|s| s.version == Some(*v))
-        });
+        let read_at = one_read_version(snapshots.iter().chain(earlier.as_ref()));
         let ranked = Ranked {
             rows,
             carried_from_edition,

@@ -36,6 +36,17 @@ pub(super) struct Snapshot {
     pub(super) carried: Option<Arc<super::carried::CarriedFrom>>,
 }
 
+/// The one read version every snapshot was read live at, if any — what views derived from them
+/// may be kept at (`None`: one was known at an instant or carried across the reform, or a commit
+/// came between two reads).
+pub(super) fn one_read_version<'a>(
+    snapshots: impl IntoIterator<Item = &'a Snapshot>,
+) -> Option<i64> {
+    let mut snapshots = snapshots.into_iter();
+    let first = snapshots.next()?.version?;
+    snapshots.all(|s| s.version == Some(first)).then_some(first)
+}
+
 /// What a snapshot loads besides targets: the maintained totals of `totals_for`, of `indicators`
 /// (default all), and — when `own_figures` — the own figures of the scope's province.
 #[derive(Clone, Copy)]
@@ -360,5 +371,26 @@ impl TaskForceApi {
             split_units: Self::split_units(snapshot, &indicator.code, locality),
             uncarried_units: Self::uncarried_units(snapshot, &indicator.code, locality),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(version: Option<i64>) -> Snapshot {
+        Snapshot {
+            version,
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn derived_views_are_kept_only_at_one_live_read_version() {
+        assert_eq!(one_read_version(&[at(Some(7)), at(Some(7))]), Some(7));
+        assert_eq!(one_read_version(&[at(Some(7)), at(Some(8))]), None);
+        assert_eq!(one_read_version(&[at(Some(7)), at(None)]), None);
+        assert_eq!(one_read_version(&[at(None)]), None);
+        assert_eq!(one_read_version(&[]), None);
     }
 }

@@ -19,6 +19,7 @@ use p06_proto::aggregation::{
     self as pb, ConsolidatedStatus, GetConsolidatedStatusRequest, IndicatorStatus, LocalityProgress,
 };
 
+use super::snapshot::one_read_version;
 use super::view_cache::ViewMap;
 use super::{PaceReads, Reads, TaskForceApi, carried, known_at_of, pace};
 use crate::api::Caller;
@@ -302,12 +303,7 @@ impl TaskForceApi {
                     .collect(),
             });
         }
-        let read_at = snapshot.version.filter(|v| {
-            snapshots
-                .iter()
-                .chain(earlier.as_ref())
-                .all(|s| s.version == Some(*v))
-        });
+        let read_at = one_read_version(snapshots.iter().chain(earlier.as_ref()));
         let status = ConsolidatedStatus {
             locality: Some(self.locality_to_proto(locality)),
             as_of: Some(date_to_proto(as_of)),
