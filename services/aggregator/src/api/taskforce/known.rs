@@ -93,16 +93,7 @@ impl TaskForceApi {
                  not the whole country",
             ));
         }
-        let all: Vec<String> = match reads.indicators {
-            Some(codes) => codes.to_vec(),
-            None => self
-                .state
-                .catalog
-                .indicators()
-                .iter()
-                .map(|i| i.code.clone())
-                .collect(),
-        };
+        let all: Vec<String> = self.codes_or_all(reads.indicators);
         self.known_snapshots(scope, reads, dates, &all, known_at)
             .await
     }

@@ -79,6 +79,20 @@ impl TaskForceApi {
         self.state.store.read_version(cache_scope).await
     }
 
+    /// The indicator codes asked for, or every indicator's (in the catalog's order) when none.
+    pub(super) fn codes_or_all(&self, requested: Option<&[String]>) -> Vec<String> {
+        match requested {
+            Some(codes) => codes.to_vec(),
+            None => self
+                .state
+                .catalog
+                .indicators()
+                .iter()
+                .map(|i| i.code.clone())
+                .collect(),
+        }
+    }
+
     /// Loads what the views of `scope` need as of `as_of`, at `version` (its
     /// [`Self::read_version`]): for a province-level scope its localities' own figures and
     /// targets; for the country only maintained totals. `totals_for` names the localities whose
@@ -113,14 +127,7 @@ impl TaskForceApi {
             .filter(|i| i.kind == IndicatorKind::Flow)
             .map(|i| i.code.clone())
             .collect();
-        let codes: Vec<String> = match indicators {
-            Some(codes) => codes.to_vec(),
-            None => catalog
-                .indicators()
-                .iter()
-                .map(|i| i.code.clone())
-                .collect(),
-        };
+        let codes: Vec<String> = self.codes_or_all(indicators);
         // Whatever is cached is used only at the read version of the scope's province (the
         // country's: of every province).
         let cache = &self.state.read_cache;

@@ -127,14 +127,7 @@ impl TaskForceApi {
         let with_pace = match req.omit_pace {
             true => Vec::new(),
             false => {
-                let among: Vec<String> = match requested {
-                    Some(codes) => codes.to_vec(),
-                    None => catalog
-                        .indicators()
-                        .iter()
-                        .map(|i| i.code.clone())
-                        .collect(),
-                };
+                let among: Vec<String> = self.codes_or_all(requested);
                 self.indicators_with_targets(locality, as_of, &among)
                     .await?
             }

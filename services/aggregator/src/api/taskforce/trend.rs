@@ -65,16 +65,7 @@ impl TaskForceApi {
         let snapshots: Vec<(NaiveDate, Snapshot)> = match known_at {
             // As known at an instant: every point from the revisions received by then.
             Some(known_at) => {
-                let codes: Vec<String> = match requested {
-                    Some(codes) => codes.to_vec(),
-                    None => self
-                        .state
-                        .catalog
-                        .indicators()
-                        .iter()
-                        .map(|i| i.code.clone())
-                        .collect(),
-                };
+                let codes: Vec<String> = self.codes_or_all(requested);
                 let reads = KnownReads {
                     dates: &dates,
                     flow_from,
