@@ -65,6 +65,7 @@ pub mod keys;
 pub mod layer;
 pub mod table;
 pub mod validate;
+mod verified;
 
 pub use claims::{Agency, Claims, Principal, Role};
 pub use config::{AuthConfig, Mode};

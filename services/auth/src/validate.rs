@@ -10,6 +10,9 @@
 //!    with the configured leeway; then the P06 claims (`agency`, `province`, `edition`, `roles`):
 //!    present, within their limits, free of control characters, and every role allowed for the
 //!    agency ([`Claims::check`]).
+//!
+//! A token that passed is remembered (by its SHA-256) until it expires or the key set changes, so
+//! the next calls with the same token skip steps 2–6 (`verified.rs`).
 
 use std::sync::Arc;
 
@@ -20,7 +23,8 @@ use tonic::metadata::MetadataMap;
 use crate::claims::{Claims, Principal};
 use crate::config::AuthConfig;
 use crate::error::AuthError;
-use crate::keys::KeyStore;
+use crate::keys::{KeySet, KeyStore};
+use crate::verified::{DEFAULT_CAPACITY, Verified};
 
 /// Longest token looked at; anything longer is refused before parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -29,13 +33,19 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub struct Authenticator {
     config: AuthConfig,
     keys: Arc<KeyStore>,
+    /// Tokens that passed every check, until they expire or the keys change (`verified.rs`).
+    verified: Verified,
 }
 
 impl Authenticator {
     /// Checks `config` ([`AuthConfig::check`]) and refuses HMAC keys in production.
     pub fn new(config: AuthConfig, keys: Arc<KeyStore>) -> Result<Self, AuthError> {
         config.check()?;
-        Ok(Self { config, keys })
+        Ok(Self {
+            config,
+            keys,
+            verified: Verified::new(DEFAULT_CAPACITY),
+        })
     }
 
     pub fn keys(&self) -> &Arc<KeyStore> {
@@ -61,17 +71,29 @@ impl Authenticator {
     /// Validates one compact JWT. Refusals are logged with the token's `jti` (read without trusting
     /// it), never with the token.
     pub fn validate(&self, token: &str) -> Result<Principal, AuthError> {
-        let result = self.validate_inner(token);
-        if let Err(e) = &result {
-            tracing::info!(reason = %e, token_id = %token_id(token).as_deref().unwrap_or("-"), "token refused");
+        if token.len() > MAX_TOKEN_BYTES {
+            let e = AuthError::Malformed("token too long".into());
+            tracing::info!(reason = %e, "token refused");
+            return Err(e);
+        }
+        // One key set for the whole check, and for what is remembered of it.
+        let keys = self.keys.current();
+        let now = chrono::Utc::now().timestamp();
+        let digest = Verified::digest(token);
+        if let Some(principal) = self.verified.get(&digest, &keys, now) {
+            return Ok(principal);
+        }
+        let result = self.validate_inner(token, &keys);
+        match &result {
+            Ok(principal) => self.verified.put(digest, &keys, principal, now),
+            Err(e) => {
+                tracing::info!(reason = %e, token_id = %token_id(token).as_deref().unwrap_or("-"), "token refused");
+            }
         }
         result
     }
 
-    fn validate_inner(&self, token: &str) -> Result<Principal, AuthError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::Malformed("token too long".into()));
-        }
+    fn validate_inner(&self, token: &str, keys: &KeySet) -> Result<Principal, AuthError> {
         // `alg: none` and unknown algorithms fail to parse here.
         let header = decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
         if header
@@ -88,7 +110,6 @@ impl Authenticator {
         if !self.config.algorithms.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
         }
-        let keys = self.keys.current();
         let key = keys
             .select(header.kid.as_deref())
             .ok_or(AuthError::UnknownKey)?;

@@ -228,6 +228,22 @@ fn expiry_is_required_and_checked_with_the_leeway() {
 }
 
 #[test]
+fn a_token_that_passed_is_refused_once_it_expires() {
+    // Verified tokens are remembered (validate.rs): the memory must end at `exp` plus the leeway.
+    let f = Fixture::new();
+    let leeway = AuthConfig::development().leeway_secs as i64;
+    let closing = p06_auth::Claims {
+        exp: now() - leeway + 2,
+        ..claims()
+    };
+    let token = f.ed.sign(Some("ed-1"), &closing);
+    f.auth.authenticate(&bearer(&token)).unwrap();
+    f.auth.authenticate(&bearer(&token)).unwrap();
+    std::thread::sleep(Duration::from_millis(3_100));
+    assert_eq!(refused(&f.auth, &token), AuthError::Expired);
+}
+
+#[test]
 fn a_token_not_yet_valid_is_refused() {
     let f = Fixture::new();
     let early = p06_auth::Claims {
@@ -449,8 +465,11 @@ fn a_rotated_key_is_accepted_after_reload_and_the_retired_one_refused() {
     let (old, new) = (TestKey::p256(), TestKey::p256());
     let path = write(dir.path(), "keys.json", &jwks(&[(&old, "2025-a")]));
     let auth = authenticator(Mode::Production, &[Algorithm::ES256], vec![path.clone()]);
-    auth.authenticate(&bearer(&old.sign(Some("2025-a"), &claims())))
-        .unwrap();
+    // One token, used before, during and after the rotation: having passed once (and being
+    // remembered as verified) does not let it outlive its key.
+    let old_token = old.sign(Some("2025-a"), &claims());
+    auth.authenticate(&bearer(&old_token)).unwrap();
+    auth.authenticate(&bearer(&old_token)).unwrap();
     assert_eq!(
         refused(&auth, &new.sign(Some("2025-b"), &claims())),
         AuthError::UnknownKey
@@ -463,8 +482,7 @@ fn a_rotated_key_is_accepted_after_reload_and_the_retired_one_refused() {
         &jwks(&[(&old, "2025-a"), (&new, "2025-b")]),
     );
     auth.keys().reload().unwrap();
-    auth.authenticate(&bearer(&old.sign(Some("2025-a"), &claims())))
-        .unwrap();
+    auth.authenticate(&bearer(&old_token)).unwrap();
     auth.authenticate(&bearer(&new.sign(Some("2025-b"), &claims())))
         .unwrap();
 
@@ -473,6 +491,7 @@ fn a_rotated_key_is_accepted_after_reload_and_the_retired_one_refused() {
     auth.keys().reload().unwrap();
     auth.authenticate(&bearer(&new.sign(Some("2025-b"), &claims())))
         .unwrap();
+    assert_eq!(refused(&auth, &old_token), AuthError::UnknownKey);
     assert_eq!(
         refused(&auth, &old.sign(Some("2025-a"), &claims())),
         AuthError::UnknownKey

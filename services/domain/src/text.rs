@@ -125,7 +125,7 @@ mod tests {
 /// rounds to zero has no sign. Shared by every place that writes figures for people (the CLI, the
 /// web page, the chase letter), each choosing its separators.
 pub fn grouped(value: f64, decimals: usize, thousands: char, decimal: char) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
+    let text = rounded(value.abs(), decimals);
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
     let mut out = String::with_capacity(int.len() + int.len() / 3 + frac.len() + 2);
     if value < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
@@ -144,9 +144,50 @@ pub fn grouped(value: f64, decimals: usize, thousands: char, decimal: char) -> S
     out
 }
 
+/// `value` with `decimals` digits after a `.`, exactly as `format!("{:.*}", decimals, value)`
+/// writes it (the binary value rounded, ties to even), but by integer arithmetic where that gives
+/// the same digits: pages write thousands of figures, and the formatter's exact algorithm is
+/// several times slower than an integer's digits.
+///
+/// The integer path is taken when the scaled value is below 10⁹ (so its floating-point error is
+/// under 10⁻⁷) and at least 10⁻⁶ away from a half: then rounding the computed product rounds the
+/// exact one the same way. Ties, near-ties, large values and non-finite values go to the formatter.
+fn rounded(value: f64, decimals: usize) -> String {
+    const POWERS: [u64; 4] = [1, 10, 100, 1_000];
+    if let Some(&scale) = POWERS.get(decimals)
+        && value.is_finite()
+    {
+        let scaled = value * scale as f64;
+        if (0.0..1e9).contains(&scaled) && (scaled - scaled.floor() - 0.5).abs() > 1e-6 {
+            let n = scaled.round() as u64;
+            let (int, frac) = (n / scale, n % scale);
+            return if decimals == 0 {
+                int.to_string()
+            } else {
+                format!("{int}.{frac:0decimals$}")
+            };
+        }
+    }
+    format!("{:.*}", decimals, value)
+}
+
 #[cfg(test)]
 mod grouped_tests {
-    use super::grouped;
+    use super::{grouped, rounded};
+
+    #[test]
+    fn rounding_writes_the_formatters_digits() {
+        let mut values: Vec<f64> = (0..200_000).map(|i| f64::from(i) / 1_000.0).collect();
+        values.extend((0..20_000).map(|i| f64::from(i) * 0.05));
+        values.extend((0..20_000).map(|i| f64::from(i) * 7_919.37 + 0.0005));
+        values.extend([0.15, 0.25, 2.5, 0.045, 1e8 + 0.05, 999_999_999.5, 1e12, 1e15 + 0.3]);
+        values.extend([f64::NAN, f64::INFINITY, f64::MIN_POSITIVE]);
+        for v in values {
+            for d in 0..=4 {
+                assert_eq!(rounded(v, d), format!("{v:.d$}"), "{v} with {d} decimals");
+            }
+        }
+    }
 
     #[test]
     fn digits_are_grouped_by_three_with_the_chosen_separators() {

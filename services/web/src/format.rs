@@ -94,7 +94,7 @@ const MONTHS_EN: [&str; 12] = [
 pub fn date(lang: Lang, d: NaiveDate) -> String {
     use chrono::Datelike as _;
     match lang {
-        Lang::Vi => d.format("%d/%m/%Y").to_string(),
+        Lang::Vi => format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year()),
         Lang::En => format!(
             "{} {} {}",
             d.day(),
@@ -108,7 +108,7 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
 pub fn short_date(lang: Lang, d: NaiveDate) -> String {
     use chrono::Datelike as _;
     match lang {
-        Lang::Vi => d.format("%d/%m").to_string(),
+        Lang::Vi => format!("{:02}/{:02}", d.day(), d.month()),
         Lang::En => format!("{} {}", d.day(), MONTHS_EN[d.month0() as usize]),
     }
 }
@@ -119,9 +119,15 @@ pub fn opt_date(lang: Lang, d: Option<&CalendarDate>) -> String {
 
 /// An instant in the provinces' time zone (UTC+7, no daylight saving): "22/03/2025 10:00:05".
 pub fn instant(lang: Lang, t: DateTime<Utc>) -> String {
+    use chrono::Timelike as _;
     let local = t.naive_utc() + chrono::Duration::hours(7);
-    let time = local.format("%H:%M:%S");
-    format!("{} {time} (GMT+7)", date(lang, local.date()))
+    format!(
+        "{} {:02}:{:02}:{:02} (GMT+7)",
+        date(lang, local.date()),
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
 }
 
 /// A pace per week: "+1.234/tuần"; "—" when absent.
@@ -181,7 +187,8 @@ pub fn lateness(lang: Lang, seconds: i64) -> String {
 
 /// An ISO date (`2025-03-22`) for forms, links and CSV.
 pub fn iso(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike as _;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// Parses a date from a form field: ISO `2025-03-22` or Vietnamese `22/03/2025`.
