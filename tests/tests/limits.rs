@@ -150,6 +150,86 @@ async fn a_caller_past_its_rate_gets_resource_exhausted_with_the_delay_and_other
 }
 
 #[tokio::test]
+async fn a_refusal_is_held_for_the_callers_wait_and_names_what_is_left_of_it() {
+    // 2 calls per second, one at once: after a call, the next token is 500 ms away. Refusals are
+    // held at most 300 ms.
+    let limits = LimitsConfig {
+        rate_per_second: 2.0,
+        burst: 1,
+        refusal_hold_ms: 300,
+        ..LimitsConfig::default()
+    };
+    let t = TestAggregator::start_limited(limits, None).await;
+    let mut catalog = CatalogServiceClient::new(t.channel().await);
+    let viewer = t.keys.viewer();
+    let call = |catalog: &mut CatalogServiceClient<Channel>| {
+        let request = authed(ListEditionsRequest {}, &viewer);
+        let mut catalog = catalog.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let result = catalog.list_editions(request).await.map(|_| ());
+            (result, started.elapsed())
+        }
+    };
+    call(&mut catalog).await.0.unwrap();
+    let (refused, took) = call(&mut catalog).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        took >= Duration::from_millis(290),
+        "answered after {took:?}"
+    );
+    // What is left of the 500 ms: at most 210 ms, and never nothing.
+    let left = retry_delay(&refused);
+    assert!(
+        left > Duration::ZERO && left <= Duration::from_millis(210),
+        "{left:?}"
+    );
+    assert!(
+        refused.message().contains("retry in"),
+        "{}",
+        refused.message()
+    );
+    // A client that honours the delay passes at its retry.
+    tokio::time::sleep(left).await;
+    call(&mut catalog).await.0.unwrap();
+
+    // A short deadline is honoured: RESOURCE_EXHAUSTED a little before it (a raw call: tonic's
+    // client would end the call itself at that instant), naming the rest of the wait.
+    let started = std::time::Instant::now();
+    let (status, message) = raw_call_with_timeout(
+        t.running.addr,
+        "/p06.aggregation.v1.CatalogService/ListEditions",
+        &viewer,
+        ListEditionsRequest {},
+        "100m",
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(
+        status,
+        (Code::ResourceExhausted as i32).to_string(),
+        "{message}"
+    );
+    assert!(took >= Duration::from_millis(85), "answered after {took:?}");
+
+    // A client that resends at once gets about three answers per half second (one call, two
+    // held refusals), not thousands.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let started = std::time::Instant::now();
+    let (mut ok, mut refusals) = (0, 0);
+    while started.elapsed() < Duration::from_millis(1_500) {
+        match call(&mut catalog).await.0 {
+            Ok(()) => ok += 1,
+            Err(s) if s.code() == Code::ResourceExhausted => refusals += 1,
+            Err(s) => panic!("{s:?}"),
+        }
+    }
+    assert!((1..=5).contains(&ok), "{ok} calls served in 1.5 s at 2/s");
+    assert!(refusals <= 12, "{refusals} refusals in 1.5 s");
+}
+
+#[tokio::test]
 async fn a_caller_past_its_submission_rate_is_refused_with_the_delay_while_its_reads_pass() {
     // One report per 2 s, 2 at once: wide enough that two submissions on a loaded machine still
     // leave the bucket empty for the third.

@@ -180,7 +180,16 @@ mod grouped_tests {
         let mut values: Vec<f64> = (0..200_000).map(|i| f64::from(i) / 1_000.0).collect();
         values.extend((0..20_000).map(|i| f64::from(i) * 0.05));
         values.extend((0..20_000).map(|i| f64::from(i) * 7_919.37 + 0.0005));
-        values.extend([0.15, 0.25, 2.5, 0.045, 1e8 + 0.05, 999_999_999.5, 1e12, 1e15 + 0.3]);
+        values.extend([
+            0.15,
+            0.25,
+            2.5,
+            0.045,
+            1e8 + 0.05,
+            999_999_999.5,
+            1e12,
+            1e15 + 0.3,
+        ]);
         values.extend([f64::NAN, f64::INFINITY, f64::MIN_POSITIVE]);
         for v in values {
             for d in 0..=4 {

@@ -17,6 +17,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use super::LimitsConfig;
 use super::admission::{Admission, AdmissionBounds, Entry, Refusal};
+use super::hold::Holds;
 use super::idle::{CallGuard, Peer};
 use super::rate::{CallerKey, RateLimiter};
 use super::submission::is_submission;
@@ -31,6 +32,8 @@ pub struct Limits {
     rate: RateLimiter,
     /// The second, lower rate of report-writing calls ([`super::submission`]).
     submit_rate: RateLimiter,
+    /// Refusals of the two rates held before they are answered.
+    holds: Holds,
     admission: Arc<Admission>,
 }
 
@@ -56,6 +59,10 @@ impl LimitsLayer {
             limits: Arc::new(Limits {
                 rate: RateLimiter::new(config.rate_per_second, config.burst),
                 submit_rate: RateLimiter::new(config.submit_rate_per_second, config.submit_burst),
+                holds: Holds::new(
+                    Duration::from_millis(config.refusal_hold_ms),
+                    config.held_refusals,
+                ),
                 admission: Admission::new(AdmissionBounds {
                     in_flight: config.in_flight,
                     agency_in_flight: config.agency_in_flight,
@@ -129,30 +136,39 @@ where
         let agency = principal.agency;
         let caller = CallerKey::of(principal);
         let now = std::time::Instant::now();
-        // A submission takes a token of both buckets, the submission one first: a refused
-        // submission spends none of the caller's general calls, and one the general rate refuses
-        // gets its submission token back.
-        let submission = is_submission(request.uri().path());
-        if submission && let Err(wait) = limits.submit_rate.check(&caller, now) {
-            tracing::debug!(subject = %principal.subject, agency = %agency, "submission rate limited");
-            let status = submit_rate_limited(config, wait);
-            return Box::pin(async move { Ok(status.into_http()) });
-        }
-        if let Err(wait) = limits.rate.check(&caller, now) {
-            if submission {
-                limits.submit_rate.refund(&caller);
-            }
-            tracing::debug!(subject = %principal.subject, agency = %agency, "rate limited");
-            let status = rate_limited(config, wait);
-            return Box::pin(async move { Ok(status.into_http()) });
-        }
         let limit = Duration::from_secs(config.call_secs.max(1));
         let asked = grpc_timeout(request.headers());
         let budget = asked.map_or(limit, |t| t.min(limit));
         // tonic's own timeout, outside every layer, reads the same grpc-timeout and ends the call
         // CANCELLED "Timeout expired" at that instant; answering a moment earlier keeps the honest
         // DEADLINE_EXCEEDED (the caller's deadline has all but passed either way).
-        let deadline = Instant::now() + budget.saturating_sub(DEADLINE_MARGIN.min(budget / 10));
+        let margin = DEADLINE_MARGIN.min(budget / 10);
+        let deadline = Instant::now() + budget.saturating_sub(margin);
+        // A submission takes a token of both buckets, the submission one first: a refused
+        // submission spends none of the caller's general calls, and one the general rate refuses
+        // gets its submission token back.
+        let submission = is_submission(request.uri().path());
+        if submission && let Err(wait) = limits.submit_rate.check(&caller, now) {
+            tracing::debug!(subject = %principal.subject, agency = %agency, "submission rate limited");
+            return held_refusal(
+                &limits.holds,
+                wait,
+                budget.saturating_sub(margin),
+                |retry| submit_rate_limited(config, retry),
+            );
+        }
+        if let Err(wait) = limits.rate.check(&caller, now) {
+            if submission {
+                limits.submit_rate.refund(&caller);
+            }
+            tracing::debug!(subject = %principal.subject, agency = %agency, "rate limited");
+            return held_refusal(
+                &limits.holds,
+                wait,
+                budget.saturating_sub(margin),
+                |retry| rate_limited(config, retry),
+            );
+        }
         let entry = match limits.admission.enter(agency) {
             Ok(entry) => entry,
             Err(refusal) => {
@@ -186,6 +202,26 @@ where
             }
         })
     }
+}
+
+/// A caller's own rate refused it: the answer, held as [`Holds::plan`] says (`budget`: what the
+/// call's deadline leaves), naming what is left of `wait`.
+fn held_refusal<E: Send + 'static>(
+    holds: &Holds,
+    wait: Duration,
+    budget: Duration,
+    status: impl FnOnce(Duration) -> Status,
+) -> BoxFuture<Result<http::Response<Body>, E>> {
+    let (plan, held) = holds.plan(wait, budget);
+    let answer = status(plan.retry).into_http();
+    if held.is_none() {
+        return Box::pin(async move { Ok(answer) });
+    }
+    Box::pin(async move {
+        tokio::time::sleep(plan.hold).await;
+        drop(held);
+        Ok(answer)
+    })
 }
 
 fn seconds(d: Duration) -> String {

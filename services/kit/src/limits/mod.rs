@@ -8,6 +8,9 @@
 //!   report-writing calls alone (IngestService `SubmitReport` and the agency services' submit
 //!   calls): a caller's reads may page at the general rate, its reports cannot keep a province's
 //!   writer busy; the same answer;
+//! - **held refusals** ([`hold`]): a refusal for a caller's own rate is answered after as much of
+//!   its wait as allowed, so a client that ignores RetryInfo cannot make thousands of calls a
+//!   second by resending at once;
 //! - **fair admission** ([`admission`]): a bounded number of calls run at once, each agency and the
 //!   task force hold at most part of them, waiting calls queue per agency (bounded) and get free
 //!   slots round-robin; a full agency queue or a saturated process answers RESOURCE_EXHAUSTED;
@@ -21,6 +24,7 @@
 //! Health checks and reflection (public methods) are never limited, so probes answer under load.
 
 pub mod admission;
+pub mod hold;
 pub mod idle;
 pub mod layer;
 pub mod rate;
@@ -62,6 +66,22 @@ pub struct LimitsConfig {
         default_value_t = 10
     )]
     pub submit_burst: u32,
+    /// Longest a refusal for a caller's own rate is held before it is answered (milliseconds):
+    /// a client that ignores RetryInfo and resends at once is then answered once per wait; the
+    /// answer's RetryInfo names what is left of the wait ([`hold`]). 0 answers at once.
+    #[arg(
+        long = "limit-refusal-hold-ms",
+        env = "P06_LIMIT_REFUSAL_HOLD_MS",
+        default_value_t = 1_000
+    )]
+    pub refusal_hold_ms: u64,
+    /// Refusals held at once in the process; past this they are answered at once.
+    #[arg(
+        long = "limit-held-refusals",
+        env = "P06_LIMIT_HELD_REFUSALS",
+        default_value_t = 1_024
+    )]
+    pub held_refusals: usize,
     /// Calls running at once in the process.
     #[arg(
         long = "limit-in-flight",
@@ -165,6 +185,8 @@ impl Default for LimitsConfig {
             burst: 100,
             submit_rate_per_second: 2.0,
             submit_burst: 10,
+            refusal_hold_ms: 1_000,
+            held_refusals: 1_024,
             in_flight: 8,
             agency_in_flight: 4,
             agency_queue: 64,
