@@ -10,7 +10,7 @@ use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
     ConsolidatedStatus, GetConsolidatedStatusRequest, IndicatorStatus, ListLocalityProgressRequest,
     ListLocalityProgressResponse, ListObligationsRequest, LocalityLevel, LocalityProgress,
-    Observation, SubmitReportRequest, UpsertObligationRequest,
+    Observation, SubmitReportRequest, Target, UpsertObligationRequest, UpsertTargetsRequest,
 };
 use p06_proto::common::{LocalityRef, Narrative};
 use tonic::transport::Channel;
@@ -107,6 +107,45 @@ pub async fn submit(t: &TestAggregator, report: SubmitReportRequest) {
     t.ingest()
         .await
         .submit_report(authed(report, &token))
+        .await
+        .unwrap();
+}
+
+/// Sets targets of the level-2 activated accounts in `edition/province`, due `due`: `(locality
+/// code, value)`, as the province's task-force admin.
+pub async fn set_targets(
+    t: &TestAggregator,
+    edition: &str,
+    province: &str,
+    due: &str,
+    targets: &[(&str, f64)],
+) {
+    let targets = targets
+        .iter()
+        .map(|&(code, value)| Target {
+            indicator_code: ACTIVATED.into(),
+            locality: in_edition(edition, code),
+            due_date: Some(date_to_proto(date(due))),
+            value,
+            update_time: None,
+        })
+        .collect();
+    let admin = token(
+        t,
+        edition,
+        province,
+        Agency::Taskforce,
+        Role::TaskforceAdmin,
+    );
+    t.catalog()
+        .await
+        .upsert_targets(authed(
+            UpsertTargetsRequest {
+                request_id: format!("targets-{edition}-{province}"),
+                targets,
+            },
+            &admin,
+        ))
         .await
         .unwrap();
 }

@@ -9,8 +9,7 @@
 use p06_auth::{Agency, Role};
 use p06_kit::convert::{date_from_proto, date_to_proto};
 use p06_proto::aggregation::{
-    GetStatusTrendRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest, Target,
-    UpsertTargetsRequest,
+    GetStatusTrendRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest,
 };
 use p06_tests::fixtures::*;
 use p06_tests::reform::*;
@@ -53,36 +52,11 @@ async fn reported() -> TestAggregator {
             ))
             .await
             .unwrap();
-        let targets: Vec<Target> = match province {
-            GIA_LAI => vec![(HA_DONG, 2_068.0), ("23683", 1_000.0)],
-            _ => vec![("21628", 500.0)],
-        }
-        .into_iter()
-        .map(|(code, value)| Target {
-            indicator_code: ACTIVATED.into(),
-            locality: in_edition("2024", code),
-            due_date: Some(date_to_proto(date("2025-06-30"))),
-            value,
-            update_time: None,
-        })
-        .collect();
-        t.catalog()
-            .await
-            .upsert_targets(authed(
-                UpsertTargetsRequest {
-                    request_id: format!("targets-{province}"),
-                    targets,
-                },
-                &token(
-                    &t,
-                    "2024",
-                    province,
-                    Agency::Taskforce,
-                    Role::TaskforceAdmin,
-                ),
-            ))
-            .await
-            .unwrap();
+        let targets: &[(&str, f64)] = match province {
+            GIA_LAI => &[(HA_DONG, 2_068.0), ("23683", 1_000.0)],
+            _ => &[("21628", 500.0)],
+        };
+        set_targets(&t, "2024", province, "2025-06-30", targets).await;
     }
     t.clock.set(at("2025-03-22T03:00:00Z"));
     t

@@ -6,9 +6,8 @@
 //! counted in `uncarried_units`. The edition-2023 answers stay as they were. Runs on SQLite, and
 //! on PostgreSQL when `P06_TEST_POSTGRES_URL` is set.
 
-use p06_auth::{Agency, Role};
 use p06_kit::convert::{date_from_proto, date_to_proto};
-use p06_proto::aggregation::{GetStatusTrendRequest, LocalityLevel, Target, UpsertTargetsRequest};
+use p06_proto::aggregation::{GetStatusTrendRequest, LocalityLevel};
 use p06_tests::fixtures::*;
 use p06_tests::reform::*;
 use p06_tests::services::{TestAggregator, authed};
@@ -59,36 +58,11 @@ async fn reported_2023() -> TestAggregator {
             report(&format!("2023-{province}"), "2023", province, WEEK, figures),
         )
         .await;
-        let targets: Vec<Target> = match province {
-            GIA_LAI => vec![(HA_DONG, 1_000.0), ("23593", 500.0)],
-            _ => vec![("21628", 800.0)],
-        }
-        .into_iter()
-        .map(|(code, value)| Target {
-            indicator_code: ACTIVATED.into(),
-            locality: in_edition("2023", code),
-            due_date: Some(date_to_proto(date("2023-12-31"))),
-            value,
-            update_time: None,
-        })
-        .collect();
-        t.catalog()
-            .await
-            .upsert_targets(authed(
-                UpsertTargetsRequest {
-                    request_id: format!("targets-2023-{province}"),
-                    targets,
-                },
-                &token(
-                    &t,
-                    "2023",
-                    province,
-                    Agency::Taskforce,
-                    Role::TaskforceAdmin,
-                ),
-            ))
-            .await
-            .unwrap();
+        let targets: &[(&str, f64)] = match province {
+            GIA_LAI => &[(HA_DONG, 1_000.0), ("23593", 500.0)],
+            _ => &[("21628", 800.0)],
+        };
+        set_targets(&t, "2023", province, "2023-12-31", targets).await;
     }
     t.clock.set(at("2023-06-17T03:00:00Z"));
     t

@@ -57,6 +57,17 @@ impl CarriedFrom {
     }
 }
 
+/// One carried read: the edition carried from, the date (before the reform), and what the caller
+/// asked of the figures.
+#[derive(Clone, Copy)]
+struct CarriedRead<'a> {
+    from: Edition,
+    date: NaiveDate,
+    flow_from: Option<NaiveDate>,
+    indicators: Option<&'a [String]>,
+    known_at: Option<DateTime<Utc>>,
+}
+
 impl TaskForceApi {
     /// The edition whose figures a view of `scope` carries as of `date` (2024 for a 2025 scope
     /// before 1 July 2025), if any.
@@ -130,15 +141,16 @@ impl TaskForceApi {
                 scope.code
             )));
         };
+        let read = CarriedRead {
+            from,
+            date,
+            flow_from,
+            indicators,
+            known_at,
+        };
         match scope.id < 0 {
-            true => {
-                self.carried_country(scope, from, date, flow_from, indicators, known_at)
-                    .await
-            }
-            false => {
-                self.carried_province(scope, from, date, flow_from, indicators, known_at)
-                    .await
-            }
+            true => self.carried_country(scope, read).await,
+            false => self.carried_province(scope, read).await,
         }
     }
 

@@ -9,10 +9,9 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use p06_domain::locality::{Edition, Locality};
+use p06_domain::locality::Locality;
 
-use super::CarriedFrom;
+use super::{CarriedFrom, CarriedRead};
 use crate::api::taskforce::{Snapshot, TaskForceApi};
 use crate::error::Error;
 use crate::read_cache::{Targets, Totals};
@@ -22,12 +21,14 @@ impl TaskForceApi {
     pub(super) async fn carried_country(
         &self,
         country: &Locality,
-        from: Edition,
-        date: NaiveDate,
-        flow_from: Option<NaiveDate>,
-        indicators: Option<&[String]>,
-        known_at: Option<DateTime<Utc>>,
+        read: CarriedRead<'_>,
     ) -> Result<Snapshot, Error> {
+        let CarriedRead {
+            from,
+            date,
+            known_at,
+            ..
+        } = read;
         if known_at.is_some() {
             return Err(Error::invalid_field(
                 "known_at",
@@ -44,7 +45,13 @@ impl TaskForceApi {
         let mut targets = Targets::default();
         for province in catalog.children(country.id) {
             let s = self
-                .carried_province(province, from, date, flow_from, indicators, None)
+                .carried_province(
+                    province,
+                    CarriedRead {
+                        known_at: None,
+                        ..read
+                    },
+                )
                 .await?;
             for ((id, code), t) in &s.totals.totals {
                 if *id != province.id {

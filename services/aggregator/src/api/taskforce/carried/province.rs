@@ -12,12 +12,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use p06_domain::locality::{Edition, Level, Locality};
+use p06_domain::locality::{Level, Locality};
 use p06_domain::reform::{self, OldFigure, Route};
 use p06_domain::report::CatalogView as _;
 
-use super::CarriedFrom;
+use super::{CarriedFrom, CarriedRead};
 use crate::api::taskforce::known::Reads;
 use crate::api::taskforce::{Snapshot, TaskForceApi};
 use crate::error::Error;
@@ -29,12 +28,15 @@ impl TaskForceApi {
     pub(super) async fn carried_province(
         &self,
         scope: &Locality,
-        from: Edition,
-        date: NaiveDate,
-        flow_from: Option<NaiveDate>,
-        indicators: Option<&[String]>,
-        known_at: Option<DateTime<Utc>>,
+        read: CarriedRead<'_>,
     ) -> Result<Snapshot, Error> {
+        let CarriedRead {
+            from,
+            date,
+            flow_from,
+            indicators,
+            known_at,
+        } = read;
         let catalog = &self.state.catalog;
         let province_id = scope.province_id;
         let mut carried = CarriedFrom {
