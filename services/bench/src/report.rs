@@ -303,7 +303,8 @@ pub fn ratios(i: &RatioInputs<'_>) -> Vec<Value> {
         (
             "province_rows_per_sec_vs_best_batched_statement",
             best_batched,
-            Some((">=", 0.75)),
+            // Issue 25 (the second ingest round) set 0.25; issue 8 had asked 0.75.
+            Some((">=", 0.25)),
             "observations/s of province reports through both hops ÷ rows/s of the faster of storage_insert_batched and storage_unnest, straight into the same database",
         ),
         (
@@ -339,16 +340,17 @@ pub fn ratios(i: &RatioInputs<'_>) -> Vec<Value> {
         out.push(ratio(
             "province_reports_per_sec_vs_fsync_per_sec",
             div(p.ops_per_sec(), f),
-            Some((">=", 2.0)),
-            "province reports/s ÷ the fsync probe's fdatasync/s (mean of the probes): above 1 needs group commit; meaningful on a durable disk only",
+            // Withdrawn by issue 25: a run on /dev/shm showed commits are not the limit.
+            None,
+            "province reports/s ÷ the fsync probe's fdatasync/s (mean of the probes): above 1 needs group commit; meaningful on a durable disk only; no target since issue 25",
         ));
     }
     if let (Some(p), Some(f)) = (i.small_high, fsync) {
         out.push(ratio(
             "small_reports_per_sec_vs_fsync_per_sec",
             div(p.ops_per_sec(), f),
-            Some((">=", 2.0)),
-            "small reports/s at high load ÷ fdatasync/s",
+            None,
+            "small reports/s at high load ÷ fdatasync/s; no target since issue 25",
         ));
     }
     if let (Some(s), Some(t), Some(c)) = (i.small_low, i.transport_small_1, i.commit) {
@@ -356,7 +358,8 @@ pub fn ratios(i: &RatioInputs<'_>) -> Vec<Value> {
         out.push(ratio(
             "small_p50_vs_transport_p50_plus_commit_p50",
             div(s.quantile_us(0.5) as f64, budget(0.5)),
-            Some(("<=", 2.0)),
+            // Issue 25: ≤ 3× (issue 8 had asked 2×).
+            Some(("<=", 3.0)),
             "small-report p50 at 1 in flight ÷ (no-op gRPC p50 at 1 in flight + single-row commit p50)",
         ));
         out.push(ratio(
@@ -408,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_storage_target_is_held_against_the_faster_batched_statement() {
-        let (province, insert, unnest) = (per_second(50), per_second(100), per_second(200));
+        let (province, insert, unnest) = (per_second(40), per_second(100), per_second(200));
         let inputs = |unnest| RatioInputs {
             province: Some(&province),
             small_low: None,
@@ -431,14 +434,14 @@ mod tests {
         let best = "province_rows_per_sec_vs_best_batched_statement";
 
         let with_unnest = ratios(&inputs(Some(&unnest)));
-        assert_eq!(value(&with_unnest, best), Some(Some(0.25)));
+        assert_eq!(value(&with_unnest, best), Some(Some(0.2)));
         assert_eq!(
             value(&with_unnest, "province_rows_per_sec_vs_storage_insert"),
-            Some(Some(0.5))
+            Some(Some(0.4))
         );
         assert_eq!(
             value(&with_unnest, "province_rows_per_sec_vs_storage_unnest"),
-            Some(Some(0.25))
+            Some(Some(0.2))
         );
         assert_eq!(
             value(&with_unnest, "province_rows_per_sec_vs_storage_copy"),
@@ -447,8 +450,10 @@ mod tests {
         let target = with_unnest.iter().find(|r| r["name"] == best).unwrap();
         assert_eq!(target["meets_target"], false);
 
-        // SQLite measures no unnest: the target falls back to the INSERTs.
+        // SQLite measures no unnest: the target (≥ 0.25) falls back to the INSERTs.
         let without = ratios(&inputs(None));
-        assert_eq!(value(&without, best), Some(Some(0.5)));
+        assert_eq!(value(&without, best), Some(Some(0.4)));
+        let target = without.iter().find(|r| r["name"] == best).unwrap();
+        assert_eq!(target["meets_target"], true);
     }
 }
