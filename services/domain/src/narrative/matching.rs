@@ -1,26 +1,33 @@
 //! Finding what a sentence names: indicators (by name or synonym patterns) and phrases.
 
+use std::sync::{Arc, LazyLock};
+
 use super::IndicatorFigures;
 use super::number::{Num, Tok, Token, token_word};
-use super::vocab::{self, Elem, pattern};
+use super::vocab::{self, Elem, pattern, pattern_of};
 
-/// The indicators with their patterns, parsed once per check.
+/// The indicators with their patterns, parsed once per check; the fixed phrases parsed once.
 pub(super) struct Known<'a> {
     pub(super) indicators: &'a [IndicatorFigures],
     /// (indicator index, pattern) for every name and synonym.
-    pub(super) names: Vec<(usize, Vec<Elem>)>,
+    pub(super) names: Vec<(usize, Arc<[Elem]>)>,
     /// Per indicator, the patterns naming its denominator.
-    pub(super) denominators: Vec<Vec<Vec<Elem>>>,
-    pub(super) targets: Vec<Vec<Elem>>,
-    pub(super) previous: Vec<Vec<Elem>>,
+    pub(super) denominators: Vec<Vec<Arc<[Elem]>>>,
+    pub(super) targets: &'static [Vec<Elem>],
+    pub(super) previous: &'static [Vec<Elem>],
 }
+
+static TARGETS: LazyLock<Vec<Vec<Elem>>> =
+    LazyLock::new(|| vocab::TARGET_WORDS.iter().map(|p| pattern(p)).collect());
+static PREVIOUS: LazyLock<Vec<Vec<Elem>>> =
+    LazyLock::new(|| vocab::PREVIOUS_PERIOD.iter().map(|p| pattern(p)).collect());
 
 impl<'a> Known<'a> {
     pub(super) fn new(indicators: &'a [IndicatorFigures]) -> Self {
         let mut names = Vec::new();
         for (i, ind) in indicators.iter().enumerate() {
             for p in std::iter::once(&ind.name_vi).chain(&ind.synonyms) {
-                let p = pattern(p);
+                let p = pattern_of(p);
                 if !p.is_empty() {
                     names.push((i, p));
                 }
@@ -31,10 +38,10 @@ impl<'a> Known<'a> {
             names,
             denominators: indicators
                 .iter()
-                .map(|i| i.denominator_names.iter().map(|p| pattern(p)).collect())
+                .map(|i| i.denominator_names.iter().map(|p| pattern_of(p)).collect())
                 .collect(),
-            targets: vocab::TARGET_WORDS.iter().map(|p| pattern(p)).collect(),
-            previous: vocab::PREVIOUS_PERIOD.iter().map(|p| pattern(p)).collect(),
+            targets: &TARGETS,
+            previous: &PREVIOUS,
         }
     }
 }
@@ -62,10 +69,14 @@ pub(super) fn match_at(
             alternatives,
             optional,
         } => {
+            // Matching `alt` then `rest` from each of its ends is matching `alt ++ rest`, the
+            // same ends in the same order, without building the joined pattern (the copy of its
+            // words was most of a report's narrative check).
             let mut out = Vec::new();
             for alt in alternatives {
-                let joined: Vec<Elem> = alt.iter().chain(rest).cloned().collect();
-                out.extend(match_at(&joined, toks, ti, slot));
+                for (end, slot) in match_at(alt, toks, ti, slot) {
+                    out.extend(match_at(rest, toks, end, slot));
+                }
             }
             if *optional {
                 out.extend(match_at(rest, toks, ti, slot));
@@ -76,10 +87,14 @@ pub(super) fn match_at(
 }
 
 /// The end of the longest match of any of `patterns` at `ti`.
-pub(super) fn longest(patterns: &[Vec<Elem>], toks: &[Token], ti: usize) -> Option<usize> {
+pub(super) fn longest<P: AsRef<[Elem]>>(
+    patterns: &[P],
+    toks: &[Token],
+    ti: usize,
+) -> Option<usize> {
     patterns
         .iter()
-        .flat_map(|p| match_at(p, toks, ti, None))
+        .flat_map(|p| match_at(p.as_ref(), toks, ti, None))
         .map(|(end, _)| end)
         .filter(|end| *end > ti)
         .max()

@@ -295,7 +295,7 @@ impl<'s, 'k> Sentence<'s, 'k> {
     /// "19/218 xã đạt 100 % chỉ tiêu": the percentage after a count of units, or a 100 % followed
     /// by a base, says what the units reached, not what the ratio is.
     fn describes_units(&self, ratio_end: usize, p: usize) -> bool {
-        let followed_by_base = longest(&self.known.targets, &self.toks, p + 1).is_some()
+        let followed_by_base = longest(self.known.targets, &self.toks, p + 1).is_some()
             || self
                 .known
                 .denominators
@@ -402,7 +402,7 @@ impl<'s, 'k> Sentence<'s, 'k> {
             let (kind, end, value) =
                 if let Some(end) = longest(&self.known.denominators[ind], &self.toks, j) {
                     (ClaimKind::PercentOfDenominator, end, figures.denominator)
-                } else if let Some(end) = longest(&self.known.targets, &self.toks, j) {
+                } else if let Some(end) = longest(self.known.targets, &self.toks, j) {
                     (ClaimKind::PercentOfTarget, end, figures.target)
                 } else {
                     continue;
@@ -581,9 +581,9 @@ impl<'s, 'k> Sentence<'s, 'k> {
             // "so với tuần trước" after a few words, or right before "tăng".
             let after = (j + 1..(j + 6).min(self.toks.len()))
                 .take_while(|k| self.toks[*k].kind.word().is_some() || *k == j + 1)
-                .any(|k| longest(&self.known.previous, &self.toks, k).is_some());
+                .any(|k| longest(self.known.previous, &self.toks, k).is_some());
             let before = (i.saturating_sub(6)..i).any(|k| {
-                longest(&self.known.previous, &self.toks, k)
+                longest(self.known.previous, &self.toks, k)
                     .is_some_and(|end| end + 1 >= i && end <= i)
             });
             if !(after || before) || self.names_locality(j) {

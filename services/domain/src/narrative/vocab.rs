@@ -5,6 +5,9 @@
 //! requires one alternative, `#` is the slot of the figure ("kích hoạt # tài khoản mức 2"), `[#]`
 //! an optional slot. Words compare folded (no case, no diacritics).
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
 use super::number::phrase_words;
 
 /// Clear synonyms of each indicator besides its catalog name (`name_vi`), by indicator code.
@@ -198,6 +201,31 @@ pub fn pattern(text: &str) -> Vec<Elem> {
         rest = rest.get(close + 1..).unwrap_or("");
     }
     out
+}
+
+/// Most patterns [`pattern_of`] keeps; a full memo is emptied before the next is kept.
+const MEMO_MOST: usize = 4_096;
+
+static MEMO: LazyLock<RwLock<HashMap<String, Arc<[Elem]>>>> = LazyLock::new(RwLock::default);
+
+/// [`pattern`], parsed once per text for the process: the catalog's indicator names, synonyms
+/// and denominators are the same at every report's check, and parsing them again was ≈ 10 % of
+/// a one-commune report's CPU.
+pub fn pattern_of(text: &str) -> Arc<[Elem]> {
+    if let Some(found) = MEMO
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(text)
+    {
+        return found.clone();
+    }
+    let parsed: Arc<[Elem]> = pattern(text).into();
+    let mut memo = MEMO.write().unwrap_or_else(PoisonError::into_inner);
+    if memo.len() >= MEMO_MOST {
+        memo.clear();
+    }
+    memo.insert(text.to_owned(), parsed.clone());
+    parsed
 }
 
 fn words(text: &str) -> Vec<Elem> {
