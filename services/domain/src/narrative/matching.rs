@@ -186,3 +186,93 @@ pub(super) fn num_at(toks: &[Token], i: usize) -> Option<&Num> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::narrative::number::{Convention, tokenize};
+
+    /// The matcher as first written: each alternative joined with the rest of the pattern, then
+    /// matched as one sequence. [`match_at`] must give the same ends and slots in the same order.
+    fn joined_reference(
+        p: &[Elem],
+        toks: &[Token],
+        ti: usize,
+        slot: Option<usize>,
+    ) -> Vec<(usize, Option<usize>)> {
+        let Some((first, rest)) = p.split_first() else {
+            return vec![(ti, slot)];
+        };
+        match first {
+            Elem::Word(w) => match toks.get(ti) {
+                Some(t) if token_word(t) == Some(w.as_str()) => {
+                    joined_reference(rest, toks, ti + 1, slot)
+                }
+                _ => Vec::new(),
+            },
+            Elem::Slot => match toks.get(ti).map(|t| &t.kind) {
+                Some(Tok::Num(n)) if n.count().is_some() => {
+                    joined_reference(rest, toks, ti + 1, Some(ti))
+                }
+                _ => Vec::new(),
+            },
+            Elem::Group {
+                alternatives,
+                optional,
+            } => {
+                let mut out = Vec::new();
+                for alt in alternatives {
+                    let joined: Vec<Elem> = alt.iter().chain(rest).cloned().collect();
+                    out.extend(joined_reference(&joined, toks, ti, slot));
+                }
+                if *optional {
+                    out.extend(joined_reference(rest, toks, ti, slot));
+                }
+                out
+            }
+        }
+    }
+
+    #[test]
+    fn matching_a_group_then_the_rest_is_matching_them_joined() {
+        let mut patterns: Vec<&str> = vocab::SYNONYMS
+            .iter()
+            .flat_map(|(_, synonyms)| synonyms.iter().copied())
+            .collect();
+        patterns.extend(vocab::TARGET_WORDS);
+        patterns.extend(vocab::PREVIOUS_PERIOD);
+        // Adjacent groups, slots in alternatives, optional slots, an alternative that is a prefix of
+        // another.
+        patterns.extend([
+            "[đã] {kích hoạt|kích hoạt được} [#] [tài khoản] {mức [độ]|mức} 2",
+            "{# tài khoản|tài khoản #} [{đã|được}] kích hoạt",
+            "[#] [#] xã",
+        ]);
+        let sentences = [
+            "Đã kích hoạt được 12.345 tài khoản mức độ 2, đạt 40,8 % chỉ tiêu so với tuần trước.",
+            "tài khoản định danh điện tử mức 2 đã được kích hoạt 658.536 tài khoản",
+            "12 34 xã đạt chỉ tiêu; 5 tài khoản đã kích hoạt; tài khoản 7 được kích hoạt",
+            "Dân số thường trú 1.880.724 người, công dân thường trú tăng so với kỳ trước",
+        ];
+        for sentence in sentences {
+            let toks = tokenize(sentence, Convention::of(sentence));
+            for text in &patterns {
+                let p = pattern(text);
+                for ti in 0..=toks.len() {
+                    assert_eq!(
+                        match_at(&p, &toks, ti, None),
+                        joined_reference(&p, &toks, ti, None),
+                        "{text:?} at token {ti} of {sentence:?}"
+                    );
+                }
+            }
+        }
+        // Not vacuous: the sentences name what the patterns say.
+        let toks = tokenize(sentences[2], Convention::of(sentences[2]));
+        let p = pattern("{# tài khoản|tài khoản #} [{đã|được}] kích hoạt");
+        let found: Vec<_> = (0..toks.len())
+            .flat_map(|ti| match_at(&p, &toks, ti, None))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
+}
