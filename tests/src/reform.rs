@@ -8,9 +8,10 @@ use p06_kit::convert::{date_to_proto, timestamp};
 use p06_proto::aggregation::admin_service_client::AdminServiceClient;
 use p06_proto::aggregation::task_force_service_client::TaskForceServiceClient;
 use p06_proto::aggregation::{
-    ConsolidatedStatus, GetConsolidatedStatusRequest, IndicatorStatus, ListLocalityProgressRequest,
-    ListLocalityProgressResponse, ListObligationsRequest, LocalityLevel, LocalityProgress,
-    Observation, SubmitReportRequest, Target, UpsertObligationRequest, UpsertTargetsRequest,
+    ConsolidatedStatus, GetConsolidatedStatusRequest, GetStatusTrendRequest, IndicatorStatus,
+    ListLocalityProgressRequest, ListLocalityProgressResponse, ListObligationsRequest,
+    LocalityLevel, LocalityProgress, Observation, SubmitReportRequest, Target, TrendPoint,
+    UpsertObligationRequest, UpsertTargetsRequest,
 };
 use p06_proto::common::{LocalityRef, Narrative};
 use tonic::transport::Channel;
@@ -271,6 +272,33 @@ pub async fn progress(
         .await
         .unwrap()
         .into_inner()
+}
+
+/// The weekly trend of the level-2 activated accounts of 2025 Gia Lai, `points` points `step_days`
+/// apart ending `as_of`, as a viewer of it sees them.
+pub async fn activated_trend(
+    t: &TestAggregator,
+    as_of: &str,
+    points: i32,
+    step_days: i32,
+) -> Vec<TrendPoint> {
+    let trend = client(t)
+        .await
+        .get_status_trend(authed(
+            GetStatusTrendRequest {
+                locality: in_edition("2025", NEW_GIA_LAI),
+                as_of: Some(date_to_proto(date(as_of))),
+                points,
+                step_days,
+                indicator_codes: vec![ACTIVATED.into()],
+                ..Default::default()
+            },
+            &viewer(t, "2025", NEW_GIA_LAI),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    trend.indicators.into_iter().next().unwrap().points
 }
 
 pub fn row<'a>(rows: &'a [LocalityProgress], code: &str) -> &'a LocalityProgress {

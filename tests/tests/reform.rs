@@ -8,9 +8,7 @@
 
 use p06_auth::{Agency, Role};
 use p06_kit::convert::{date_from_proto, date_to_proto};
-use p06_proto::aggregation::{
-    GetStatusTrendRequest, LocalityLevel, LocalityProgress, SummarizeChildrenRequest,
-};
+use p06_proto::aggregation::{LocalityLevel, LocalityProgress, SummarizeChildrenRequest};
 use p06_tests::fixtures::*;
 use p06_tests::reform::*;
 use p06_tests::services::{TestAggregator, authed};
@@ -193,30 +191,8 @@ async fn the_trend_of_the_2025_province_runs_across_the_reform() {
         ))
         .await
         .unwrap();
-    let trend = client(&t)
-        .await
-        .get_status_trend(authed(
-            GetStatusTrendRequest {
-                locality: in_edition("2025", NEW_GIA_LAI),
-                as_of: Some(date_to_proto(date("2025-07-06"))),
-                points: 18,
-                step_days: 7,
-                indicator_codes: vec![ACTIVATED.into()],
-                ..Default::default()
-            },
-            &token(
-                &t,
-                "2025",
-                NEW_GIA_LAI,
-                Agency::Taskforce,
-                Role::TaskforceViewer,
-            ),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let points: Vec<(String, Option<f64>, i32, i32)> = trend.indicators[0]
-        .points
+    let trend = activated_trend(&t, "2025-07-06", 18, 7).await;
+    let points: Vec<(String, Option<f64>, i32, i32)> = trend
         .iter()
         .map(|p| {
             (

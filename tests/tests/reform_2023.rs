@@ -6,11 +6,11 @@
 //! counted in `uncarried_units`. The edition-2023 answers stay as they were. Runs on SQLite, and
 //! on PostgreSQL when `P06_TEST_POSTGRES_URL` is set.
 
-use p06_kit::convert::{date_from_proto, date_to_proto};
-use p06_proto::aggregation::{GetStatusTrendRequest, LocalityLevel};
+use p06_kit::convert::date_from_proto;
+use p06_proto::aggregation::LocalityLevel;
 use p06_tests::fixtures::*;
 use p06_tests::reform::*;
-use p06_tests::services::{TestAggregator, authed};
+use p06_tests::services::TestAggregator;
 
 /// A Saturday after the reported week of 5–11 June 2023.
 const AS_OF: &str = "2023-06-17";
@@ -164,24 +164,8 @@ async fn the_trend_of_the_2025_province_runs_back_to_2023() {
         ),
     )
     .await;
-    let trend = client(&t)
-        .await
-        .get_status_trend(authed(
-            GetStatusTrendRequest {
-                locality: in_edition("2025", NEW_GIA_LAI),
-                as_of: Some(date_to_proto(date("2025-03-16"))),
-                points: 3,
-                step_days: 320,
-                indicator_codes: vec![ACTIVATED.into()],
-                ..Default::default()
-            },
-            &viewer(&t, "2025", NEW_GIA_LAI),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let points: Vec<(String, Option<f64>, i32, i32)> = trend.indicators[0]
-        .points
+    let trend = activated_trend(&t, "2025-03-16", 3, 320).await;
+    let points: Vec<(String, Option<f64>, i32, i32)> = trend
         .iter()
         .map(|p| {
             (

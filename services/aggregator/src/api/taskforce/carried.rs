@@ -8,6 +8,7 @@
 //! province's version, which no write to a predecessor province advances.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::locality::{Edition, Locality};
@@ -18,7 +19,6 @@ use super::known::Reads;
 use super::pace::Dues;
 use super::{Snapshot, TaskForceApi};
 use crate::error::Error;
-use std::sync::Arc;
 
 mod country;
 mod province;
@@ -148,9 +148,10 @@ impl TaskForceApi {
             indicators,
             known_at,
         };
-        match scope.id < 0 {
-            true => self.carried_country(scope, read).await,
-            false => self.carried_province(scope, read).await,
+        if scope.id < 0 {
+            self.carried_country(scope, read).await
+        } else {
+            self.carried_province(scope, read).await
         }
     }
 

@@ -156,21 +156,19 @@ impl TaskForceApi {
             }
             let mut sums = before.totals.target_sums.clone();
             for ((id, code), (sum, n)) in sums.iter_mut() {
-                if let (true, Some((less, k))) = (*id == old.id, uncarried_targets.get(code)) {
-                    *sum -= less;
-                    *n -= k;
-                }
-            }
-            for ((id, code), (sum, n)) in &sums {
                 if *id != old.id {
                     continue;
+                }
+                if let Some((less, k)) = uncarried_targets.get(code) {
+                    *sum -= less;
+                    *n -= k;
                 }
                 let s = totals
                     .target_sums
                     .entry((province_id, code.clone()))
                     .or_default();
-                s.0 += sum;
-                s.1 += n;
+                s.0 += *sum;
+                s.1 += *n;
             }
             // The province's target (its own, else its carried communes' sum) onto the 2025
             // province, as its own.
