@@ -238,6 +238,9 @@ fn p06_up_serves_the_demo_and_stops_on_ctrl_c() {
             "0",
             "--justice-port",
             "0",
+            // Not the default 8080: a developer's own `p06 up` may hold it.
+            "--web-port",
+            "0",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
