@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Store;
@@ -204,73 +204,75 @@ struct HistoryRow {
     value: f64,
 }
 
-/// Raises a flag unless one with the same dedupe key exists; returns it when this call raised it.
+/// Raises a flag unless one with the same dedupe key exists or was archived (a flag past
+/// retention keeps its key in the archive: raising it again would repeat history), with its audit
+/// record; returns it when this call raised it.
+///
+/// The archive is consulted by the insert itself. On PostgreSQL the audit record is written by
+/// the same statement (a data-modifying `WITH` query over the inserted row): one round trip; on
+/// SQLite it follows.
 pub(crate) async fn raise_flag(
     db: &impl ConnectionTrait,
     flag: &NewFlag,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<FlagRow>, Error> {
-    // A flag past retention keeps its key in the archive: raising it again would repeat history.
-    if super::flags::archived(db, &flag.dedupe_key).await? {
-        return Ok(None);
+    let backend = db.get_database_backend();
+    let columns = FLAG_COLUMNS.join(", ");
+    let insert = format!(
+        "INSERT INTO flag (kind, state, agency, obligation, province_id, period_start, period_end, \
+         report_id, indicator_code, locality_id, message, details, dedupe_key, raised_at) \
+         SELECT ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE NOT EXISTS (SELECT 1 FROM flag_archive WHERE dedupe_key = ?) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING {columns}"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        flag.kind.clone().into(),
+        flag.agency.clone().into(),
+        flag.obligation.clone().into(),
+        flag.province_id.into(),
+        flag.period_start.into(),
+        flag.period_end.into(),
+        flag.report_id.into(),
+        flag.indicator_code.clone().into(),
+        flag.locality_id.into(),
+        flag.message.clone().into(),
+        flag.details.clone().into(),
+        flag.dedupe_key.clone().into(),
+        now.into(),
+        flag.dedupe_key.clone().into(),
+    ];
+    let details = format!("{} {}", flag.kind, flag.dedupe_key);
+    if backend == sea_orm::DbBackend::Postgres {
+        let sql = format!(
+            "WITH raised AS ({insert}), recorded AS (\
+             INSERT INTO audit_log (at, actor, action, subject, details, province_id, agency) \
+             SELECT ?, ?, 'FLAG_RAISED', 'flags/' || raised.id, ?, raised.province_id, \
+             raised.agency FROM raised) SELECT {columns} FROM raised"
+        );
+        values.extend([now.into(), actor.into(), details.into()]);
+        let row = db
+            .query_one_raw(super::statement(backend, &sql, values))
+            .await?;
+        return match row {
+            Some(row) => Ok(Some(FlagRow::from_query_result(&row, "")?)),
+            None => Ok(None),
+        };
     }
-    let insert = Query::insert()
-        .into_table(Alias::new("flag"))
-        .columns(
-            [
-                "kind",
-                "state",
-                "agency",
-                "obligation",
-                "province_id",
-                "period_start",
-                "period_end",
-                "report_id",
-                "indicator_code",
-                "locality_id",
-                "message",
-                "details",
-                "dedupe_key",
-                "raised_at",
-            ]
-            .map(Alias::new),
-        )
-        .values_panic([
-            flag.kind.clone().into(),
-            "OPEN".into(),
-            flag.agency.clone().into(),
-            flag.obligation.clone().into(),
-            flag.province_id.into(),
-            flag.period_start.into(),
-            flag.period_end.into(),
-            flag.report_id.into(),
-            flag.indicator_code.clone().into(),
-            flag.locality_id.into(),
-            flag.message.clone().into(),
-            flag.details.clone().into(),
-            flag.dedupe_key.clone().into(),
-            now.into(),
-        ])
-        .on_conflict(
-            OnConflict::column(Alias::new("dedupe_key"))
-                .do_nothing()
-                .to_owned(),
-        )
-        .returning(Query::returning().columns(FLAG_COLUMNS.iter().map(|c| Alias::new(*c))))
-        .to_owned();
-    let Some(row) = db.query_one(&insert).await? else {
+    let Some(row) = db
+        .query_one_raw(super::statement(backend, &insert, values))
+        .await?
+    else {
         return Ok(None);
     };
     let raised = FlagRow::from_query_result(&row, "")?;
-    let id = raised.id;
     audit(
         db,
         AuditScope::of(raised.province_id, Some(&raised.agency)),
         actor,
         "FLAG_RAISED",
-        &format!("flags/{id}"),
-        &format!("{} {}", flag.kind, flag.dedupe_key),
+        &format!("flags/{}", raised.id),
+        &details,
         now,
     )
     .await?;

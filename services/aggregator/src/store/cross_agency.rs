@@ -23,6 +23,8 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
 use super::compliance::{FlagFacts, FlagRow, NewFlag, raise_flag, resolve_flag};
 use super::reports::NewReport;
+use super::revision_write::Written;
+use super::script::Script;
 use crate::error::Error;
 
 /// The kind of flag a broken cross-agency bound raises.
@@ -85,6 +87,33 @@ async fn in_force(
     Ok(out)
 }
 
+/// The figures of `codes` × `localities` in force on `date` once the revision is written, and the
+/// statements run to know them: none when the writer's memory holds them.
+async fn figures_in_force(
+    txn: &DatabaseTransaction,
+    written: &Written<'_>,
+    script: &mut Script,
+    codes: &[String],
+    localities: &[i64],
+    date: NaiveDate,
+) -> Result<(HashMap<(String, i64), InForce>, usize), Error> {
+    if let Some(held) = written.in_force(codes, localities, date) {
+        let figures = held
+            .into_iter()
+            .map(|(key, f)| {
+                let figure = InForce {
+                    value: f.value,
+                    report_id: f.report_id,
+                };
+                (key, figure)
+            })
+            .collect();
+        return Ok((figures, 0));
+    }
+    let statements = script.run(txn).await? + localities.len().div_ceil(BATCH);
+    Ok((in_force(txn, codes, localities, date).await?, statements))
+}
+
 #[derive(FromQueryResult)]
 struct OpenFlag {
     dedupe_key: String,
@@ -110,11 +139,15 @@ async fn open_flags(txn: &DatabaseTransaction, province_id: i64) -> Result<Vec<O
 }
 
 /// Judges the bounds the revision's figures bear on and raises or resolves their flags; returns
-/// the flags raised and the statements run apart from raising them.
+/// the flags raised and the statements run apart from raising them. The figures in force come from
+/// the writer's memory (`written`); when it does not hold them, from the read model once `script`
+/// has written the revision's there.
 pub(crate) async fn judge_bounds(
     txn: &DatabaseTransaction,
     new: &NewReport<'_>,
     report_id: i64,
+    written: &Written<'_>,
+    script: &mut Script,
 ) -> Result<(Vec<FlagRow>, usize), Error> {
     let report = new.report;
     let pairs = cross_agency::touched(
@@ -136,9 +169,10 @@ pub(crate) async fn judge_bounds(
     let mut localities: Vec<i64> = pairs.iter().map(|(_, l)| *l).collect();
     localities.sort_unstable();
     localities.dedup();
-    let figures = in_force(txn, &codes, &localities, report.period_end).await?;
+    let (figures, mut statements) =
+        figures_in_force(txn, written, script, &codes, &localities, report.period_end).await?;
     let open = open_flags(txn, report.province.id).await?;
-    let mut statements = localities.len().div_ceil(BATCH) + 1;
+    statements += 1;
 
     let verdicts = cross_agency::judge(&pairs, |code, locality| {
         figures.get(&(code.to_owned(), locality)).copied()
@@ -160,8 +194,16 @@ pub(crate) async fn judge_bounds(
                 (verdict.breach.is_none(), report.period_end)
             } else {
                 let codes = [rule.indicator.clone(), rule.at_most.clone()];
-                let then = in_force(txn, &codes, &[verdict.locality], flag.period_end).await?;
-                statements += 1;
+                let (then, read) = figures_in_force(
+                    txn,
+                    written,
+                    script,
+                    &codes,
+                    &[verdict.locality],
+                    flag.period_end,
+                )
+                .await?;
+                statements += read;
                 let pair = [(rule, verdict.locality)];
                 let again =
                     cross_agency::judge(&pair, |code, l| then.get(&(code.to_owned(), l)).copied());

@@ -113,6 +113,15 @@ impl ProvinceFigures {
         Some(out)
     }
 
+    /// The figure of a series in force on `date` (period end ≤ date < valid until), which may be
+    /// none; `None` when figures in force on `date` are not all held.
+    pub fn in_force_on(&self, key: &Key, date: NaiveDate) -> Option<Option<Figure>> {
+        if date < self.from {
+            return None;
+        }
+        Some(self.series.get(key).and_then(|s| in_force_in(s, date)))
+    }
+
     /// The series whose figure ending on `date` came from `report_id`; `None` when figures of
     /// `date` are not held.
     pub fn keys_of_report_at(&self, date: NaiveDate, report_id: i64) -> Option<Vec<Key>> {
@@ -224,6 +233,13 @@ impl ProvinceFigures {
             self.advance(keep);
         }
     }
+}
+
+/// The figure of a series (ordered by period end) in force on `date`.
+pub(crate) fn in_force_in(series: &[Figure], date: NaiveDate) -> Option<Figure> {
+    let after = series.partition_point(|f| f.period_end <= date);
+    let last = series[..after].last()?;
+    (last.valid_until > date).then_some(*last)
 }
 
 /// What a writer must read to have a province's figures from a date on.

@@ -422,15 +422,3 @@ impl Store {
         Ok(stored)
     }
 }
-
-/// Whether a flag with this dedupe key was archived (raising it again would repeat history).
-pub(crate) async fn archived(db: &impl ConnectionTrait, dedupe_key: &str) -> Result<bool, Error> {
-    Ok(db
-        .query_one_raw(statement(
-            db.get_database_backend(),
-            "SELECT 1 AS one FROM flag_archive WHERE dedupe_key = ?",
-            vec![dedupe_key.into()],
-        ))
-        .await?
-        .is_some())
-}

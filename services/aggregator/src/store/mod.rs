@@ -29,6 +29,7 @@ mod reports;
 mod revision_write;
 pub mod rollups;
 mod rows;
+mod script;
 mod series_lookup;
 mod targets;
 

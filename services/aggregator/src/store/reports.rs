@@ -9,9 +9,10 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::compliance::{FlagRow, active_lock, flags_of_report, series_key};
 use super::report_flags::{missing_key, raise_report_flags};
-use super::revision_write::{Held, RevisionChange, apply_revision};
+use super::revision_write::{Held, RevisionChange, Written, apply_revision};
 use super::rollups::lock_province;
 use super::rows::Rows;
+use super::script::Script;
 use super::series_lookup::look_up;
 use super::{Store, retry_conflicts};
 use crate::catalog::Catalog;
@@ -278,7 +279,10 @@ impl Store {
         let receipt = StoredReceipt::from_query_result(&row, "")?;
         let report_id = receipt.id;
 
-        // The figures sent, then those carried forward (`Rows` binds no NULLs: two row sets).
+        // The writes nobody reads back go into one script, sent as one statement on PostgreSQL
+        // ([`Script`]): the figures sent, then those carried forward (`Rows` binds no NULLs: two
+        // row sets), the read model and roll-ups, the idempotency record.
+        let mut script = Script::new(txn.get_database_backend());
         let (carried, sent): (Vec<_>, Vec<_>) = report
             .observations
             .iter()
@@ -292,13 +296,11 @@ impl Store {
                 o.value.into(),
             ]);
         }
-        let mut batches = rows
-            .execute(
-                txn,
-                "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
-                &[],
-            )
-            .await?;
+        rows.add_to(
+            &mut script,
+            "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
+            &[],
+        );
         let mut rows = Rows::new(5, carried.len());
         for o in carried {
             rows.push([
@@ -309,17 +311,19 @@ impl Store {
                 o.carried_from.unwrap_or_default().into(),
             ]);
         }
-        batches += rows
-            .execute(
-                txn,
-                "INSERT INTO observation (report_id, indicator_code, locality_id, value, \
-                 carried_from) {rows}",
-                &[],
-            )
-            .await?;
+        rows.add_to(
+            &mut script,
+            "INSERT INTO observation (report_id, indicator_code, locality_id, value, \
+             carried_from) {rows}",
+            &[],
+        );
 
         // The superseded revision's figures leave the read model, the new revision's enter it, and
         // every roll-up above them moves by the difference.
+        let held = Held {
+            memory: &self.figure_memory,
+            version: version - 1,
+        };
         let (read_model, memory_change) = apply_revision(
             txn,
             new.catalog,
@@ -336,17 +340,20 @@ impl Store {
                     report.period_end,
                 ),
             },
-            &Held {
-                memory: &self.figure_memory,
-                version: version - 1,
-            },
+            &held,
+            &mut script,
         )
         .await?;
 
         let mut flags =
             raise_report_flags(txn, new, report_id, revision, lateness, found.missing_open).await?;
+        let written = Written {
+            province_id: report.province.id,
+            held: &held,
+            change: &memory_change,
+        };
         let (bounds_raised, bounds_statements) =
-            super::cross_agency::judge_bounds(txn, new, report_id).await?;
+            super::cross_agency::judge_bounds(txn, new, report_id, &written, &mut script).await?;
         flags.extend(bounds_raised);
 
         let record = Query::insert()
@@ -369,7 +376,8 @@ impl Store {
                 new.received_at.into(),
             ])
             .to_owned();
-        txn.execute(&record).await?;
+        script.extend([txn.get_database_backend().build(&record)]);
+        let written = script.run(txn).await?;
 
         write.txn.commit().await?;
         // Under the version this transaction made: nobody else can have written in between.
@@ -382,11 +390,11 @@ impl Store {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.flag_bus().publish(flags.iter().cloned());
         // Statements of this transaction: the lock, the series' look-up, the report row, the
-        // observation batches, the read model and roll-ups, the idempotency record, a flag and its
-        // audit entry per flag raised (`Store::counts` counts every statement exactly).
+        // reads and runs of the read model and roll-ups, the script, a flag and its audit entry
+        // per flag raised (`Store::counts` counts every statement exactly).
         tracing::Span::current().record(
             "statements",
-            4 + batches + read_model + 2 * flags.len() + bounds_statements,
+            3 + read_model + written + 2 * flags.len() + bounds_statements,
         );
         Ok(Stored {
             receipt,

@@ -12,12 +12,13 @@ use p06_domain::contribution::{Changes, Contribution, Entry, UnitFigures, change
 use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
-use super::figure_memory::{Figure, FigureMemory, Plan, ProvinceFigures};
+use super::figure_memory::{Figure, FigureMemory, Plan, ProvinceFigures, in_force_in};
 use super::rollups::{
     BATCH, FigureRow, Key, OPEN_END, add_rollups, kept_above, list, rolled_into, values,
     write_nodes,
 };
 use super::rows::Rows;
+use super::script::Script;
 use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -52,6 +53,64 @@ impl MemoryChange {
             figures.replace_from(key, self.date, after);
         }
         figures.trim_before(self.needed_from);
+    }
+
+    /// The figures of `codes` × `localities` in force on `date` once this change is written over
+    /// the province's figures held at `held`'s version: the changed series from the change, the
+    /// others from memory. `None` when they are not all held (the caller reads the table).
+    fn in_force(
+        &self,
+        held: &Held<'_>,
+        province_id: i64,
+        codes: &[String],
+        localities: &[i64],
+        date: NaiveDate,
+    ) -> Option<HashMap<Key, Figure>> {
+        // The change holds each changed series' figures with `valid_until >= self.date`: every
+        // figure in force on a later date.
+        if date < self.date {
+            return None;
+        }
+        let changed: HashMap<&Key, &[Figure]> =
+            self.series.iter().map(|(k, f)| (k, f.as_slice())).collect();
+        held.memory.read(province_id, held.version, |figures| {
+            let mut out = HashMap::new();
+            for code in codes {
+                for locality in localities {
+                    let key = (code.clone(), *locality);
+                    let figure = match changed.get(&key) {
+                        Some(series) => in_force_in(series, date),
+                        None => figures.in_force_on(&key, date)?,
+                    };
+                    if let Some(figure) = figure {
+                        out.insert(key, figure);
+                    }
+                }
+            }
+            Some(out)
+        })
+    }
+}
+
+/// A province's figures once a revision is written (in its transaction, before the commit), as
+/// the writer's memory knows them.
+pub(crate) struct Written<'a> {
+    pub province_id: i64,
+    pub held: &'a Held<'a>,
+    pub change: &'a MemoryChange,
+}
+
+impl Written<'_> {
+    /// The figures of `codes` × `localities` in force on `date` (on or after the revision's
+    /// date); `None` when the memory does not hold them all.
+    pub fn in_force(
+        &self,
+        codes: &[String],
+        localities: &[i64],
+        date: NaiveDate,
+    ) -> Option<HashMap<Key, Figure>> {
+        self.change
+            .in_force(self.held, self.province_id, codes, localities, date)
     }
 }
 
@@ -123,13 +182,14 @@ struct NodeRow {
     superseded_from: NaiveDate,
 }
 
-/// Applies a revision to `latest_value` and the roll-ups; returns the statements it ran and what
-/// it changed in the province's figures.
+/// Applies a revision to `latest_value` and the roll-ups: reads what it needs, adds its writes to
+/// `script`; returns the statements it ran and what it changed in the province's figures.
 pub(crate) async fn apply_revision(
     txn: &DatabaseTransaction,
     catalog: &Catalog,
     change: &RevisionChange<'_>,
     held: &Held<'_>,
+    script: &mut Script,
 ) -> Result<(usize, MemoryChange), Error> {
     let backend = txn.get_database_backend();
     let date = change.period_end;
@@ -392,9 +452,9 @@ pub(crate) async fn apply_revision(
         }
     }
 
-    statements += write_latest_values(txn, change, &new, &dropped, &after, &stored_until).await?;
-    statements += add_rollups(txn, &rollups).await?;
-    statements += write_nodes(txn, &moved, &node_after).await?;
+    write_latest_values(script, change, &new, &dropped, &after, &stored_until);
+    statements += add_rollups(txn, script, &rollups).await?;
+    write_nodes(script, &moved, &node_after);
     let memory = memory_change(change, &new, &dropped, &after, &stored_until);
     Ok((statements, memory))
 }
@@ -494,29 +554,29 @@ fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
         .map_or(OPEN_END, |e| e.as_of)
 }
 
-async fn write_latest_values(
-    txn: &DatabaseTransaction,
+/// Adds to `script` the read model's writes: the superseded figures the revision has none for
+/// leave, its figures enter, and the figures before them end where their successors start (three
+/// disjoint sets of rows).
+fn write_latest_values(
+    script: &mut Script,
     change: &RevisionChange<'_>,
     new: &HashMap<Key, f64>,
     dropped: &[Key],
     after: &HashMap<Key, Vec<Entry>>,
     stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
-) -> Result<usize, Error> {
+) {
     let date = change.period_end;
-    let mut statements = 0;
     // The superseded revision's figures the new one has no figure for leave; the others are
     // overwritten below.
     let mut gone = Rows::new(3, dropped.len());
     for (indicator, locality) in dropped {
         gone.push([indicator.clone().into(), (*locality).into(), date.into()]);
     }
-    statements += gone
-        .execute(
-            txn,
-            "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
-            &[],
-        )
-        .await?;
+    gone.add_to(
+        script,
+        "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+        &[],
+    );
     let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut rows = Rows::new(9, sorted.len());
@@ -535,18 +595,16 @@ async fn write_latest_values(
             until.into(),
         ]);
     }
-    statements += rows
-        .execute(
-            txn,
-            "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
-             report_id, received_at, province_id, valid_until) {rows} \
-             ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
-             period_start = excluded.period_start, value = excluded.value, \
-             report_id = excluded.report_id, received_at = excluded.received_at, \
-             valid_until = excluded.valid_until",
-            &[],
-        )
-        .await?;
+    rows.add_to(
+        script,
+        "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, value, \
+         report_id, received_at, province_id, valid_until) {rows} \
+         ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
+         period_start = excluded.period_start, value = excluded.value, \
+         report_id = excluded.report_id, received_at = excluded.received_at, \
+         valid_until = excluded.valid_until",
+        &[],
+    );
 
     // The figure before the date now ends where its successor in the new series starts. Each
     // row is named by its whole primary key, so the update is one key lookup per row (naming the
@@ -574,14 +632,11 @@ async fn write_latest_values(
                 period_end.into(),
             ]);
         }
-        statements += rows
-            .execute(
-                txn,
-                "UPDATE latest_value SET valid_until = ? \
-                 WHERE (indicator_code, locality_id, period_end) IN ({rows})",
-                &[until.into()],
-            )
-            .await?;
+        rows.add_to(
+            script,
+            "UPDATE latest_value SET valid_until = ? \
+             WHERE (indicator_code, locality_id, period_end) IN ({rows})",
+            &[until.into()],
+        );
     }
-    Ok(statements)
 }

@@ -21,6 +21,7 @@ use p06_domain::report::{CatalogView, IndicatorKind};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
 use super::rows::Rows;
+use super::script::Script;
 use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -99,10 +100,11 @@ pub(crate) fn values<T: Into<Value> + Clone>(items: &[T]) -> Vec<Value> {
     items.iter().cloned().map(Into::into).collect()
 }
 
-/// Adds roll-up changes: value deltas and span counts, in key order, then removes spans that
-/// reached zero.
+/// Adds roll-up changes to `script`: value deltas and span counts, in key order; then, when
+/// spans may have reached zero, runs the script and removes them. Returns the statements run.
 pub(crate) async fn add_rollups(
     txn: &DatabaseTransaction,
+    script: &mut Script,
     rollups: &BTreeMap<(i64, String), Changes>,
 ) -> Result<usize, Error> {
     let mut statements = 0;
@@ -142,18 +144,16 @@ pub(crate) async fn add_rollups(
             (*pd).into(),
         ]);
     }
-    statements += rows
-        .execute(
-            txn,
-            "INSERT INTO rollup_value (locality_id, indicator_code, as_of, period_start, value, \
+    rows.add_to(
+        script,
+        "INSERT INTO rollup_value (locality_id, indicator_code, as_of, period_start, value, \
              paired_value, paired_denominator) {rows} \
              ON CONFLICT (locality_id, indicator_code, as_of, period_start) DO UPDATE SET \
              value = rollup_value.value + excluded.value, \
              paired_value = rollup_value.paired_value + excluded.paired_value, \
              paired_denominator = rollup_value.paired_denominator + excluded.paired_denominator",
-            &[],
-        )
-        .await?;
+        &[],
+    );
     // The same deltas summed per year of their period start (`rollup_sum`).
     let mut sums: BTreeMap<(i64, &str, i32), [f64; 3]> = BTreeMap::new();
     for (locality, indicator, key, amounts) in &deltas {
@@ -174,18 +174,16 @@ pub(crate) async fn add_rollups(
             (*pd).into(),
         ]);
     }
-    statements += rows
-        .execute(
-            txn,
-            "INSERT INTO rollup_sum (locality_id, indicator_code, period_year, value, \
+    rows.add_to(
+        script,
+        "INSERT INTO rollup_sum (locality_id, indicator_code, period_year, value, \
              paired_value, paired_denominator) {rows} \
              ON CONFLICT (locality_id, indicator_code, period_year) DO UPDATE SET \
              value = rollup_sum.value + excluded.value, \
              paired_value = rollup_sum.paired_value + excluded.paired_value, \
              paired_denominator = rollup_sum.paired_denominator + excluded.paired_denominator",
-            &[],
-        )
-        .await?;
+        &[],
+    );
     let mut rows = Rows::new(6, spans.len());
     let mut ended = Rows::new(4, 0);
     for (locality, indicator, span, n) in &spans {
@@ -207,15 +205,18 @@ pub(crate) async fn add_rollups(
             ]);
         }
     }
-    statements += rows
-        .execute(
-            txn,
-            "INSERT INTO rollup_span (locality_id, indicator_code, until, report_id, as_of, units) \
-             {rows} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
-             units = rollup_span.units + excluded.units",
-            &[],
-        )
-        .await?;
+    rows.add_to(
+        script,
+        "INSERT INTO rollup_span (locality_id, indicator_code, until, report_id, as_of, units) \
+         {rows} ON CONFLICT (locality_id, indicator_code, until, report_id) DO UPDATE SET \
+         units = rollup_span.units + excluded.units",
+        &[],
+    );
+    if ended.is_empty() {
+        return Ok(statements);
+    }
+    // The deletion reads what the upsert left: the script runs first.
+    statements += script.run(txn).await?;
     statements += ended
         .execute(
             txn,
@@ -227,38 +228,30 @@ pub(crate) async fn add_rollups(
     Ok(statements)
 }
 
-/// Stores the first dates below units that moved.
-pub(crate) async fn write_nodes(
-    txn: &DatabaseTransaction,
-    moved: &[Key],
-    after: &HashMap<Key, NaiveDate>,
-) -> Result<usize, Error> {
-    let backend = txn.get_database_backend();
-    let mut statements = 0;
+/// Adds to `script` the first dates below units that moved: those set and those gone (two
+/// disjoint sets of keys).
+pub(crate) fn write_nodes(script: &mut Script, moved: &[Key], after: &HashMap<Key, NaiveDate>) {
     let (set, gone): (Vec<&Key>, Vec<&Key>) = moved.iter().partition(|k| after.contains_key(*k));
     let mut rows = Rows::new(3, set.len());
     for key in &set {
         rows.push([key.1.into(), key.0.clone().into(), after[*key].into()]);
     }
-    statements += rows
-        .execute(
-            txn,
-            "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) {rows} \
-             ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
-             superseded_from = excluded.superseded_from",
-            &[],
-        )
-        .await?;
+    rows.add_to(
+        script,
+        "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) {rows} \
+         ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
+         superseded_from = excluded.superseded_from",
+        &[],
+    );
+    let mut rows = Rows::new(2, gone.len());
     for key in gone {
-        txn.execute_raw(statement(
-            backend,
-            "DELETE FROM rollup_node WHERE locality_id = ? AND indicator_code = ?",
-            vec![key.1.into(), key.0.clone().into()],
-        ))
-        .await?;
-        statements += 1;
+        rows.push([key.1.into(), key.0.clone().into()]);
     }
-    Ok(statements)
+    rows.add_to(
+        script,
+        "DELETE FROM rollup_node WHERE (locality_id, indicator_code) IN ({rows})",
+        &[],
+    );
 }
 
 /// The localities above a unit that keep roll-ups: its district, its province… but not the
@@ -514,8 +507,10 @@ pub(crate) async fn rebuild_province_from(
         &["rollup_value", "rollup_sum", "rollup_span", "rollup_node"],
     )
     .await?;
-    add_rollups(txn, &rollups).await?;
+    let mut script = Script::new(txn.get_database_backend());
+    add_rollups(txn, &mut script, &rollups).await?;
     let moved: Vec<Key> = nodes.keys().cloned().collect();
-    write_nodes(txn, &moved, &nodes).await?;
+    write_nodes(&mut script, &moved, &nodes);
+    script.run(txn).await?;
     Ok(())
 }

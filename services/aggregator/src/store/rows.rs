@@ -10,6 +10,7 @@
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use super::script::Script;
 use super::{placeholders, statement};
 use crate::error::Error;
 
@@ -90,6 +91,11 @@ impl Rows {
                 bound(&source, chunk.iter().map(|v| dates.sqlite(v)).collect())
             })
             .collect()
+    }
+
+    /// Adds the statements to a script, to run with its others.
+    pub fn add_to(&self, script: &mut Script, sql: &str, before: &[Value]) {
+        script.extend(self.statements(script.backend(), sql, before));
     }
 
     /// Runs the statements; returns how many ran.

@@ -171,6 +171,29 @@ fn run(seed: u64) {
             "held after {report_id} (seed {seed})"
         );
         assert_eq!(memory.held(), figures.size());
+        // The figure in force on a date, for every series, from `from` on (and none before it).
+        for code in all_codes() {
+            for unit in UNITS {
+                let key = (code.clone(), unit);
+                for d in [from, date, date + chrono::Duration::days(3), day(7 * 31)] {
+                    let expected = table
+                        .series(&key)
+                        .into_iter()
+                        .find(|r| r.period_end <= d && d < r.valid_until)
+                        .map(|r| (r.value, r.report_id));
+                    let held = figures.in_force_on(&key, d).expect("held from `from` on");
+                    assert_eq!(
+                        held.map(|f| (f.value, f.report_id)),
+                        expected,
+                        "{key:?} on {d}"
+                    );
+                }
+                assert_eq!(
+                    figures.in_force_on(&key, from - chrono::Duration::days(1)),
+                    None
+                );
+            }
+        }
         let since = date - chrono::Duration::days(35);
         if let Some(history) = figures.history(&all_codes(), &UNITS, since, date, 4) {
             for ((code, unit), values) in &history {
