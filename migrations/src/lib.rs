@@ -24,6 +24,7 @@ mod m20250101_000014_indicator_display_order;
 mod m20250101_000015_revision_mode;
 mod m20250101_000016_flag_pages_and_archive;
 mod m20250101_000017_audit_scope;
+mod m20250101_000018_no_series_in_force_index;
 pub mod seed;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000015_revision_mode::Migration),
             Box::new(m20250101_000016_flag_pages_and_archive::Migration),
             Box::new(m20250101_000017_audit_scope::Migration),
+            Box::new(m20250101_000018_no_series_in_force_index::Migration),
         ]
     }
 }
