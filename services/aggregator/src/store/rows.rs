@@ -65,8 +65,9 @@ impl Rows {
     }
 
     /// The statements `sql` becomes over these rows (none when there are none); `before` binds
-    /// the `?` written before `{rows}` (none may follow it).
-    pub fn statements(&self, backend: DbBackend, sql: &str, before: &[Value]) -> Vec<Statement> {
+    /// the `?` written before `{rows}` (none may follow it). The rows' values move into the
+    /// statements: a province report's are thousands of strings.
+    pub fn statements(self, backend: DbBackend, sql: &str, before: &[Value]) -> Vec<Statement> {
         debug_assert!(sql.contains(ROWS), "no {ROWS} in {sql}");
         if self.is_empty() {
             return Vec::new();
@@ -81,26 +82,32 @@ impl Rows {
             return vec![bound(&source, self.columns())];
         }
         let mut dates = DateTexts::default();
-        self.cells
-            .chunks(self.width * self.batch)
-            .map(|chunk| {
-                let source = format!(
-                    "VALUES {}",
-                    placeholders(chunk.len() / self.width, self.width)
-                );
-                bound(&source, chunk.iter().map(|v| dates.sqlite(v)).collect())
-            })
-            .collect()
+        let per_statement = self.width * self.batch;
+        let mut cells = self.cells.into_iter().peekable();
+        let mut statements = Vec::new();
+        while cells.peek().is_some() {
+            let chunk: Vec<Value> = cells
+                .by_ref()
+                .take(per_statement)
+                .map(|v| dates.sqlite(v))
+                .collect();
+            let source = format!(
+                "VALUES {}",
+                placeholders(chunk.len() / self.width, self.width)
+            );
+            statements.push(bound(&source, chunk));
+        }
+        statements
     }
 
     /// Adds the statements to a script, to run with its others.
-    pub fn add_to(&self, script: &mut Script, sql: &str, before: &[Value]) {
+    pub fn add_to(self, script: &mut Script, sql: &str, before: &[Value]) {
         script.extend(self.statements(script.backend(), sql, before));
     }
 
     /// Runs the statements; returns how many ran.
     pub async fn execute(
-        &self,
+        self,
         db: &impl ConnectionTrait,
         sql: &str,
         before: &[Value],
@@ -114,16 +121,16 @@ impl Rows {
     }
 
     /// One array per column, typed by the column's first value.
-    fn columns(&self) -> Vec<Value> {
-        (0..self.width)
-            .map(|c| {
-                let column: Vec<Value> = self
-                    .cells
-                    .iter()
-                    .skip(c)
-                    .step_by(self.width)
-                    .cloned()
-                    .collect();
+    fn columns(self) -> Vec<Value> {
+        let rows = self.cells.len() / self.width;
+        let mut columns: Vec<Vec<Value>> =
+            (0..self.width).map(|_| Vec::with_capacity(rows)).collect();
+        for (i, cell) in self.cells.into_iter().enumerate() {
+            columns[i % self.width].push(cell);
+        }
+        columns
+            .into_iter()
+            .map(|column| {
                 let kind: ArrayType = column[0].array_type();
                 Value::Array(kind, Some(Box::new(column)))
             })
@@ -138,15 +145,15 @@ impl Rows {
 struct DateTexts(Vec<(chrono::NaiveDate, Value)>);
 
 impl DateTexts {
-    fn sqlite(&mut self, value: &Value) -> Value {
+    fn sqlite(&mut self, value: Value) -> Value {
         let Value::ChronoDate(Some(date)) = value else {
-            return value.clone();
+            return value;
         };
-        if let Some((_, text)) = self.0.iter().find(|(d, _)| d == date) {
+        if let Some((_, text)) = self.0.iter().find(|(d, _)| *d == date) {
             return text.clone();
         }
         let text = Value::from(date.format("%Y-%m-%d").to_string());
-        self.0.push((*date, text.clone()));
+        self.0.push((date, text.clone()));
         text
     }
 }
@@ -231,12 +238,15 @@ mod tests {
     #[test]
     fn sqlite_gets_dates_as_the_text_sqlx_would_bind_and_postgres_keeps_dates() {
         let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
-        let mut rows = Rows::new(2, 3);
-        for d in [3, 10, 3] {
-            rows.push([Value::from(day(d)), Value::from(i64::from(d))]);
-        }
+        let rows = || {
+            let mut rows = Rows::new(2, 3);
+            for d in [3, 10, 3] {
+                rows.push([Value::from(day(d)), Value::from(i64::from(d))]);
+            }
+            rows
+        };
         let sql = "INSERT INTO t (d, n) {rows}";
-        let sqlite = rows.statements(DbBackend::Sqlite, sql, &[]);
+        let sqlite = rows().statements(DbBackend::Sqlite, sql, &[]);
         let values = &sqlite[0].values.as_ref().expect("values").0;
         let texts: Vec<&Value> = values.iter().step_by(2).collect();
         assert_eq!(
@@ -248,7 +258,7 @@ mod tests {
             ]
         );
         assert_eq!(values[1], Value::from(3i64));
-        let postgres = rows.statements(DbBackend::Postgres, sql, &[]);
+        let postgres = rows().statements(DbBackend::Postgres, sql, &[]);
         assert_eq!(
             postgres[0].values.as_ref().expect("values").0[0],
             Value::Array(
