@@ -39,23 +39,70 @@ pub(crate) struct Figure {
     pub valid_until: NaiveDate,
 }
 
+/// The indicator codes of a province's figures, numbered in the order first seen: a series is
+/// held under its code's number, not a copy of the code (a figure costs tens of bytes, a key
+/// with its own `String` as much again).
+#[derive(Debug, Clone, Default)]
+struct Codes {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Codes {
+    fn number(&self, code: &str) -> Option<u32> {
+        self.numbers.get(code).copied()
+    }
+
+    fn intern(&mut self, code: &str) -> u32 {
+        if let Some(n) = self.number(code) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).expect("fewer than 2^32 indicator codes");
+        self.names.push(code.to_owned());
+        self.numbers.insert(code.to_owned(), n);
+        n
+    }
+
+    fn name(&self, n: u32) -> &str {
+        &self.names[n as usize]
+    }
+}
+
+/// A series as held: (the code's number, locality).
+type Slot = (u32, i64);
+
 /// One province's figures with `valid_until >= from`, each series ordered by period end.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct ProvinceFigures {
     from: NaiveDate,
-    series: HashMap<Key, Vec<Figure>>,
+    codes: Codes,
+    series: HashMap<Slot, Vec<Figure>>,
     size: usize,
+}
+
+/// Equal when they hold the same figures from the same date, whatever their codes' numbers.
+impl PartialEq for ProvinceFigures {
+    fn eq(&self, other: &Self) -> bool {
+        let keyed = |p: &ProvinceFigures| -> std::collections::BTreeMap<Key, Vec<Figure>> {
+            p.series
+                .iter()
+                .map(|((n, l), f)| ((p.codes.name(*n).to_owned(), *l), f.clone()))
+                .collect()
+        };
+        self.from == other.from && self.size == other.size && keyed(self) == keyed(other)
+    }
 }
 
 impl ProvinceFigures {
     /// The province's figures as read from `latest_value` with `valid_until >= from`.
     pub fn from_rows(from: NaiveDate, rows: Vec<FigureRow>) -> Self {
-        let mut series: HashMap<Key, Vec<Figure>> = HashMap::new();
+        let mut codes = Codes::default();
+        let mut series: HashMap<Slot, Vec<Figure>> = HashMap::new();
         let size = rows.len();
         for r in rows {
             debug_assert!(r.valid_until >= from, "a figure before {from} loaded");
             series
-                .entry((r.indicator_code, r.locality_id))
+                .entry((codes.intern(&r.indicator_code), r.locality_id))
                 .or_default()
                 .push(Figure {
                     period_start: r.period_start,
@@ -68,7 +115,17 @@ impl ProvinceFigures {
         for s in series.values_mut() {
             s.sort_by_key(|f| f.period_end);
         }
-        ProvinceFigures { from, series, size }
+        ProvinceFigures {
+            from,
+            codes,
+            series,
+            size,
+        }
+    }
+
+    /// The series of a key, when any figure of it is held.
+    fn get(&self, code: &str, locality: i64) -> Option<&Vec<Figure>> {
+        self.series.get(&(self.codes.number(code)?, locality))
     }
 
     /// The first `valid_until` the figures held reach back to.
@@ -95,7 +152,7 @@ impl ProvinceFigures {
         let mut out = Vec::new();
         for locality in localities {
             for code in codes {
-                let Some(series) = self.series.get(&(code.clone(), *locality)) else {
+                let Some(series) = self.get(code, *locality) else {
                     continue;
                 };
                 let first = series.partition_point(|f| f.valid_until < date);
@@ -119,7 +176,7 @@ impl ProvinceFigures {
         if date < self.from {
             return None;
         }
-        Some(self.series.get(key).and_then(|s| in_force_in(s, date)))
+        Some(self.get(&key.0, key.1).and_then(|s| in_force_in(s, date)))
     }
 
     /// The series whose figure ending on `date` came from `report_id`; `None` when figures of
@@ -135,7 +192,7 @@ impl ProvinceFigures {
                     s.binary_search_by_key(&date, |f| f.period_end)
                         .is_ok_and(|i| s[i].report_id == report_id)
                 })
-                .map(|(k, _)| k.clone())
+                .map(|((n, l), _)| (self.codes.name(*n).to_owned(), *l))
                 .collect(),
         )
     }
@@ -158,8 +215,7 @@ impl ProvinceFigures {
         let mut out = HashMap::new();
         for indicator in indicators {
             for locality in localities {
-                let key = (indicator.clone(), *locality);
-                let Some(series) = self.series.get(&key) else {
+                let Some(series) = self.get(indicator, *locality) else {
                     continue;
                 };
                 let values: Vec<f64> = series
@@ -171,7 +227,7 @@ impl ProvinceFigures {
                     continue;
                 }
                 let skip = values.len().saturating_sub(keep);
-                out.insert(key, values[skip..].to_vec());
+                out.insert((indicator.clone(), *locality), values[skip..].to_vec());
             }
         }
         Some(out)
@@ -180,14 +236,15 @@ impl ProvinceFigures {
     /// After a write at `date`: the series' figures with `valid_until >= date` become `figures`
     /// (the series as the write left it from there on); those before `from` are not held.
     pub fn replace_from(&mut self, key: &Key, date: NaiveDate, figures: &[Figure]) {
-        let series = self.series.entry(key.clone()).or_default();
+        let slot = (self.codes.intern(&key.0), key.1);
+        let series = self.series.entry(slot).or_default();
         let before = series.len();
         series.retain(|f| f.valid_until < date);
         series.extend(figures.iter().filter(|f| f.valid_until >= self.from));
         series.sort_by_key(|f| f.period_end);
         self.size = self.size + series.len() - before;
         if series.is_empty() {
-            self.series.remove(key);
+            self.series.remove(&slot);
         }
     }
 
@@ -198,9 +255,10 @@ impl ProvinceFigures {
             return;
         }
         let older = ProvinceFigures::from_rows(from, rows);
-        for (key, figures) in older.series {
+        for ((n, locality), figures) in older.series {
             debug_assert!(figures.iter().all(|f| f.valid_until < self.from));
-            self.series.entry(key).or_default().extend(figures);
+            let slot = (self.codes.intern(older.codes.name(n)), locality);
+            self.series.entry(slot).or_default().extend(figures);
         }
         for s in self.series.values_mut() {
             if !s.is_sorted_by_key(|f| f.period_end) {
