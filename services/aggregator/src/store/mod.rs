@@ -58,11 +58,11 @@ use crate::error::Error;
 const MIGRATION_LOCK_KEY: i64 = 0x5006_0001;
 
 /// Figures the writers hold in memory across provinces (`figure_memory`): 32 bytes each plus
-/// their series' key and map entry (estimated at ≈ 100–140 bytes a figure while a series holds
-/// few), so up to ≈ 100–140 MB when full; the benchmark's ingest holds ≈ 650,000. The largest
-/// province's figures of a few weeks are ≈ 50,000, all 63 provinces' recent weeks ≈ 1.2 M. In one
-/// benchmark run half this budget made the writers read their provinces again (−11 % province
-/// reports) and did not lower the peak RSS (153 against 149 MiB).
+/// their series' map entry and vector, ≈ 110 bytes a figure while a series holds one (the
+/// indicator code is a number in the province, not a copy), so up to ≈ 110 MB when full; the
+/// benchmark's ingest holds ≈ 650,000. The largest province's figures of a few weeks are
+/// ≈ 50,000, all 63 provinces' recent weeks ≈ 1.2 M. In one benchmark run half this budget made
+/// the writers read their provinces again (−11 % province reports).
 pub const FIGURE_MEMORY_BUDGET: usize = 1_000_000;
 
 pub struct Store {
