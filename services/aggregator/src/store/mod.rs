@@ -58,9 +58,10 @@ use crate::error::Error;
 const MIGRATION_LOCK_KEY: i64 = 0x5006_0001;
 
 /// Figures the writers hold in memory across provinces (`figure_memory`): 32 bytes each plus
-/// their series' map entry and vector, ≈ 110 bytes a figure while a series holds one (the
-/// indicator code is a number in the province, not a copy), so up to ≈ 110 MB when full; the
-/// benchmark's ingest holds ≈ 650,000. The largest province's figures of a few weeks are
+/// their series' map entry and vector, by count ≈ 110 bytes a figure while a series holds one
+/// (the indicator code is a number in the province, not a copy; a unit-test build of 650,000 such
+/// series grew RSS by 210 bytes each, its transient rows included), so ≈ 110–210 MB when full; the
+/// benchmark's default ingest stores ≈ 600,000. The largest province's figures of a few weeks are
 /// ≈ 50,000, all 63 provinces' recent weeks ≈ 1.2 M. In one benchmark run half this budget made
 /// the writers read their provinces again (−11 % province reports).
 pub const FIGURE_MEMORY_BUDGET: usize = 1_000_000;
