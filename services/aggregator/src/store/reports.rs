@@ -377,7 +377,11 @@ impl Store {
             ])
             .to_owned();
         script.extend([txn.get_database_backend().build(&record)]);
-        let written = script.run(txn).await?;
+        let sent = script.run(txn).await?;
+        let per_flag = match txn.get_database_backend() {
+            sea_orm::DbBackend::Postgres => 1,
+            _ => 2,
+        };
 
         write.txn.commit().await?;
         // Under the version this transaction made: nobody else can have written in between.
@@ -390,11 +394,12 @@ impl Store {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.flag_bus().publish(flags.iter().cloned());
         // Statements of this transaction: the lock, the series' look-up, the report row, the
-        // reads and runs of the read model and roll-ups, the script, a flag and its audit entry
-        // per flag raised (`Store::counts` counts every statement exactly).
+        // reads and runs of the read model and roll-ups, the script, and per flag raised its
+        // insert and audit record (one statement on PostgreSQL). `Store::counts` counts every
+        // statement exactly.
         tracing::Span::current().record(
             "statements",
-            3 + read_model + written + 2 * flags.len() + bounds_statements,
+            3 + read_model + sent + per_flag * flags.len() + bounds_statements,
         );
         Ok(Stored {
             receipt,
