@@ -316,3 +316,46 @@ async fn reports_are_read_within_the_tokens_province_only() {
 fn code<T>(r: Result<T, tonic::Status>) -> Code {
     r.map(|_| Code::Ok).unwrap_or_else(|s| s.code())
 }
+
+/// Every revision is kept (DESIGN): the database itself refuses to delete or renumber a report,
+/// on both back-ends, and a refused statement leaves the reports and their observations whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_refuses_to_delete_or_renumber_a_report() {
+    use sea_orm::ConnectionTrait;
+    let t = TestAggregator::start().await;
+    let (first, _) = two_revisions(&t).await;
+    let db = t.aggregator.state.store.write_connection();
+    let count = |table: &'static str| async move {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let before = (count("report").await, count("observation").await);
+    assert_eq!(before, (2, 4));
+    let id: i64 = first.report.rsplit('/').next().unwrap().parse().unwrap();
+    let mut refused = vec![
+        format!("DELETE FROM report WHERE id = {id}"),
+        "DELETE FROM report".to_owned(),
+        format!("UPDATE report SET id = id + 1000 WHERE id = {id}"),
+    ];
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        refused.push("TRUNCATE report CASCADE".to_owned());
+    }
+    for sql in refused {
+        let error = db
+            .execute_unprepared(&sql)
+            .await
+            .expect_err(&format!("{sql} was accepted"));
+        assert!(
+            error.to_string().contains("reports are kept"),
+            "{sql}: {error}"
+        );
+    }
+    assert_eq!((count("report").await, count("observation").await), before);
+}

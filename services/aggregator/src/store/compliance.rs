@@ -399,8 +399,9 @@ impl Store {
     ///
     /// From the province's figures held in memory (`super::figure_memory`) when they are held at
     /// its current version and reach back far enough (one primary-key read of the version instead
-    /// of the history); else one primary-key range per (indicator, locality), not the province's
-    /// whole recent history.
+    /// of the history); else the province's weeks in the window, one range of the primary key
+    /// (province, period end, indicator, locality) whose index entries are filtered before any row
+    /// is read.
     pub async fn history_before(
         &self,
         province_id: i64,
@@ -429,6 +430,7 @@ impl Store {
                 Query::select()
                     .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
                     .from(Alias::new("latest_value"))
+                    .and_where(col("province_id").eq(province_id))
                     .and_where(col("indicator_code").is_in(indicators.iter().cloned()))
                     .and_where(col("locality_id").is_in(localities.iter().copied()))
                     .and_where(col("period_end").gt(since))

@@ -51,9 +51,11 @@ struct InForceRow {
     report_id: i64,
 }
 
-/// The figures of `codes` × `localities` in force on `date` (period end ≤ date < valid until).
+/// The figures of `codes` × `localities` of a province in force on `date` (period end ≤ date <
+/// valid until).
 async fn in_force(
     txn: &DatabaseTransaction,
+    province_id: i64,
     codes: &[String],
     localities: &[i64],
     date: NaiveDate,
@@ -67,6 +69,7 @@ async fn in_force(
                         ["indicator_code", "locality_id", "value", "report_id"].map(Alias::new),
                     )
                     .from(Alias::new("latest_value"))
+                    .and_where(col("province_id").eq(province_id))
                     .and_where(col("indicator_code").is_in(codes.iter().cloned()))
                     .and_where(col("locality_id").is_in(chunk.iter().copied()))
                     .and_where(col("period_end").lte(date))
@@ -111,7 +114,8 @@ async fn figures_in_force(
         return Ok((figures, 0));
     }
     let statements = script.run(txn).await? + localities.len().div_ceil(BATCH);
-    Ok((in_force(txn, codes, localities, date).await?, statements))
+    let figures = in_force(txn, written.province_id, codes, localities, date).await?;
+    Ok((figures, statements))
 }
 
 #[derive(FromQueryResult)]

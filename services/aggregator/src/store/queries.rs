@@ -62,7 +62,8 @@ impl Store {
 
     /// Each (flow indicator, locality) of a province: the sum of its periods inside
     /// `[from, to]` (the flow rule), the last period's end and how many reports they come from.
-    /// Summed by the database over primary-key ranges (indicator, locality, period).
+    /// Summed by the database over the province's weeks in `[from, to]`, one range of the
+    /// primary key (province, period end, indicator, locality).
     pub async fn flow_sums(
         &self,
         province_id: i64,
@@ -73,17 +74,17 @@ impl Store {
         if indicators.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params: Vec<Value> = indicators.iter().map(|c| c.clone().into()).collect();
-        params.extend([province_id.into(), from.into(), to.into(), from.into()]);
+        let mut params: Vec<Value> = vec![province_id.into(), from.into(), to.into()];
+        params.extend(indicators.iter().map(|c| c.clone().into()));
+        params.push(from.into());
         let rows = self
             .connection()
             .query_all_raw(self.statement(
                 &format!(
                     "SELECT indicator_code, locality_id, SUM(value) AS value, MAX(period_end) AS period_end, \
                             COUNT(DISTINCT report_id) AS reports FROM latest_value \
-                     WHERE indicator_code IN ({}) \
-                       AND locality_id IN (SELECT id FROM locality WHERE province_id = ?) \
-                       AND period_end >= ? AND period_end <= ? AND period_start >= ? \
+                     WHERE province_id = ? AND period_end >= ? AND period_end <= ? \
+                       AND indicator_code IN ({}) AND period_start >= ? \
                      GROUP BY indicator_code, locality_id",
                     vec!["?"; indicators.len()].join(", ")
                 ),

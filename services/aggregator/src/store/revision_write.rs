@@ -219,9 +219,14 @@ pub(crate) async fn apply_revision(
                 .query_all_raw(statement(
                     backend,
                     "SELECT o.indicator_code, o.locality_id FROM observation o JOIN latest_value v \
-                 ON v.indicator_code = o.indicator_code AND v.locality_id = o.locality_id \
-                 AND v.period_end = ? WHERE o.report_id = ? AND v.report_id = ?",
-                    vec![date.into(), previous.into(), previous.into()],
+                 ON v.province_id = ? AND v.period_end = ? AND v.indicator_code = o.indicator_code \
+                 AND v.locality_id = o.locality_id WHERE o.report_id = ? AND v.report_id = ?",
+                    vec![
+                        province.into(),
+                        date.into(),
+                        previous.into(),
+                        previous.into(),
+                    ],
                 ))
                 .await?;
             statements += 1;
@@ -345,15 +350,16 @@ pub(crate) async fn apply_revision(
     };
     rows.extend(in_memory.into_iter().flatten());
     for chunk in from_table.chunks(BATCH) {
-        let mut params = values(chunk);
+        let mut params = vec![province.into(), date.into()];
+        params.extend(values(chunk));
         params.extend(values(&code_list));
-        params.push(date.into());
         let found = txn
             .query_all_raw(statement(
                 backend,
                 &format!(
                     "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
-                     FROM latest_value WHERE locality_id IN ({}) AND indicator_code IN ({}) AND valid_until >= ?",
+                     FROM latest_value WHERE province_id = ? AND valid_until >= ? \
+                     AND locality_id IN ({}) AND indicator_code IN ({})",
                     list(chunk.len()),
                     list(code_list.len())
                 ),
@@ -528,15 +534,17 @@ async fn first_figure_below(
     if below.is_empty() {
         return Ok(None);
     }
-    let mut params: Vec<Value> = vec![indicator.into()];
+    let mut params: Vec<Value> = vec![change.province_id.into(), indicator.into()];
     params.extend(values(&below));
     params.push(change.superseded.unwrap_or(0).into());
+    // The province's weeks in key order: the first match ends the scan.
     let row = txn
         .query_one_raw(statement(
             txn.get_database_backend(),
             &format!(
-                "SELECT MIN(period_end) AS first FROM latest_value \
-                 WHERE indicator_code = ? AND locality_id IN ({}) AND report_id <> ?",
+                "SELECT period_end AS first FROM latest_value WHERE province_id = ? \
+                 AND indicator_code = ? AND locality_id IN ({}) AND report_id <> ? \
+                 ORDER BY period_end LIMIT 1",
                 list(below.len())
             ),
             params,
@@ -575,14 +583,15 @@ fn write_latest_values(
     let date = change.period_end;
     // The superseded revision's figures the new one has no figure for leave; the others are
     // overwritten below.
-    let mut gone = Rows::new(3, dropped.len());
+    let mut gone = Rows::new(2, dropped.len());
     for (indicator, locality) in dropped {
-        gone.push([indicator.clone().into(), (*locality).into(), date.into()]);
+        gone.push([indicator.clone().into(), (*locality).into()]);
     }
     gone.add_to(
         script,
-        "DELETE FROM latest_value WHERE (indicator_code, locality_id, period_end) IN ({rows})",
-        &[],
+        "DELETE FROM latest_value WHERE province_id = ? AND period_end = ? \
+         AND (indicator_code, locality_id) IN ({rows})",
+        &[change.province_id.into(), date.into()],
     );
     // The revision's figures: inserted where the series has no figure at the date (the figures
     // read hold every row in force at or after it, so they know), overwritten where it has one.
@@ -617,7 +626,8 @@ fn write_latest_values(
     replaced.add_to(
         script,
         &format!(
-            "{columns} ON CONFLICT (indicator_code, locality_id, period_end) DO UPDATE SET \
+            "{columns} ON CONFLICT (province_id, period_end, indicator_code, locality_id) \
+             DO UPDATE SET \
              period_start = excluded.period_start, value = excluded.value, \
              report_id = excluded.report_id, received_at = excluded.received_at, \
              valid_until = excluded.valid_until"
@@ -627,7 +637,8 @@ fn write_latest_values(
 
     // The figure before the date now ends where its successor in the new series starts. Each
     // row is named by its whole primary key, so the update is one key lookup per row (naming the
-    // period end apart let PostgreSQL plan a scan of every row of that date instead).
+    // period end apart let PostgreSQL plan a scan of every row of that date instead); the
+    // province's week before is one range of the key, so the look-ups visit few pages.
     let mut fixes: BTreeMap<NaiveDate, Vec<(&Key, NaiveDate)>> = BTreeMap::new();
     for key in new.keys().chain(dropped) {
         let Some(series) = after.get(key) else {
@@ -642,20 +653,21 @@ fn write_latest_values(
             fixes.entry(until).or_default().push((key, previous.as_of));
         }
     }
-    for (until, keys) in fixes {
+    for (until, mut keys) in fixes {
+        keys.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
         let mut rows = Rows::new(3, keys.len());
         for ((indicator, locality), period_end) in keys {
             rows.push([
+                period_end.into(),
                 indicator.clone().into(),
                 (*locality).into(),
-                period_end.into(),
             ]);
         }
         rows.add_to(
             script,
-            "UPDATE latest_value SET valid_until = ? \
-             WHERE (indicator_code, locality_id, period_end) IN ({rows})",
-            &[until.into()],
+            "UPDATE latest_value SET valid_until = ? WHERE province_id = ? \
+             AND (period_end, indicator_code, locality_id) IN ({rows})",
+            &[until.into(), change.province_id.into()],
         );
     }
 }

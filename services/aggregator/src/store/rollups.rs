@@ -395,7 +395,7 @@ pub(crate) async fn rebuild_province(
         .query_all_raw(statement(
             txn.get_database_backend(),
             "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
-             FROM latest_value WHERE locality_id IN (SELECT id FROM locality WHERE province_id = ?)",
+             FROM latest_value WHERE province_id = ?",
             vec![province_id.into()],
         ))
         .await?;
@@ -445,7 +445,7 @@ pub(crate) async fn rebuild_province_from(
         }
         rows.execute(
             txn,
-            "UPDATE latest_value SET valid_until = ?, province_id = ? WHERE period_end = ? \
+            "UPDATE latest_value SET valid_until = ? WHERE province_id = ? AND period_end = ? \
              AND (indicator_code, locality_id) IN ({rows})",
             &[until.into(), province_id.into(), period_end.into()],
         )
