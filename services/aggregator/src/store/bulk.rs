@@ -146,11 +146,12 @@ impl Store {
             .await?;
             stored += report.observations.len() as u64;
         }
+        // In the read model's key order (the province's weeks, then indicator and locality).
         figures.sort_by(|(a, _), (b, _)| {
-            (&a.indicator_code, a.locality_id, a.period_end).cmp(&(
+            (a.period_end, &a.indicator_code, a.locality_id).cmp(&(
+                b.period_end,
                 &b.indicator_code,
                 b.locality_id,
-                b.period_end,
             ))
         });
         // In slices, so the statements' copies of the rows stay small beside `figures`.
