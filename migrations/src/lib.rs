@@ -26,7 +26,7 @@ mod m20250101_000016_flag_pages_and_archive;
 mod m20250101_000017_audit_scope;
 mod m20250101_000018_no_series_in_force_index;
 mod m20250101_000019_reports_are_kept;
-mod m20250101_000020_read_model_by_province_week;
+mod m20250101_000020_read_model_by_province;
 pub mod seed;
 
 pub struct Migrator;
@@ -54,7 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000017_audit_scope::Migration),
             Box::new(m20250101_000018_no_series_in_force_index::Migration),
             Box::new(m20250101_000019_reports_are_kept::Migration),
-            Box::new(m20250101_000020_read_model_by_province_week::Migration),
+            Box::new(m20250101_000020_read_model_by_province::Migration),
         ]
     }
 }

@@ -146,11 +146,11 @@ impl Store {
             .await?;
             stored += report.observations.len() as u64;
         }
-        // In the read model's key order (the province's weeks, then indicator and locality).
+        // In the read model's key order (after the province: indicator, week, locality).
         figures.sort_by(|(a, _), (b, _)| {
-            (a.period_end, &a.indicator_code, a.locality_id).cmp(&(
-                b.period_end,
+            (&a.indicator_code, a.period_end, a.locality_id).cmp(&(
                 &b.indicator_code,
+                b.period_end,
                 b.locality_id,
             ))
         });

@@ -399,9 +399,9 @@ impl Store {
     ///
     /// From the province's figures held in memory (`super::figure_memory`) when they are held at
     /// its current version and reach back far enough (one primary-key read of the version instead
-    /// of the history); else the province's weeks in the window, one range of the primary key
-    /// (province, period end, indicator, locality) whose index entries are filtered before any row
-    /// is read.
+    /// of the history); else one range of the primary key (province, indicator, period end,
+    /// locality) per indicator, whose index entries are filtered by locality before any row is
+    /// read.
     pub async fn history_before(
         &self,
         province_id: i64,

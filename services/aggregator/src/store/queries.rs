@@ -62,8 +62,8 @@ impl Store {
 
     /// Each (flow indicator, locality) of a province: the sum of its periods inside
     /// `[from, to]` (the flow rule), the last period's end and how many reports they come from.
-    /// Summed by the database over the province's weeks in `[from, to]`, one range of the
-    /// primary key (province, period end, indicator, locality).
+    /// Summed by the database over one range of the primary key (province, indicator, period
+    /// end, locality) per indicator.
     pub async fn flow_sums(
         &self,
         province_id: i64,
@@ -74,17 +74,17 @@ impl Store {
         if indicators.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params: Vec<Value> = vec![province_id.into(), from.into(), to.into()];
+        let mut params: Vec<Value> = vec![province_id.into()];
         params.extend(indicators.iter().map(|c| c.clone().into()));
-        params.push(from.into());
+        params.extend([from.into(), to.into(), from.into()]);
         let rows = self
             .connection()
             .query_all_raw(self.statement(
                 &format!(
                     "SELECT indicator_code, locality_id, SUM(value) AS value, MAX(period_end) AS period_end, \
                             COUNT(DISTINCT report_id) AS reports FROM latest_value \
-                     WHERE province_id = ? AND period_end >= ? AND period_end <= ? \
-                       AND indicator_code IN ({}) AND period_start >= ? \
+                     WHERE province_id = ? AND indicator_code IN ({}) \
+                       AND period_end >= ? AND period_end <= ? AND period_start >= ? \
                      GROUP BY indicator_code, locality_id",
                     vec!["?"; indicators.len()].join(", ")
                 ),

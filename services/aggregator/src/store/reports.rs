@@ -283,9 +283,14 @@ impl Store {
         // ([`Script`]): the figures sent, then those carried forward (`Rows` binds no NULLs: two
         // row sets), the read model and roll-ups, the idempotency record.
         let mut script = Script::new(txn.get_database_backend());
-        let (carried, sent): (Vec<_>, Vec<_>) = report
-            .observations
-            .iter()
+        // In the key's order (report, indicator, locality): each row lands beside the one
+        // before it in the index instead of cycling through a commune's indicators.
+        let mut observations: Vec<_> = report.observations.iter().collect();
+        observations.sort_by(|a, b| {
+            (&a.indicator_code, a.locality_id).cmp(&(&b.indicator_code, b.locality_id))
+        });
+        let (carried, sent): (Vec<_>, Vec<_>) = observations
+            .into_iter()
             .partition(|o| o.carried_from.is_some());
         let mut rows = Rows::new(4, sent.len());
         for o in sent {

@@ -537,7 +537,8 @@ async fn first_figure_below(
     let mut params: Vec<Value> = vec![change.province_id.into(), indicator.into()];
     params.extend(values(&below));
     params.push(change.superseded.unwrap_or(0).into());
-    // The province's weeks in key order: the first match ends the scan.
+    // The indicator's figures in the province in week order (the key's): the first match ends
+    // the scan.
     let row = txn
         .query_one_raw(statement(
             txn.get_database_backend(),
@@ -626,7 +627,7 @@ fn write_latest_values(
     replaced.add_to(
         script,
         &format!(
-            "{columns} ON CONFLICT (province_id, period_end, indicator_code, locality_id) \
+            "{columns} ON CONFLICT (province_id, indicator_code, period_end, locality_id) \
              DO UPDATE SET \
              period_start = excluded.period_start, value = excluded.value, \
              report_id = excluded.report_id, received_at = excluded.received_at, \
@@ -637,8 +638,8 @@ fn write_latest_values(
 
     // The figure before the date now ends where its successor in the new series starts. Each
     // row is named by its whole primary key, so the update is one key lookup per row (naming the
-    // period end apart let PostgreSQL plan a scan of every row of that date instead); the
-    // province's week before is one range of the key, so the look-ups visit few pages.
+    // period end apart let PostgreSQL plan a scan of every row of that date instead); an
+    // indicator's earlier week sits just before this one in the key, so they visit few pages.
     let mut fixes: BTreeMap<NaiveDate, Vec<(&Key, NaiveDate)>> = BTreeMap::new();
     for key in new.keys().chain(dropped) {
         let Some(series) = after.get(key) else {
@@ -654,7 +655,7 @@ fn write_latest_values(
         }
     }
     for (until, mut keys) in fixes {
-        keys.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        keys.sort_by(|((ia, la), da), ((ib, lb), db)| (ia, da, la).cmp(&(ib, db, lb)));
         let mut rows = Rows::new(3, keys.len());
         for ((indicator, locality), period_end) in keys {
             rows.push([
