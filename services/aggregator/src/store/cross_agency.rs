@@ -61,6 +61,8 @@ async fn in_force(
     date: NaiveDate,
 ) -> Result<HashMap<(String, i64), InForce>, Error> {
     let mut out = HashMap::new();
+    // The indicators are picked here, not offered to the planner (`Store::figures_in_force`).
+    let wanted: std::collections::HashSet<&str> = codes.iter().map(String::as_str).collect();
     for chunk in localities.chunks(BATCH) {
         let rows = txn
             .query_all(
@@ -70,7 +72,6 @@ async fn in_force(
                     )
                     .from(Alias::new("latest_value"))
                     .and_where(col("province_id").eq(province_id))
-                    .and_where(col("indicator_code").is_in(codes.iter().cloned()))
                     .and_where(col("locality_id").is_in(chunk.iter().copied()))
                     .and_where(col("period_end").lte(date))
                     .and_where(col("valid_until").gt(date)),
@@ -78,6 +79,9 @@ async fn in_force(
             .await?;
         for row in rows {
             let r = InForceRow::from_query_result(&row, "")?;
+            if !wanted.contains(r.indicator_code.as_str()) {
+                continue;
+            }
             out.insert(
                 (r.indicator_code, r.locality_id),
                 InForce {

@@ -349,26 +349,31 @@ pub(crate) async fn apply_revision(
         &reader_list[..]
     };
     rows.extend(in_memory.into_iter().flatten());
+    // Beyond the memory: the `(province_id, valid_until, period_end)` index, the indicators
+    // picked here (offered `indicator_code IN (…)`, PostgreSQL may take the primary key instead
+    // and read every week of those indicators; `Store::figures_in_force`).
+    let wanted: HashSet<&str> = code_list.iter().map(String::as_str).collect();
     for chunk in from_table.chunks(BATCH) {
         let mut params = vec![province.into(), date.into()];
         params.extend(values(chunk));
-        params.extend(values(&code_list));
         let found = txn
             .query_all_raw(statement(
                 backend,
                 &format!(
                     "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
                      FROM latest_value WHERE province_id = ? AND valid_until >= ? \
-                     AND locality_id IN ({}) AND indicator_code IN ({})",
-                    list(chunk.len()),
-                    list(code_list.len())
+                     AND locality_id IN ({})",
+                    list(chunk.len())
                 ),
                 params,
             ))
             .await?;
         statements += 1;
         for row in found {
-            rows.push(FigureRow::from_query_result(&row, "")?);
+            let row = FigureRow::from_query_result(&row, "")?;
+            if wanted.contains(row.indicator_code.as_str()) {
+                rows.push(row);
+            }
         }
     }
     let mut before: HashMap<Key, Vec<Entry>> = HashMap::new();
