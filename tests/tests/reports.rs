@@ -325,18 +325,7 @@ async fn the_database_refuses_to_delete_or_renumber_a_report() {
     let t = TestAggregator::start().await;
     let (first, _) = two_revisions(&t).await;
     let db = t.aggregator.state.store.write_connection();
-    let count = |table: &'static str| async move {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get::<i64>("", "n").unwrap()
-    };
-    let before = (count("report").await, count("observation").await);
+    let before = (t.count("report").await, t.count("observation").await);
     assert_eq!(before, (2, 4));
     let id: i64 = first.report.rsplit('/').next().unwrap().parse().unwrap();
     let mut refused = vec![
@@ -357,5 +346,8 @@ async fn the_database_refuses_to_delete_or_renumber_a_report() {
             "{sql}: {error}"
         );
     }
-    assert_eq!((count("report").await, count("observation").await), before);
+    assert_eq!(
+        (t.count("report").await, t.count("observation").await),
+        before
+    );
 }
