@@ -27,6 +27,7 @@ mod m20250101_000017_audit_scope;
 mod m20250101_000018_no_series_in_force_index;
 mod m20250101_000019_reports_are_kept;
 mod m20250101_000020_read_model_by_province;
+mod m20250101_000021_series_head;
 pub mod seed;
 
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000018_no_series_in_force_index::Migration),
             Box::new(m20250101_000019_reports_are_kept::Migration),
             Box::new(m20250101_000020_read_model_by_province::Migration),
+            Box::new(m20250101_000021_series_head::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use p06_aggregator::store::queries::TotalsRequest;
 use p06_aggregator::store::{BulkReport, TargetUpsert};
 use p06_aggregator::{Aggregator, AggregatorConfig};
@@ -47,7 +47,7 @@ fn weekly(request: &str, week: (&str, &str), rows: Vec<(&str, &str, f64)>) -> Su
 }
 
 /// Every maintained total of a province's localities with units below them, and of the country,
-/// evaluated at several dates.
+/// and the province's figures in force, evaluated at several dates.
 async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
     let state = &t.aggregator.state;
     let catalog = &state.catalog;
@@ -102,6 +102,18 @@ async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
             .collect();
         rows.sort();
         out.extend(rows);
+        // The figures in force that day, from the series' heads and the weeks before the day
+        // (the heads are kept by each report and rebuilt with the roll-ups).
+        let mut figures: Vec<String> = state
+            .store
+            .figures_in_force(p.id, date(day), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| format!("{day} in force {f:?}"))
+            .collect();
+        figures.sort();
+        out.extend(figures);
     }
     out
 }
@@ -552,4 +564,113 @@ async fn two_replicas_writing_one_province_keep_roll_ups_and_the_history_exact()
         totals(&t, GIA_LAI).await,
         "roll-ups written by both replicas equal a rebuild"
     );
+}
+
+/// The figures in force on every day, from the series' heads and the weeks before the day, equal
+/// those of a model of the reports: through gaps longer than the first window of weeks read
+/// (`store::in_force`), a series that starts late, a revision that drops a series' latest figure
+/// and one that drops its first, a backfill; and again after the heads are rebuilt, and after
+/// migration 21 is undone and applied again.
+#[tokio::test(flavor = "multi_thread")]
+async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfills() {
+    use std::collections::BTreeMap;
+
+    let t = TestAggregator::start().await;
+    let communes = communes(&t, GIA_LAI);
+    let communes: Vec<&str> = communes.iter().take(4).map(|c| c.code.as_str()).collect();
+    let mut ingest = t.ingest().await;
+    let police = t.keys.reporter(Agency::Police);
+    let monday = date("2024-01-08");
+    let week = |k: i64| {
+        let start = monday + chrono::Duration::weeks(k);
+        (start, start + chrono::Duration::days(6))
+    };
+    // (week, commune indices with their values); a week sent again is a revision of it.
+    let reports: Vec<(i64, Vec<(usize, f64)>)> = vec![
+        (0, vec![(0, 10.0), (1, 11.0)]),
+        (1, vec![(0, 20.0), (1, 21.0)]),
+        (12, vec![(0, 30.0), (1, 31.0)]),
+        // 18 weeks later: past the first window and the second.
+        (30, vec![(0, 40.0), (1, 41.0), (2, 42.0)]),
+        // The latest week again without commune 0: its figure of week 12 is in force again.
+        (30, vec![(1, 45.0), (2, 46.0)]),
+        // The first week again without commune 1: its first figure is now week 1's.
+        (0, vec![(0, 12.0)]),
+        // A backfill between two weeks, and commune 3's only figure, long before its head.
+        (5, vec![(1, 51.0), (3, 53.0)]),
+    ];
+    let mut model: BTreeMap<(usize, NaiveDate), f64> = BTreeMap::new();
+    for (n, (k, rows)) in reports.iter().enumerate() {
+        let (start, end) = week(*k);
+        t.clock.set(
+            (end + chrono::Duration::days(2))
+                .and_hms_opt(3, 0, 0)
+                .unwrap()
+                .and_utc(),
+        );
+        model.retain(|(_, e), _| *e != end);
+        model.extend(rows.iter().map(|(c, v)| ((*c, end), *v)));
+        let rows = rows
+            .iter()
+            .map(|(c, v)| ("vneid.l2.activated", communes[*c], *v))
+            .collect();
+        let (s, e) = (start.to_string(), end.to_string());
+        ingest
+            .submit_report(authed(weekly(&format!("r{n}"), (&s, &e), rows), &police))
+            .await
+            .unwrap();
+    }
+
+    let catalog = &t.aggregator.state.catalog;
+    let store = &t.aggregator.state.store;
+    let province = catalog.province(Edition::E2024, GIA_LAI).unwrap().id;
+    let ids: Vec<i64> = communes
+        .iter()
+        .map(|c| catalog.locality(Edition::E2024, c).unwrap().id)
+        .collect();
+    let codes = ["vneid.l2.activated".to_owned()];
+    let (model, ids, codes) = (&model, &ids, &codes);
+    let count = communes.len();
+    let check = |when: &'static str| async move {
+        for day in 0..(33 * 7) {
+            let day = monday - chrono::Duration::days(3) + chrono::Duration::days(day);
+            let mut expected: Vec<(i64, NaiveDate, f64)> = (0..count)
+                .filter_map(|c| {
+                    let (end, value) = model.range((c, NaiveDate::MIN)..=(c, day)).next_back()?;
+                    Some((ids[c], end.1, *value))
+                })
+                .collect();
+            expected.sort_by_key(|e| e.0);
+            let mut found: Vec<(i64, NaiveDate, f64)> = store
+                .figures_in_force(province, day, Some(codes))
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|f| ids.contains(&f.locality_id))
+                .map(|f| (f.locality_id, f.period_end, f.value))
+                .collect();
+            found.sort_by_key(|e| e.0);
+            assert_eq!(found, expected, "in force on {day}, {when}");
+        }
+    };
+    check("as the reports left them").await;
+    store.rebuild_rollups(catalog, province).await.unwrap();
+    check("after a rebuild").await;
+
+    // Migration 21 builds the heads from the stored figures alone: undone and done again, the
+    // same figures are in force.
+    {
+        use p06_migrations::{Migrator, MigratorTrait};
+        let connection = sea_orm::Database::connect(&t.db.url).await.unwrap();
+        let migrations = Migrator::migrations();
+        let ours = migrations
+            .iter()
+            .position(|m| m.name() == "m20250101_000021_series_head")
+            .unwrap();
+        let steps = u32::try_from(migrations.len() - ours).unwrap();
+        Migrator::down(&connection, Some(steps)).await.unwrap();
+        Migrator::up(&connection, None).await.unwrap();
+        connection.close().await.unwrap();
+    }
+    check("after migration 21 again").await;
 }

@@ -6,14 +6,12 @@
 //! observation and the read model, then rebuilds the roll-ups of each province it touched with
 //! the same rules the ingest path maintains them by.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
+use super::queries::FigureRow;
 use super::rollups::{
-    FigureRow, OPEN_END, lock_province, rebuild_province, rebuild_province_from,
-    rebuild_target_rollups,
+    lock_province, rebuild_province, rebuild_province_from, rebuild_target_rollups,
 };
 use super::rows::Rows;
 use super::{Store, statement};
@@ -59,25 +57,6 @@ impl Store {
         let txn = &write.txn;
         lock_province(txn, province_id).await?;
         let backend = txn.get_database_backend();
-        // Each figure is in force until the next period end of its series in this load (the
-        // rebuild below corrects the few that meet figures stored before).
-        let mut ends: HashMap<(&str, i64), Vec<NaiveDate>> = HashMap::new();
-        for report in reports {
-            for (indicator, locality, _) in &report.observations {
-                ends.entry((indicator.as_str(), *locality))
-                    .or_default()
-                    .push(report.period_end);
-            }
-        }
-        for dates in ends.values_mut() {
-            dates.sort();
-            dates.dedup();
-        }
-        let until = |indicator: &str, locality: i64, end: NaiveDate| {
-            ends.get(&(indicator, locality))
-                .and_then(|d| d.iter().find(|d| **d > end).copied())
-                .unwrap_or(OPEN_END)
-        };
         // Into a province without figures, the roll-ups are built from the rows inserted here
         // instead of reading them back.
         let fresh = !has_figures(txn, province_id).await?;
@@ -133,7 +112,6 @@ impl Store {
                         period_end: report.period_end,
                         value: *value,
                         report_id,
-                        valid_until: until(indicator, *locality, report.period_end),
                     },
                     report.received_at,
                 ));
@@ -156,7 +134,7 @@ impl Store {
         });
         // In slices, so the statements' copies of the rows stay small beside `figures`.
         for slice in figures.chunks(SLICE) {
-            let mut rows = Rows::new(9, slice.len()).in_batches_of(SQLITE_BATCH);
+            let mut rows = Rows::new(8, slice.len()).in_batches_of(SQLITE_BATCH);
             for (f, received_at) in slice {
                 rows.push([
                     f.indicator_code.clone().into(),
@@ -167,13 +145,12 @@ impl Store {
                     f.report_id.into(),
                     (*received_at).into(),
                     province_id.into(),
-                    f.valid_until.into(),
                 ]);
             }
             rows.execute(
                 txn,
                 "INSERT INTO latest_value (indicator_code, locality_id, period_end, period_start, \
-                 value, report_id, received_at, province_id, valid_until) {rows}",
+                 value, report_id, received_at, province_id) {rows}",
                 &[],
             )
             .await?;

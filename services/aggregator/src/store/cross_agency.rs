@@ -22,6 +22,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 
 use super::compliance::{FlagFacts, FlagRow, NewFlag, raise_flag, resolve_flag};
+use super::in_force::{self, Series};
 use super::reports::NewReport;
 use super::revision_write::Written;
 use super::script::Script;
@@ -29,9 +30,6 @@ use crate::error::Error;
 
 /// The kind of flag a broken cross-agency bound raises.
 pub const CROSS_AGENCY_MISMATCH: &str = "CROSS_AGENCY_MISMATCH";
-
-/// Localities per `IN (…)` list.
-const BATCH: usize = 1_000;
 
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
@@ -43,55 +41,32 @@ fn key_prefix(bound: &str, locality_id: i64) -> String {
     format!("{CROSS_AGENCY_MISMATCH}|{bound}|{locality_id}|")
 }
 
-#[derive(FromQueryResult)]
-struct InForceRow {
-    indicator_code: String,
-    locality_id: i64,
-    value: f64,
-    report_id: i64,
-}
-
-/// The figures of `codes` × `localities` of a province in force on `date` (period end ≤ date <
-/// valid until).
+/// The figures of `codes` × `localities` of a province in force on `date`, and the statements
+/// run.
 async fn in_force(
     txn: &DatabaseTransaction,
     province_id: i64,
     codes: &[String],
     localities: &[i64],
     date: NaiveDate,
-) -> Result<HashMap<(String, i64), InForce>, Error> {
-    let mut out = HashMap::new();
-    // The indicators are picked here, not offered to the planner (`Store::figures_in_force`).
-    let wanted: std::collections::HashSet<&str> = codes.iter().map(String::as_str).collect();
-    for chunk in localities.chunks(BATCH) {
-        let rows = txn
-            .query_all(
-                Query::select()
-                    .columns(
-                        ["indicator_code", "locality_id", "value", "report_id"].map(Alias::new),
-                    )
-                    .from(Alias::new("latest_value"))
-                    .and_where(col("province_id").eq(province_id))
-                    .and_where(col("locality_id").is_in(chunk.iter().copied()))
-                    .and_where(col("period_end").lte(date))
-                    .and_where(col("valid_until").gt(date)),
-            )
-            .await?;
-        for row in rows {
-            let r = InForceRow::from_query_result(&row, "")?;
-            if !wanted.contains(r.indicator_code.as_str()) {
-                continue;
-            }
-            out.insert(
-                (r.indicator_code, r.locality_id),
-                InForce {
-                    value: r.value,
-                    report_id: r.report_id,
-                },
-            );
-        }
-    }
-    Ok(out)
+) -> Result<(HashMap<(String, i64), InForce>, usize), Error> {
+    let series = Series {
+        codes: Some(codes),
+        localities: Some(localities),
+    };
+    let found = in_force::on(txn, province_id, date, series).await?;
+    let figures = found
+        .figures
+        .into_iter()
+        .map(|f| {
+            let figure = InForce {
+                value: f.value,
+                report_id: f.report_id,
+            };
+            ((f.indicator_code, f.locality_id), figure)
+        })
+        .collect();
+    Ok((figures, found.statements))
 }
 
 /// The figures of `codes` × `localities` in force on `date` once the revision is written, and the
@@ -117,9 +92,9 @@ async fn figures_in_force(
             .collect();
         return Ok((figures, 0));
     }
-    let statements = script.run(txn).await? + localities.len().div_ceil(BATCH);
-    let figures = in_force(txn, written.province_id, codes, localities, date).await?;
-    Ok((figures, statements))
+    let run = script.run(txn).await?;
+    let (figures, read) = in_force(txn, written.province_id, codes, localities, date).await?;
+    Ok((figures, run + read))
 }
 
 #[derive(FromQueryResult)]

@@ -1,17 +1,18 @@
 //! The figures of `latest_value` of the provinces this process writes, kept in memory so that a
 //! report's transaction and the consistency rules' history read do not read them again.
 //!
-//! A province's figures here are exactly the rows of `latest_value` of that province whose
-//! `valid_until` is on or after the province's `from` date (every figure in force on some day from
-//! `from` on, and the history the consistency rules read for reports from a few weeks after it).
+//! A province's figures here are exactly the rows of `latest_value` of that province in force on
+//! some day from the province's `from` date on (`valid_until >= from`, where a figure's
+//! `valid_until` is the period end of the next figure of its series; that covers the history the
+//! consistency rules read for reports from a few weeks after `from`).
 //! They are exact because a province's figures change only in a transaction that holds the
 //! province's lock (`rollups::lock_province`), and that statement advances and returns the
 //! province's version: a writer uses what is held here only when it is held at the version just
 //! before its own (no other transaction, of this process or another replica, wrote in between),
 //! and after its commit records its changes under its version. Anything else (another replica
 //! wrote, a bulk load or a rebuild ran, a transaction failed after its lock) leaves the held
-//! version behind the database's, and the next writer loads the province again (one statement
-//! over the `(province_id, valid_until, period_end)` index).
+//! version behind the database's, and the next writer loads the province again (its series' heads
+//! and the weeks from `from` on, `super::in_force::since`).
 //!
 //! At most `budget` figures are held; beyond that the provinces used longest ago are dropped.
 

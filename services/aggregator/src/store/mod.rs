@@ -20,6 +20,7 @@ pub mod cross_agency;
 pub mod figure_memory;
 pub mod flag_bus;
 pub mod flags;
+mod in_force;
 pub mod known;
 mod obligations;
 pub mod queries;

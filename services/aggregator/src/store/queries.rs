@@ -49,17 +49,6 @@ impl Store {
         super::statement(self.backend(), sql, values)
     }
 
-    async fn figures(&self, sql: &str, values: Vec<Value>) -> Result<Vec<FigureRow>, Error> {
-        let rows = self
-            .connection()
-            .query_all_raw(self.statement(sql, values))
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| FigureRow::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?)
-    }
-
     /// Each (flow indicator, locality) of a province: the sum of its periods inside
     /// `[from, to]` (the flow rule), the last period's end and how many reports they come from.
     /// Summed by the database over one range of the primary key (province, indicator, period
@@ -447,35 +436,23 @@ impl Store {
     }
 
     /// Each (indicator, locality) of a province: the figure in force on `as_of` (the stock rule),
-    /// of `only` those indicators when given (default all).
-    ///
-    /// One range of the `(province_id, valid_until, period_end)` index. The indicators are picked
-    /// here, not in the statement: offered `indicator_code IN (…)`, PostgreSQL would weigh the
-    /// primary key (province, indicator, week, locality) against that index, and on a freshly
-    /// loaded table it took the key and read every week of the province (≈ 90 ms instead of a few
-    /// for the largest one, `p06-bench queries`).
+    /// of `only` those indicators when given (default all). The series' heads, and for a past
+    /// date the weeks before it (`super::in_force`).
     pub async fn figures_in_force(
         &self,
         province_id: i64,
         as_of: NaiveDate,
         only: Option<&[String]>,
     ) -> Result<Vec<FigureRow>, Error> {
-        if only.is_some_and(<[String]>::is_empty) {
-            return Ok(Vec::new());
-        }
-        let mut rows = self
-            .figures(
-                "SELECT indicator_code, locality_id, value, period_start, period_end, report_id \
-                 FROM latest_value WHERE province_id = ? AND valid_until > ? AND period_end <= ?",
-                vec![province_id.into(), as_of.into(), as_of.into()],
-            )
-            .await?;
-        if let Some(codes) = only {
-            let wanted: std::collections::HashSet<&str> =
-                codes.iter().map(String::as_str).collect();
-            rows.retain(|r| wanted.contains(r.indicator_code.as_str()));
-        }
-        Ok(rows)
+        let series = super::in_force::Series {
+            codes: only,
+            localities: None,
+        };
+        Ok(
+            super::in_force::on(self.connection(), province_id, as_of, series)
+                .await?
+                .figures,
+        )
     }
 
     /// Sums of the communes' targets due on or after `date` below each locality (or country id),

@@ -13,6 +13,7 @@ use p06_domain::report::{CatalogView, IndicatorKind, ValidObservation};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
 use super::figure_memory::{Figure, FigureMemory, Plan, ProvinceFigures, in_force_in};
+use super::in_force::{self, Series};
 use super::rollups::{
     BATCH, FigureRow, Key, OPEN_END, add_rollups, kept_above, list, rolled_into, values,
     write_nodes,
@@ -130,40 +131,36 @@ impl Held<'_> {
         province_id: i64,
         needed: NaiveDate,
     ) -> Result<usize, Error> {
-        let read = |from: NaiveDate, until: Option<NaiveDate>| {
-            let mut sql = "SELECT indicator_code, locality_id, period_start, period_end, value, \
-                           report_id, valid_until FROM latest_value WHERE province_id = ? \
-                           AND valid_until >= ?"
-                .to_owned();
-            let mut params: Vec<Value> = vec![province_id.into(), from.into()];
-            if let Some(until) = until {
-                sql.push_str(" AND valid_until < ?");
-                params.push(until.into());
-            }
-            statement(txn.get_database_backend(), &sql, params)
-        };
-        let rows = |found: Vec<sea_orm::QueryResult>| {
-            found
-                .iter()
-                .map(|r| FigureRow::from_query_result(r, ""))
-                .collect::<Result<Vec<_>, _>>()
+        // The figures with `valid_until >= from`: those in force on some day after the one before.
+        let read = |from: NaiveDate| {
+            in_force::since(
+                txn,
+                province_id,
+                from.pred_opt().unwrap_or(from),
+                Series::default(),
+            )
         };
         match self.memory.plan(province_id, self.version, needed) {
             Plan::Held => Ok(0),
             Plan::Extend { from, until } => {
-                let found = rows(txn.query_all_raw(read(from, Some(until))).await?)?;
+                let found = read(from).await?;
+                let older = found
+                    .figures
+                    .into_iter()
+                    .filter(|f| f.valid_until < until)
+                    .collect();
                 self.memory
-                    .extend(province_id, self.version, from, until, found);
-                Ok(1)
+                    .extend(province_id, self.version, from, until, older);
+                Ok(found.statements)
             }
             Plan::Load { from } => {
-                let found = rows(txn.query_all_raw(read(from, None)).await?)?;
+                let found = read(from).await?;
                 self.memory.insert(
                     province_id,
                     self.version,
-                    ProvinceFigures::from_rows(from, found),
+                    ProvinceFigures::from_rows(from, found.figures),
                 );
-                Ok(1)
+                Ok(found.statements)
             }
         }
     }
@@ -349,38 +346,24 @@ pub(crate) async fn apply_revision(
         &reader_list[..]
     };
     rows.extend(in_memory.into_iter().flatten());
-    // Beyond the memory: the `(province_id, valid_until, period_end)` index, the indicators
-    // picked here (offered `indicator_code IN (…)`, PostgreSQL may take the primary key instead
-    // and read every week of those indicators; `Store::figures_in_force`).
-    let wanted: HashSet<&str> = code_list.iter().map(String::as_str).collect();
-    for chunk in from_table.chunks(BATCH) {
-        let mut params = vec![province.into(), date.into()];
-        params.extend(values(chunk));
-        let found = txn
-            .query_all_raw(statement(
-                backend,
-                &format!(
-                    "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
-                     FROM latest_value WHERE province_id = ? AND valid_until >= ? \
-                     AND locality_id IN ({})",
-                    list(chunk.len())
-                ),
-                params,
-            ))
-            .await?;
-        statements += 1;
-        for row in found {
-            let row = FigureRow::from_query_result(&row, "")?;
-            if wanted.contains(row.indicator_code.as_str()) {
-                rows.push(row);
-            }
-        }
+    // Beyond the memory: the figures in force from the day before the date on.
+    if !from_table.is_empty() {
+        let found = in_force::since(
+            txn,
+            province,
+            date.pred_opt().unwrap_or(date),
+            Series {
+                codes: Some(&code_list),
+                localities: Some(from_table),
+            },
+        )
+        .await?;
+        statements += found.statements;
+        rows.extend(found.figures);
     }
     let mut before: HashMap<Key, Vec<Entry>> = HashMap::new();
-    let mut stored_until: HashMap<(Key, NaiveDate), NaiveDate> = HashMap::new();
     for row in &rows {
         let key = (row.indicator_code.clone(), row.locality_id);
-        stored_until.insert((key.clone(), row.period_end), row.valid_until);
         before.entry(key).or_default().push(row.entry());
     }
     for series in before.values_mut() {
@@ -465,59 +448,43 @@ pub(crate) async fn apply_revision(
         .map(|((target, channel), diff)| ((target, channel.to_owned()), diff))
         .collect();
 
-    write_latest_values(script, change, &new, &dropped, &after, &stored_until);
+    write_latest_values(script, change, &new, &dropped, &before);
+    write_heads(script, change, &new, &dropped, &before, &after);
     statements += add_rollups(txn, script, &rollups).await?;
     write_nodes(script, &moved, &node_after);
-    let memory = memory_change(change, &new, &dropped, &after, &stored_until);
+    let memory = memory_change(change, &new, &dropped, &after);
     Ok((statements, memory))
 }
 
-/// The changed series as `write_latest_values` leaves them from the date on: the figure at the
-/// date and the one before it end at their successors, the others keep what was stored.
+/// The changed series as the write leaves them from the date on: each figure in force until the
+/// next one of its series starts.
 fn memory_change(
     change: &RevisionChange<'_>,
     new: &HashMap<Key, f64>,
     dropped: &[Key],
     after: &HashMap<Key, Vec<Entry>>,
-    stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
 ) -> MemoryChange {
-    let date = change.period_end;
     let series = new
         .keys()
         .chain(dropped)
         .map(|key| {
             let entries = after.get(key).map_or(&[][..], |s| s.as_slice());
-            let previous = entries
-                .iter()
-                .rev()
-                .find(|e| e.as_of < date)
-                .map(|e| e.as_of);
             let figures = entries
                 .iter()
-                .map(|e| {
-                    let until = if e.as_of == date || Some(e.as_of) == previous {
-                        next_after(entries, e.as_of)
-                    } else {
-                        stored_until
-                            .get(&(key.clone(), e.as_of))
-                            .copied()
-                            .unwrap_or_else(|| next_after(entries, e.as_of))
-                    };
-                    Figure {
-                        period_start: e.period_start,
-                        period_end: e.as_of,
-                        value: e.value,
-                        report_id: e.report_id,
-                        valid_until: until,
-                    }
+                .map(|e| Figure {
+                    period_start: e.period_start,
+                    period_end: e.as_of,
+                    value: e.value,
+                    report_id: e.report_id,
+                    valid_until: next_after(entries, e.as_of),
                 })
                 .collect();
             (key.clone(), figures)
         })
         .collect();
     MemoryChange {
-        date,
-        needed_from: change.needed_from.min(date),
+        date: change.period_end,
+        needed_from: change.needed_from.min(change.period_end),
         series,
     }
 }
@@ -576,15 +543,14 @@ fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
 }
 
 /// Adds to `script` the read model's writes: the superseded figures the revision has none for
-/// leave, its figures enter, and the figures before them end where their successors start (three
-/// disjoint sets of rows).
+/// leave, and its figures enter (two disjoint sets of rows). The figures before them stay as they
+/// are: what is in force when is answered from the series' heads (`write_heads`, `in_force`).
 fn write_latest_values(
     script: &mut Script,
     change: &RevisionChange<'_>,
     new: &HashMap<Key, f64>,
     dropped: &[Key],
-    after: &HashMap<Key, Vec<Entry>>,
-    stored_until: &HashMap<(Key, NaiveDate), NaiveDate>,
+    before: &HashMap<Key, Vec<Entry>>,
 ) {
     let date = change.period_end;
     // The superseded revision's figures the new one has no figure for leave; the others are
@@ -600,16 +566,16 @@ fn write_latest_values(
         &[change.province_id.into(), date.into()],
     );
     // The revision's figures: inserted where the series has no figure at the date (the figures
-    // read hold every row in force at or after it, so they know), overwritten where it has one.
-    // A plain insert costs PostgreSQL ≈ 45 % less than an upsert, which probes the key first.
+    // read hold every one in force on the day before it or later, so they know), overwritten
+    // where it has one. A plain insert costs PostgreSQL ≈ 45 % less than an upsert, which probes
+    // the key first.
     let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
-    let mut inserted = Rows::new(9, sorted.len());
-    let mut replaced = Rows::new(9, 0);
+    let mut inserted = Rows::new(8, sorted.len());
+    let mut replaced = Rows::new(8, 0);
     for (key, value) in sorted {
         let (indicator, locality) = key;
-        let until = next_after(after.get(key).map_or(&[], |s| s), date);
-        let rows = if stored_until.contains_key(&(key.clone(), date)) {
+        let rows = if series_in(before, key).iter().any(|e| e.as_of == date) {
             &mut replaced
         } else {
             &mut inserted
@@ -623,11 +589,10 @@ fn write_latest_values(
             change.report_id.into(),
             change.received_at.into(),
             change.province_id.into(),
-            until.into(),
         ]);
     }
     let columns = "INSERT INTO latest_value (indicator_code, locality_id, period_end, \
-                   period_start, value, report_id, received_at, province_id, valid_until) {rows}";
+                   period_start, value, report_id, received_at, province_id) {rows}";
     inserted.add_to(script, columns, &[]);
     replaced.add_to(
         script,
@@ -635,45 +600,79 @@ fn write_latest_values(
             "{columns} ON CONFLICT (province_id, indicator_code, period_end, locality_id) \
              DO UPDATE SET \
              period_start = excluded.period_start, value = excluded.value, \
-             report_id = excluded.report_id, received_at = excluded.received_at, \
-             valid_until = excluded.valid_until"
+             report_id = excluded.report_id, received_at = excluded.received_at"
         ),
         &[],
     );
+}
 
-    // The figure before the date now ends where its successor in the new series starts. Each
-    // row is named by its whole primary key, so the update is one key lookup per row (naming the
-    // period end apart let PostgreSQL plan a scan of every row of that date instead); an
-    // indicator's earlier week sits just before this one in the key, so they visit few pages.
-    let mut fixes: BTreeMap<NaiveDate, Vec<(&Key, NaiveDate)>> = BTreeMap::new();
-    for key in new.keys().chain(dropped) {
-        let Some(series) = after.get(key) else {
+/// Adds to `script` the writes of the changed series' heads (`series_head`: the latest figure and
+/// the first period end): new where a series starts, changed where its latest or first figure
+/// changes, gone where its last figure is dropped. A report of the newest week changes each of
+/// its series' heads in place, no key column, which PostgreSQL does without touching the index.
+fn write_heads(
+    script: &mut Script,
+    change: &RevisionChange<'_>,
+    new: &HashMap<Key, f64>,
+    dropped: &[Key],
+    before: &HashMap<Key, Vec<Entry>>,
+    after: &HashMap<Key, Vec<Entry>>,
+) {
+    let date = change.period_end;
+    let mut keys: Vec<&Key> = new.keys().chain(dropped).collect();
+    keys.sort();
+    // Heads whose first figure stays (the series has one before the date, untouched), and heads
+    // whose first figure is the one given.
+    let mut kept_first = Rows::new(8, keys.len());
+    let mut new_first = Rows::new(8, 0);
+    let mut gone = Rows::new(2, 0);
+    for key in keys {
+        let was = series_in(before, key);
+        let is = series_in(after, key);
+        let Some(last) = is.last() else {
+            if !was.is_empty() {
+                gone.push([key.0.clone().into(), key.1.into()]);
+            }
             continue;
         };
-        let Some(previous) = series.iter().rev().find(|e| e.as_of < date) else {
+        // `before` and `after` hold every figure in force on the day before the date or later:
+        // with one before the date, that one and those earlier are untouched.
+        let keeps_first = is[0].as_of < date;
+        if was.last() == Some(last)
+            && (keeps_first || was.first().map(|e| e.as_of) == Some(is[0].as_of))
+        {
             continue;
+        }
+        let rows = if keeps_first {
+            &mut kept_first
+        } else {
+            &mut new_first
         };
-        let until = next_after(series, previous.as_of);
-        let stored = stored_until.get(&(key.clone(), previous.as_of)).copied();
-        if stored.is_some_and(|stored| stored != until) {
-            fixes.entry(until).or_default().push((key, previous.as_of));
-        }
+        rows.push([
+            change.province_id.into(),
+            key.0.clone().into(),
+            key.1.into(),
+            is[0].as_of.into(),
+            last.period_start.into(),
+            last.as_of.into(),
+            last.value.into(),
+            last.report_id.into(),
+        ]);
     }
-    for (until, mut keys) in fixes {
-        keys.sort_by(|((ia, la), da), ((ib, lb), db)| (ia, da, la).cmp(&(ib, db, lb)));
-        let mut rows = Rows::new(3, keys.len());
-        for ((indicator, locality), period_end) in keys {
-            rows.push([
-                period_end.into(),
-                indicator.clone().into(),
-                (*locality).into(),
-            ]);
-        }
-        rows.add_to(
-            script,
-            "UPDATE latest_value SET valid_until = ? WHERE province_id = ? \
-             AND (period_end, indicator_code, locality_id) IN ({rows})",
-            &[until.into(), change.province_id.into()],
-        );
-    }
+    gone.add_to(
+        script,
+        "DELETE FROM series_head WHERE province_id = ? AND (indicator_code, locality_id) IN ({rows})",
+        &[change.province_id.into()],
+    );
+    let upsert = "INSERT INTO series_head (province_id, indicator_code, locality_id, first_end, \
+                  period_start, period_end, value, report_id) {rows} \
+                  ON CONFLICT (province_id, indicator_code, locality_id) DO UPDATE SET \
+                  period_start = excluded.period_start, period_end = excluded.period_end, \
+                  value = excluded.value, report_id = excluded.report_id";
+    kept_first.add_to(script, upsert, &[]);
+    new_first.add_to(
+        script,
+        &format!("{upsert}, first_end = excluded.first_end"),
+        &[],
+    );
 }

@@ -20,6 +20,7 @@ use p06_domain::contribution::{
 use p06_domain::report::{CatalogView, IndicatorKind};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
+use super::queries::FigureRow as Stored;
 use super::rows::Rows;
 use super::script::Script;
 use super::statement;
@@ -38,8 +39,10 @@ pub(crate) const BATCH: usize = 1_000;
 
 pub(crate) type Key = (String, i64);
 
-/// A figure of `latest_value` as the roll-up maintenance reads it.
-#[derive(Debug, Clone, FromQueryResult)]
+/// A figure of `latest_value` as the roll-up maintenance reads it, with the period end of the next
+/// figure of its series (`valid_until`, [`OPEN_END`] for the latest): it is in force until then
+/// (`super::in_force`).
+#[derive(Debug, Clone)]
 pub(crate) struct FigureRow {
     pub indicator_code: String,
     pub locality_id: i64,
@@ -381,11 +384,10 @@ pub(crate) async fn rebuild_target_rollups(
     Ok(())
 }
 
-/// Recomputes a province's `valid_until` ranges, first-figure nodes and roll-ups from its figures
-/// in `latest_value`. Used after bulk loads and to build the roll-ups of figures stored before
-/// they existed; ordinary reports maintain them incrementally
-/// ([`super::revision_write::apply_revision`]) with the same
-/// rules.
+/// Recomputes a province's series heads, first-figure nodes and roll-ups from its figures in
+/// `latest_value`. Used after bulk loads and to build the roll-ups of figures stored before they
+/// existed; ordinary reports maintain them incrementally
+/// ([`super::revision_write::apply_revision`]) with the same rules.
 pub(crate) async fn rebuild_province(
     txn: &DatabaseTransaction,
     catalog: &Catalog,
@@ -394,14 +396,14 @@ pub(crate) async fn rebuild_province(
     let rows = txn
         .query_all_raw(statement(
             txn.get_database_backend(),
-            "SELECT indicator_code, locality_id, period_start, period_end, value, report_id, valid_until \
+            "SELECT indicator_code, locality_id, period_start, period_end, value, report_id \
              FROM latest_value WHERE province_id = ?",
             vec![province_id.into()],
         ))
         .await?;
     let figures = rows
         .iter()
-        .map(|row| FigureRow::from_query_result(row, ""))
+        .map(|row| Stored::from_query_result(row, ""))
         .collect::<Result<Vec<_>, _>>()?;
     rebuild_province_from(txn, catalog, province_id, figures).await
 }
@@ -413,48 +415,55 @@ pub(crate) async fn rebuild_province_from(
     txn: &DatabaseTransaction,
     catalog: &Catalog,
     province_id: i64,
-    figures: Vec<FigureRow>,
+    figures: Vec<Stored>,
 ) -> Result<(), Error> {
-    // Each series' entries with the `valid_until` stored for them, by period end.
-    let mut stored: HashMap<Key, Vec<(Entry, NaiveDate)>> = HashMap::new();
+    let mut series: HashMap<Key, Vec<Entry>> = HashMap::new();
     for f in figures {
-        let entry = f.entry();
-        stored
+        series
             .entry((f.indicator_code, f.locality_id))
             .or_default()
-            .push((entry, f.valid_until));
+            .push(Entry {
+                period_start: f.period_start,
+                as_of: f.period_end,
+                value: f.value,
+                report_id: f.report_id,
+            });
     }
-    for s in stored.values_mut() {
-        s.sort_by_key(|(e, _)| e.as_of);
+    for s in series.values_mut() {
+        s.sort_by_key(|e| e.as_of);
     }
 
-    // In-force ranges: each figure until the next period end of its series.
-    let mut fixes: BTreeMap<(NaiveDate, NaiveDate), Vec<&Key>> = BTreeMap::new();
-    for (key, s) in &stored {
-        for (i, (e, stored_until)) in s.iter().enumerate() {
-            let until = s.get(i + 1).map_or(OPEN_END, |(next, _)| next.as_of);
-            if *stored_until != until {
-                fixes.entry((until, e.as_of)).or_default().push(key);
-            }
-        }
+    // Each series' head: its latest figure and its first period end.
+    txn.execute_raw(statement(
+        txn.get_database_backend(),
+        "DELETE FROM series_head WHERE province_id = ?",
+        vec![province_id.into()],
+    ))
+    .await?;
+    let mut heads = Rows::new(8, series.len());
+    for ((indicator, locality), s) in &series {
+        let (Some(first), Some(last)) = (s.first(), s.last()) else {
+            continue;
+        };
+        heads.push([
+            province_id.into(),
+            indicator.clone().into(),
+            (*locality).into(),
+            first.as_of.into(),
+            last.period_start.into(),
+            last.as_of.into(),
+            last.value.into(),
+            last.report_id.into(),
+        ]);
     }
-    for ((until, period_end), keys) in fixes {
-        let mut rows = Rows::new(2, keys.len());
-        for (indicator, locality) in keys {
-            rows.push([indicator.clone().into(), (*locality).into()]);
-        }
-        rows.execute(
+    heads
+        .execute(
             txn,
-            "UPDATE latest_value SET valid_until = ? WHERE province_id = ? AND period_end = ? \
-             AND (indicator_code, locality_id) IN ({rows})",
-            &[until.into(), province_id.into(), period_end.into()],
+            "INSERT INTO series_head (province_id, indicator_code, locality_id, first_end, \
+             period_start, period_end, value, report_id) {rows}",
+            &[],
         )
         .await?;
-    }
-    let series: HashMap<Key, Vec<Entry>> = stored
-        .into_iter()
-        .map(|(key, s)| (key, s.into_iter().map(|(e, _)| e).collect()))
-        .collect();
 
     // First figures below every unit.
     let mut nodes: HashMap<Key, NaiveDate> = HashMap::new();

@@ -1,0 +1,306 @@
+//! A province's figures in force on a date, from `series_head` and `latest_value`'s key.
+//!
+//! A figure is in force from its period end until the next figure of its series (indicator,
+//! locality) starts. Nothing stores that end (migration 21): `series_head` holds each series'
+//! latest figure and the period end of its first, and `latest_value` every figure under the key
+//! (province, indicator, week, locality). So, for a date D:
+//!
+//! - a series whose latest figure ends on or before D: that figure, from its head (today's status
+//!   reads nothing else);
+//! - a series whose first figure ends after D: none;
+//! - the others: the last figure ending on or before D, read from `latest_value` one window of
+//!   weeks before D at a time (one range of the key per indicator), each window twice as long as
+//!   the last, until every such series has one. With weekly reports the first window finds them.
+//!
+//! [`since`] also returns every later figure of those series, with the end of each (`valid_until`,
+//! the next figure's period end): what the writer's transaction and memory work from.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Duration, NaiveDate};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+
+use super::queries::FigureRow as Stored;
+use super::rollups::{BATCH, FigureRow, Key, OPEN_END, list, values};
+use super::statement;
+use crate::error::Error;
+
+/// The first window of weeks read before D: a monthly indicator's last figure lies in it.
+const FIRST_WINDOW_DAYS: i64 = 35;
+
+/// Which series of a province: those of `codes` (all when `None`), at `localities` (all when
+/// `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Series<'a> {
+    pub codes: Option<&'a [String]>,
+    pub localities: Option<&'a [i64]>,
+}
+
+impl Series<'_> {
+    fn wants(&self, code: &str) -> bool {
+        self.codes.is_none_or(|c| c.iter().any(|w| w == code))
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Head {
+    indicator_code: String,
+    locality_id: i64,
+    first_end: NaiveDate,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    value: f64,
+    report_id: i64,
+}
+
+impl Head {
+    fn figure(self) -> Stored {
+        Stored {
+            indicator_code: self.indicator_code,
+            locality_id: self.locality_id,
+            value: self.value,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            report_id: self.report_id,
+        }
+    }
+}
+
+/// What a read found, and the statements it ran.
+pub(crate) struct Found<T> {
+    pub figures: Vec<T>,
+    pub statements: usize,
+}
+
+/// Each series' figure in force on `date`.
+pub(crate) async fn on(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    date: NaiveDate,
+    series: Series<'_>,
+) -> Result<Found<Stored>, Error> {
+    gather(db, province_id, date, series, false).await
+}
+
+/// Each series' figures in force on some day after `date`: the one in force on `date` and every
+/// later one, each with the period end of its successor as `valid_until` ([`OPEN_END`] for the
+/// latest).
+pub(crate) async fn since(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    date: NaiveDate,
+    series: Series<'_>,
+) -> Result<Found<FigureRow>, Error> {
+    let found = gather(db, province_id, date, series, true).await?;
+    let mut by_series: HashMap<Key, Vec<Stored>> = HashMap::new();
+    for f in found.figures {
+        by_series
+            .entry((f.indicator_code.clone(), f.locality_id))
+            .or_default()
+            .push(f);
+    }
+    let mut figures = Vec::new();
+    for s in by_series.values_mut() {
+        s.sort_by_key(|f| f.period_end);
+        for (i, f) in s.iter().enumerate() {
+            figures.push(FigureRow {
+                indicator_code: f.indicator_code.clone(),
+                locality_id: f.locality_id,
+                period_start: f.period_start,
+                period_end: f.period_end,
+                value: f.value,
+                report_id: f.report_id,
+                valid_until: s.get(i + 1).map_or(OPEN_END, |n| n.period_end),
+            });
+        }
+    }
+    Ok(Found {
+        figures,
+        statements: found.statements,
+    })
+}
+
+/// [`on`], and with `later` every figure after `date` too.
+async fn gather(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    date: NaiveDate,
+    series: Series<'_>,
+    later: bool,
+) -> Result<Found<Stored>, Error> {
+    let mut out = Vec::new();
+    if series.codes.is_some_and(<[String]>::is_empty)
+        || series.localities.is_some_and(<[i64]>::is_empty)
+    {
+        return Ok(Found {
+            figures: out,
+            statements: 0,
+        });
+    }
+    let (heads, mut statements) = heads(db, province_id, series.localities).await?;
+    // The series whose figures on or before `date` are to be read, with their first period end.
+    let mut open: HashMap<Key, NaiveDate> = HashMap::new();
+    for head in heads {
+        if !series.wants(&head.indicator_code) {
+            continue;
+        }
+        if head.period_end <= date {
+            out.push(head.figure());
+        } else if later || head.first_end <= date {
+            open.insert(
+                (head.indicator_code.clone(), head.locality_id),
+                head.first_end,
+            );
+        }
+    }
+
+    // Windows of weeks ending on `date` (and, the first, with everything after it when `later`),
+    // then each before the last and twice as long.
+    let mut upper = (!later).then_some(date);
+    let mut lower = date - Duration::days(FIRST_WINDOW_DAYS);
+    let mut length = FIRST_WINDOW_DAYS;
+    while !open.is_empty() {
+        let rows = window(
+            db,
+            province_id,
+            &open,
+            series.localities.is_some(),
+            lower,
+            upper,
+        )
+        .await?;
+        statements += rows.statements;
+        let mut last: HashMap<Key, Stored> = HashMap::new();
+        for row in rows.figures {
+            let key = (row.indicator_code.clone(), row.locality_id);
+            if !open.contains_key(&key) {
+                continue;
+            }
+            if row.period_end > date {
+                out.push(row);
+            } else if last.get(&key).is_none_or(|l| l.period_end < row.period_end) {
+                last.insert(key, row);
+            }
+        }
+        // A series is done once its figure on or before `date` is found, or the windows reach
+        // back before its first figure (then it has none: it starts after `date`).
+        open.retain(|key, first| match last.remove(key) {
+            Some(figure) => {
+                out.push(figure);
+                false
+            }
+            None => *first <= lower,
+        });
+        upper = Some(lower);
+        length = length.saturating_mul(2);
+        lower = lower
+            .checked_sub_signed(Duration::days(length))
+            .unwrap_or(NaiveDate::MIN);
+    }
+    Ok(Found {
+        figures: out,
+        statements,
+    })
+}
+
+/// The province's series heads (at `localities` when given), and the statements run.
+async fn heads(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    localities: Option<&[i64]>,
+) -> Result<(Vec<Head>, usize), Error> {
+    let sql = "SELECT indicator_code, locality_id, first_end, period_start, period_end, value, \
+               report_id FROM series_head WHERE province_id = ?";
+    let backend = db.get_database_backend();
+    let mut statements = Vec::new();
+    match localities {
+        None => statements.push(statement(backend, sql, vec![province_id.into()])),
+        Some(localities) => {
+            for chunk in localities.chunks(BATCH) {
+                let mut params = vec![province_id.into()];
+                params.extend(values(chunk));
+                statements.push(statement(
+                    backend,
+                    &format!("{sql} AND locality_id IN ({})", list(chunk.len())),
+                    params,
+                ));
+            }
+        }
+    }
+    let count = statements.len();
+    let mut out = Vec::new();
+    for s in statements {
+        for row in db.query_all_raw(s).await? {
+            out.push(Head::from_query_result(&row, "")?);
+        }
+    }
+    Ok((out, count))
+}
+
+/// The figures of the open series' indicators ending after `lower` (and on or before `upper`),
+/// at their localities when `by_locality`.
+async fn window(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    open: &HashMap<Key, NaiveDate>,
+    by_locality: bool,
+    lower: NaiveDate,
+    upper: Option<NaiveDate>,
+) -> Result<Found<Stored>, Error> {
+    let codes: Vec<String> = open
+        .keys()
+        .map(|(c, _)| c.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let localities: Vec<i64> = if by_locality {
+        open.keys()
+            .map(|(_, l)| *l)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut sql = format!(
+        "SELECT indicator_code, locality_id, value, period_start, period_end, report_id \
+         FROM latest_value WHERE province_id = ? AND indicator_code IN ({}) AND period_end > ?",
+        list(codes.len())
+    );
+    let mut params: Vec<Value> = vec![province_id.into()];
+    params.extend(values(&codes));
+    params.push(lower.into());
+    if let Some(upper) = upper {
+        sql.push_str(" AND period_end <= ?");
+        params.push(upper.into());
+    }
+    let backend = db.get_database_backend();
+    let statements: Vec<_> = if localities.is_empty() {
+        vec![statement(backend, &sql, params)]
+    } else {
+        localities
+            .chunks(BATCH)
+            .map(|chunk| {
+                let mut p = params.clone();
+                p.extend(values(chunk));
+                statement(
+                    backend,
+                    &format!("{sql} AND locality_id IN ({})", list(chunk.len())),
+                    p,
+                )
+            })
+            .collect()
+    };
+    let count = statements.len();
+    let mut figures = Vec::new();
+    for s in statements {
+        for row in db.query_all_raw(s).await? {
+            figures.push(Stored::from_query_result(&row, "")?);
+        }
+    }
+    Ok(Found {
+        figures,
+        statements: count,
+    })
+}
