@@ -249,24 +249,33 @@ impl ProvinceFigures {
         }
     }
 
-    /// Adds the figures with `from <= valid_until < self.from` (read under the province's lock):
-    /// the figures are then held from `from` on.
+    /// Adds the figures with `valid_until >= from` that end before the first held of their series
+    /// (read under the province's lock, up to `self.from`: those held already are left out, and
+    /// the last one read ends where the first held starts): the figures are then held from `from`
+    /// on.
     pub fn extend(&mut self, from: NaiveDate, rows: Vec<FigureRow>) {
         if from >= self.from {
             return;
         }
         let older = ProvinceFigures::from_rows(from, rows);
         for ((n, locality), figures) in older.series {
-            debug_assert!(figures.iter().all(|f| f.valid_until < self.from));
             let slot = (self.codes.intern(older.codes.name(n)), locality);
-            self.series.entry(slot).or_default().extend(figures);
-        }
-        for s in self.series.values_mut() {
-            if !s.is_sorted_by_key(|f| f.period_end) {
-                s.sort_by_key(|f| f.period_end);
+            let series = self.series.entry(slot).or_default();
+            let held_first = series.first().map(|f| f.period_end);
+            let mut added: Vec<Figure> = figures
+                .into_iter()
+                .filter(|f| held_first.is_none_or(|h| f.period_end < h))
+                .collect();
+            if let (Some(last), Some(h)) = (added.last_mut(), held_first) {
+                last.valid_until = h;
+            }
+            self.size += added.len();
+            added.append(series);
+            *series = added;
+            if series.is_empty() {
+                self.series.remove(&slot);
             }
         }
-        self.size += older.size;
         self.from = from;
     }
 
@@ -306,7 +315,8 @@ pub(crate) fn in_force_in(series: &[Figure], date: NaiveDate) -> Option<Figure> 
 pub(crate) enum Plan {
     /// They are held: read nothing.
     Held,
-    /// Held from `until` on: read those with `from <= valid_until < until` and [`FigureMemory::extend`].
+    /// Held from `until` on: read those with `valid_until >= from` ending before `until` and
+    /// [`FigureMemory::extend`].
     Extend { from: NaiveDate, until: NaiveDate },
     /// Not held at the writer's version: read those with `valid_until >= from` and
     /// [`FigureMemory::insert`] them.
@@ -384,8 +394,9 @@ impl FigureMemory {
         if held.version != version || held.figures.from() != until {
             return;
         }
-        let added = rows.len();
+        let before = held.figures.size();
         held.figures.extend(from, rows);
+        let added = held.figures.size() - before;
         inner.held += added;
         self.trim(&mut inner);
     }

@@ -10,7 +10,8 @@
 //! - a series whose first figure ends after D: none;
 //! - the others: the last figure ending on or before D, read from `latest_value` one window of
 //!   weeks before D at a time (one range of the key per indicator), each window twice as long as
-//!   the last, until every such series has one. With weekly reports the first window finds them.
+//!   the last, until every such series has one. For weekly series the first window, a week, finds
+//!   them.
 //!
 //! [`since`] also returns every later figure of those series, with the end of each (`valid_until`,
 //! the next figure's period end): what the writer's transaction and memory work from.
@@ -25,8 +26,11 @@ use super::rollups::{BATCH, FigureRow, Key, OPEN_END, list, values};
 use super::statement;
 use crate::error::Error;
 
-/// The first window of weeks read before D: a monthly indicator's last figure lies in it.
-const FIRST_WINDOW_DAYS: i64 = 35;
+/// The first window read before D: a week, where a weekly series' last figure lies. It reads a
+/// range of every open indicator's figures, so a longer one reads weeks of figures the weekly
+/// series do not need (the writer's first read of a province, from the day before its history
+/// starts, would read that much more); a monthly series needs two or three windows.
+const FIRST_WINDOW_DAYS: i64 = 7;
 
 /// Which series of a province: those of `codes` (all when `None`), at `localities` (all when
 /// `None`).
@@ -79,19 +83,31 @@ pub(crate) async fn on(
     date: NaiveDate,
     series: Series<'_>,
 ) -> Result<Found<Stored>, Error> {
-    gather(db, province_id, date, series, false).await
+    gather(db, province_id, date, series, Later::None).await
+}
+
+/// Which figures after the date a read returns besides those in force on it.
+#[derive(Debug, Clone, Copy)]
+enum Later {
+    None,
+    All,
+    /// Those ending before the date given.
+    Before(NaiveDate),
 }
 
 /// Each series' figures in force on some day after `date`: the one in force on `date` and every
-/// later one, each with the period end of its successor as `valid_until` ([`OPEN_END`] for the
-/// latest).
+/// later one (ending before `before`, when given), each with the period end of its successor as
+/// `valid_until` ([`OPEN_END`] for the last returned: with `before`, its successor, if any, ends
+/// on or after `before`).
 pub(crate) async fn since(
     db: &impl ConnectionTrait,
     province_id: i64,
     date: NaiveDate,
     series: Series<'_>,
+    before: Option<NaiveDate>,
 ) -> Result<Found<FigureRow>, Error> {
-    let found = gather(db, province_id, date, series, true).await?;
+    let later = before.map_or(Later::All, Later::Before);
+    let found = gather(db, province_id, date, series, later).await?;
     let mut by_series: HashMap<Key, Vec<Stored>> = HashMap::new();
     for f in found.figures {
         by_series
@@ -120,13 +136,13 @@ pub(crate) async fn since(
     })
 }
 
-/// [`on`], and with `later` every figure after `date` too.
+/// [`on`], and the `later` figures.
 async fn gather(
     db: &impl ConnectionTrait,
     province_id: i64,
     date: NaiveDate,
     series: Series<'_>,
-    later: bool,
+    later: Later,
 ) -> Result<Found<Stored>, Error> {
     let mut out = Vec::new();
     if series.codes.is_some_and(<[String]>::is_empty)
@@ -146,7 +162,7 @@ async fn gather(
         }
         if head.period_end <= date {
             out.push(head.figure());
-        } else if later || head.first_end <= date {
+        } else if !matches!(later, Later::None) || head.first_end <= date {
             open.insert(
                 (head.indicator_code.clone(), head.locality_id),
                 head.first_end,
@@ -154,21 +170,23 @@ async fn gather(
         }
     }
 
-    // Windows of weeks ending on `date` (and, the first, with everything after it when `later`),
-    // then each before the last and twice as long.
-    let mut upper = (!later).then_some(date);
+    // Windows of weeks ending on `date` (the first with the `later` figures too), then each before
+    // the last and twice as long.
+    let mut upper = match later {
+        Later::None => Some(date),
+        Later::All => None,
+        Later::Before(before) => Some(before.pred_opt().unwrap_or(before).max(date)),
+    };
     let mut lower = date - Duration::days(FIRST_WINDOW_DAYS);
     let mut length = FIRST_WINDOW_DAYS;
+    let mut first = true;
     while !open.is_empty() {
-        let rows = window(
-            db,
-            province_id,
-            &open,
-            series.localities.is_some(),
-            lower,
-            upper,
-        )
-        .await?;
+        // After the first window the series still open are the few that report rarely (or
+        // stopped): the later windows name their localities, so they return those series' rows,
+        // not weeks of every series of their indicators.
+        let by_locality = series.localities.is_some() || !first;
+        let rows = window(db, province_id, &open, by_locality, lower, upper).await?;
+        first = false;
         statements += rows.statements;
         let mut last: HashMap<Key, Stored> = HashMap::new();
         for row in rows.figures {

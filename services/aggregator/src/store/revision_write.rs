@@ -131,30 +131,27 @@ impl Held<'_> {
         province_id: i64,
         needed: NaiveDate,
     ) -> Result<usize, Error> {
-        // The figures with `valid_until >= from`: those in force on some day after the one before.
-        let read = |from: NaiveDate| {
+        // The figures with `valid_until >= from`: those in force on some day after the one before
+        // (up to the ones held, for an extension).
+        let read = |from: NaiveDate, before: Option<NaiveDate>| {
             in_force::since(
                 txn,
                 province_id,
                 from.pred_opt().unwrap_or(from),
                 Series::default(),
+                before,
             )
         };
         match self.memory.plan(province_id, self.version, needed) {
             Plan::Held => Ok(0),
             Plan::Extend { from, until } => {
-                let found = read(from).await?;
-                let older = found
-                    .figures
-                    .into_iter()
-                    .filter(|f| f.valid_until < until)
-                    .collect();
+                let found = read(from, Some(until)).await?;
                 self.memory
-                    .extend(province_id, self.version, from, until, older);
+                    .extend(province_id, self.version, from, until, found.figures);
                 Ok(found.statements)
             }
             Plan::Load { from } => {
-                let found = read(from).await?;
+                let found = read(from, None).await?;
                 self.memory.insert(
                     province_id,
                     self.version,
@@ -356,6 +353,7 @@ pub(crate) async fn apply_revision(
                 codes: Some(&code_list),
                 localities: Some(from_table),
             },
+            None,
         )
         .await?;
         statements += found.statements;

@@ -60,6 +60,31 @@ impl Table {
         ProvinceFigures::from_rows(from, rows)
     }
 
+    /// What `in_force::since` returns for an extension: the figures with `valid_until >= from`
+    /// ending before `until`, the last of each series ending open (its successor is not read).
+    fn since_before(&self, from: NaiveDate, until: NaiveDate) -> Vec<FigureRow> {
+        let mut rows: Vec<FigureRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.valid_until >= from && r.period_end < until)
+            .cloned()
+            .collect();
+        rows.sort_by(|a, b| {
+            (&a.indicator_code, a.locality_id, a.period_end).cmp(&(
+                &b.indicator_code,
+                b.locality_id,
+                b.period_end,
+            ))
+        });
+        for i in 0..rows.len() {
+            let next = rows.get(i + 1).filter(|n| {
+                n.indicator_code == rows[i].indicator_code && n.locality_id == rows[i].locality_id
+            });
+            rows[i].valid_until = next.map_or(OPEN_END, |n| n.period_end);
+        }
+        rows
+    }
+
     fn in_force_from(&self, date: NaiveDate) -> Vec<String> {
         let mut out: Vec<String> = self
             .rows
@@ -117,13 +142,7 @@ fn run(seed: u64) {
         match memory.plan(1, version - 1, needed) {
             Plan::Held => {}
             Plan::Extend { from, until } => {
-                let rows = table
-                    .rows
-                    .iter()
-                    .filter(|r| r.valid_until >= from && r.valid_until < until)
-                    .cloned()
-                    .collect();
-                memory.extend(1, version - 1, from, until, rows);
+                memory.extend(1, version - 1, from, until, table.since_before(from, until));
             }
             Plan::Load { from } => memory.insert(1, version - 1, table.load(from)),
         }
