@@ -40,12 +40,6 @@ pub(crate) struct Series<'a> {
     pub localities: Option<&'a [i64]>,
 }
 
-impl Series<'_> {
-    fn wants(&self, code: &str) -> bool {
-        self.codes.is_none_or(|c| c.iter().any(|w| w == code))
-    }
-}
-
 #[derive(FromQueryResult)]
 struct Head {
     indicator_code: String,
@@ -153,13 +147,10 @@ async fn gather(
             statements: 0,
         });
     }
-    let (heads, mut statements) = heads(db, province_id, series.localities).await?;
+    let (heads, mut statements) = heads(db, province_id, series).await?;
     // The series whose figures on or before `date` are to be read, with their first period end.
     let mut open: HashMap<Key, NaiveDate> = HashMap::new();
     for head in heads {
-        if !series.wants(&head.indicator_code) {
-            continue;
-        }
         if head.period_end <= date {
             out.push(head.figure());
         } else if !matches!(later, Later::None) || head.first_end <= date {
@@ -221,38 +212,101 @@ async fn gather(
     })
 }
 
-/// The province's series heads (at `localities` when given), and the statements run.
+/// The province's series heads (of `series`), and the statements run.
 async fn heads(
     db: &impl ConnectionTrait,
     province_id: i64,
-    localities: Option<&[i64]>,
+    series: Series<'_>,
 ) -> Result<(Vec<Head>, usize), Error> {
-    let sql = "SELECT indicator_code, locality_id, first_end, period_start, period_end, value, \
-               report_id FROM series_head WHERE province_id = ?";
-    let backend = db.get_database_backend();
-    let mut statements = Vec::new();
-    match localities {
-        None => statements.push(statement(backend, sql, vec![province_id.into()])),
-        Some(localities) => {
-            for chunk in localities.chunks(BATCH) {
-                let mut params = vec![province_id.into()];
-                params.extend(values(chunk));
-                statements.push(statement(
-                    backend,
-                    &format!("{sql} AND locality_id IN ({})", list(chunk.len())),
-                    params,
-                ));
-            }
-        }
-    }
-    let count = statements.len();
+    let rows = select(
+        db,
+        "SELECT indicator_code, locality_id, first_end, period_start, period_end, value, \
+         report_id FROM series_head WHERE province_id = ?",
+        vec![province_id.into()],
+        series,
+    )
+    .await?;
+    let count = rows.len();
     let mut out = Vec::new();
-    for s in statements {
-        for row in db.query_all_raw(s).await? {
+    for rows in rows {
+        for row in rows {
             out.push(Head::from_query_result(&row, "")?);
         }
     }
     Ok((out, count))
+}
+
+/// The series of a province with a figure in force on `date` (those whose first figure ends on
+/// or before it: a figure stays in force until the next one of its series), of `series`.
+pub(crate) async fn series_on(
+    db: &impl ConnectionTrait,
+    province_id: i64,
+    date: NaiveDate,
+    series: Series<'_>,
+) -> Result<Vec<Key>, Error> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        indicator_code: String,
+        locality_id: i64,
+    }
+    let rows = select(
+        db,
+        "SELECT indicator_code, locality_id FROM series_head WHERE province_id = ? \
+         AND first_end <= ?",
+        vec![province_id.into(), date.into()],
+        series,
+    )
+    .await?;
+    let mut out = Vec::new();
+    for rows in rows {
+        for row in rows {
+            let r = Row::from_query_result(&row, "")?;
+            out.push((r.indicator_code, r.locality_id));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `sql` (a read of `series_head` whose conditions end the text) narrowed to `series`' codes
+/// and localities, in as many statements as the localities need; the rows of each.
+async fn select(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    params: Vec<Value>,
+    series: Series<'_>,
+) -> Result<Vec<Vec<sea_orm::QueryResult>>, Error> {
+    if series.codes.is_some_and(<[String]>::is_empty)
+        || series.localities.is_some_and(<[i64]>::is_empty)
+    {
+        return Ok(Vec::new());
+    }
+    let mut sql = sql.to_owned();
+    let mut params = params;
+    if let Some(codes) = series.codes {
+        sql.push_str(&format!(" AND indicator_code IN ({})", list(codes.len())));
+        params.extend(values(codes));
+    }
+    let backend = db.get_database_backend();
+    let statements = match series.localities {
+        None => vec![statement(backend, &sql, params)],
+        Some(localities) => localities
+            .chunks(BATCH)
+            .map(|chunk| {
+                let mut p = params.clone();
+                p.extend(values(chunk));
+                statement(
+                    backend,
+                    &format!("{sql} AND locality_id IN ({})", list(chunk.len())),
+                    p,
+                )
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for s in statements {
+        out.push(db.query_all_raw(s).await?);
+    }
+    Ok(out)
 }
 
 /// The figures of the open series' indicators ending after `lower` (and on or before `upper`),

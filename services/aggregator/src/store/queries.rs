@@ -455,6 +455,21 @@ impl Store {
         )
     }
 
+    /// The (indicator, locality) pairs of a province with a figure in force on `as_of`, of `only`
+    /// those indicators when given: one read of the series' heads (`super::in_force::series_on`).
+    pub async fn series_in_force(
+        &self,
+        province_id: i64,
+        as_of: NaiveDate,
+        only: Option<&[String]>,
+    ) -> Result<Vec<(String, i64)>, Error> {
+        let series = super::in_force::Series {
+            codes: only,
+            localities: None,
+        };
+        super::in_force::series_on(self.connection(), province_id, as_of, series).await
+    }
+
     /// Sums of the communes' targets due on or after `date` below each locality (or country id),
     /// with how many communes have one; keyed by (locality id, indicator code).
     pub async fn target_totals(

@@ -284,16 +284,14 @@ impl TaskForceApi {
                 earliest
             };
             let mut missing: HashSet<(String, i64)> = store
-                .figures_in_force(province_id, until, Some(&stock_later))
+                .series_in_force(province_id, until, Some(&stock_later))
                 .await?
                 .into_iter()
-                .map(|f| (f.indicator_code, f.locality_id))
                 .collect();
             let mut missing_first: HashSet<(String, i64)> = store
-                .figures_in_force(province_id, first, Some(&stocks))
+                .series_in_force(province_id, first, Some(&stocks))
                 .await?
                 .into_iter()
-                .map(|f| (f.indicator_code, f.locality_id))
                 .collect();
             let mut by_end: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
             for r in &known {
