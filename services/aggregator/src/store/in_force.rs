@@ -170,14 +170,14 @@ async fn gather(
     };
     let mut lower = date - Duration::days(FIRST_WINDOW_DAYS);
     let mut length = FIRST_WINDOW_DAYS;
-    let mut first = true;
+    let mut first_window = true;
     while !open.is_empty() {
         // After the first window the series still open are the few that report rarely (or
         // stopped): the later windows name their localities, so they return those series' rows,
         // not weeks of every series of their indicators.
-        let by_locality = series.localities.is_some() || !first;
+        let by_locality = series.localities.is_some() || !first_window;
         let rows = window(db, province_id, &open, by_locality, lower, upper).await?;
-        first = false;
+        first_window = false;
         statements += rows.statements;
         let mut last: HashMap<Key, Stored> = HashMap::new();
         for row in rows.figures {
@@ -193,12 +193,12 @@ async fn gather(
         }
         // A series is done once its figure on or before `date` is found, or the windows reach
         // back before its first figure (then it has none: it starts after `date`).
-        open.retain(|key, first| match last.remove(key) {
+        open.retain(|key, first_end| match last.remove(key) {
             Some(figure) => {
                 out.push(figure);
                 false
             }
-            None => *first <= lower,
+            None => *first_end <= lower,
         });
         upper = Some(lower);
         length = length.saturating_mul(2);
