@@ -218,7 +218,7 @@ async fn heads(
     province_id: i64,
     series: Series<'_>,
 ) -> Result<(Vec<Head>, usize), Error> {
-    let rows = select(
+    let (rows, count) = select(
         db,
         "SELECT indicator_code, locality_id, first_end, period_start, period_end, value, \
          report_id FROM series_head WHERE province_id = ?",
@@ -226,14 +226,11 @@ async fn heads(
         series,
     )
     .await?;
-    let count = rows.len();
-    let mut out = Vec::new();
-    for rows in rows {
-        for row in rows {
-            out.push(Head::from_query_result(&row, "")?);
-        }
-    }
-    Ok((out, count))
+    let heads = rows
+        .iter()
+        .map(|row| Head::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?;
+    Ok((heads, count))
 }
 
 /// The series of a province with a figure in force on `date` (those whose first figure ends on
@@ -249,7 +246,7 @@ pub(crate) async fn series_on(
         indicator_code: String,
         locality_id: i64,
     }
-    let rows = select(
+    let (rows, _) = select(
         db,
         "SELECT indicator_code, locality_id FROM series_head WHERE province_id = ? \
          AND first_end <= ?",
@@ -257,28 +254,26 @@ pub(crate) async fn series_on(
         series,
     )
     .await?;
-    let mut out = Vec::new();
-    for rows in rows {
-        for row in rows {
-            let r = Row::from_query_result(&row, "")?;
-            out.push((r.indicator_code, r.locality_id));
-        }
-    }
-    Ok(out)
+    rows.iter()
+        .map(|row| {
+            let r = Row::from_query_result(row, "")?;
+            Ok((r.indicator_code, r.locality_id))
+        })
+        .collect()
 }
 
-/// Runs `sql` (a read of `series_head` whose conditions end the text) narrowed to `series`' codes
-/// and localities, in as many statements as the localities need; the rows of each.
+/// Runs `sql` (a read whose conditions end its text) narrowed to `series`' codes and localities,
+/// in as many statements as the localities need; the rows, and the statements run.
 async fn select(
     db: &impl ConnectionTrait,
     sql: &str,
     params: Vec<Value>,
     series: Series<'_>,
-) -> Result<Vec<Vec<sea_orm::QueryResult>>, Error> {
+) -> Result<(Vec<sea_orm::QueryResult>, usize), Error> {
     if series.codes.is_some_and(<[String]>::is_empty)
         || series.localities.is_some_and(<[i64]>::is_empty)
     {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let mut sql = sql.to_owned();
     let mut params = params;
@@ -302,11 +297,12 @@ async fn select(
             })
             .collect(),
     };
+    let count = statements.len();
     let mut out = Vec::new();
     for s in statements {
-        out.push(db.query_all_raw(s).await?);
+        out.extend(db.query_all_raw(s).await?);
     }
-    Ok(out)
+    Ok((out, count))
 }
 
 /// The figures of the open series' indicators ending after `lower` (and on or before `upper`),
@@ -335,42 +331,23 @@ async fn window(
     } else {
         Vec::new()
     };
-    let mut sql = format!(
-        "SELECT indicator_code, locality_id, value, period_start, period_end, report_id \
-         FROM latest_value WHERE province_id = ? AND indicator_code IN ({}) AND period_end > ?",
-        list(codes.len())
-    );
-    let mut params: Vec<Value> = vec![province_id.into()];
-    params.extend(values(&codes));
-    params.push(lower.into());
+    let mut sql = "SELECT indicator_code, locality_id, value, period_start, period_end, \
+                   report_id FROM latest_value WHERE province_id = ? AND period_end > ?"
+        .to_owned();
+    let mut params: Vec<Value> = vec![province_id.into(), lower.into()];
     if let Some(upper) = upper {
         sql.push_str(" AND period_end <= ?");
         params.push(upper.into());
     }
-    let backend = db.get_database_backend();
-    let statements: Vec<_> = if localities.is_empty() {
-        vec![statement(backend, &sql, params)]
-    } else {
-        localities
-            .chunks(BATCH)
-            .map(|chunk| {
-                let mut p = params.clone();
-                p.extend(values(chunk));
-                statement(
-                    backend,
-                    &format!("{sql} AND locality_id IN ({})", list(chunk.len())),
-                    p,
-                )
-            })
-            .collect()
+    let series = Series {
+        codes: Some(&codes),
+        localities: by_locality.then_some(localities.as_slice()),
     };
-    let count = statements.len();
-    let mut figures = Vec::new();
-    for s in statements {
-        for row in db.query_all_raw(s).await? {
-            figures.push(Stored::from_query_result(&row, "")?);
-        }
-    }
+    let (rows, count) = select(db, &sql, params, series).await?;
+    let figures = rows
+        .iter()
+        .map(|row| Stored::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?;
     Ok(Found {
         figures,
         statements: count,
