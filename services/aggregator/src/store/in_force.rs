@@ -139,14 +139,7 @@ async fn gather(
     later: Later,
 ) -> Result<Found<Stored>, Error> {
     let mut out = Vec::new();
-    if series.codes.is_some_and(<[String]>::is_empty)
-        || series.localities.is_some_and(<[i64]>::is_empty)
-    {
-        return Ok(Found {
-            figures: out,
-            statements: 0,
-        });
-    }
+    // No codes or no localities: no heads (`select` reads nothing), so nothing is open either.
     let (heads, mut statements) = heads(db, province_id, series).await?;
     // The series whose figures on or before `date` are to be read, with their first period end.
     let mut open: HashMap<Key, NaiveDate> = HashMap::new();
