@@ -28,6 +28,7 @@ mod m20250101_000018_no_series_in_force_index;
 mod m20250101_000019_reports_are_kept;
 mod m20250101_000020_read_model_by_province;
 mod m20250101_000021_series_head;
+mod m20250101_000022_series_start;
 pub mod seed;
 
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000019_reports_are_kept::Migration),
             Box::new(m20250101_000020_read_model_by_province::Migration),
             Box::new(m20250101_000021_series_head::Migration),
+            Box::new(m20250101_000022_series_start::Migration),
         ]
     }
 }

@@ -102,8 +102,8 @@ async fn totals(t: &TestAggregator, province: &str) -> Vec<String> {
             .collect();
         rows.sort();
         out.extend(rows);
-        // The figures in force that day, from the series' heads and the weeks before the day
-        // (the heads are kept by each report and rebuilt with the roll-ups).
+        // The figures in force that day, from the series' starts and the weeks before the day
+        // (the starts are kept by each report and rebuilt with the roll-ups).
         let mut figures: Vec<String> = state
             .store
             .figures_in_force(p.id, date(day), None)
@@ -566,11 +566,12 @@ async fn two_replicas_writing_one_province_keep_roll_ups_and_the_history_exact()
     );
 }
 
-/// The figures in force on every day, from the series' heads and the weeks before the day, equal
+/// The figures in force on every day, from the series' starts and the weeks before the day, equal
 /// those of a model of the reports: through gaps longer than the first window of weeks read
 /// (`store::in_force`), a series that starts late, a revision that drops a series' latest figure
-/// and one that drops its first, a backfill; and again after the heads are rebuilt, and after
-/// migration 21 is undone and applied again.
+/// and one that drops its first, a backfill; and again after the starts are rebuilt, after
+/// migration 22 is undone and applied again, and after migrations 21 and 22 are. The series in
+/// force each day (known-at's pairs) are those with a figure in force.
 #[tokio::test(flavor = "multi_thread")]
 async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfills() {
     use std::collections::BTreeMap;
@@ -651,26 +652,40 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
                 .collect();
             found.sort_by_key(|e| e.0);
             assert_eq!(found, expected, "in force on {day}, {when}");
+            let mut pairs: Vec<i64> = store
+                .series_in_force(province, day, Some(codes))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, locality)| locality)
+                .filter(|l| ids.contains(l))
+                .collect();
+            pairs.sort();
+            let with_figure: Vec<i64> = expected.iter().map(|e| e.0).collect();
+            assert_eq!(pairs, with_figure, "series in force on {day}, {when}");
         }
     };
     check("as the reports left them").await;
     store.rebuild_rollups(catalog, province).await.unwrap();
     check("after a rebuild").await;
 
-    // Migration 21 builds the heads from the stored figures alone: undone and done again, the
-    // same figures are in force.
-    {
+    // Migrations 21 (the heads) and 22 (the starts) build what they add from the stored figures
+    // alone: undone and done again, the same figures are in force.
+    for (first, when) in [
+        ("m20250101_000022_series_start", "after migration 22 again"),
+        (
+            "m20250101_000021_series_head",
+            "after migrations 21 and 22 again",
+        ),
+    ] {
         use p06_migrations::{Migrator, MigratorTrait};
         let connection = sea_orm::Database::connect(&t.db.url).await.unwrap();
         let migrations = Migrator::migrations();
-        let ours = migrations
-            .iter()
-            .position(|m| m.name() == "m20250101_000021_series_head")
-            .unwrap();
+        let ours = migrations.iter().position(|m| m.name() == first).unwrap();
         let steps = u32::try_from(migrations.len() - ours).unwrap();
         Migrator::down(&connection, Some(steps)).await.unwrap();
         Migrator::up(&connection, None).await.unwrap();
         connection.close().await.unwrap();
+        check(when).await;
     }
-    check("after migration 21 again").await;
 }

@@ -1,17 +1,17 @@
-//! A province's figures in force on a date, from `series_head` and `latest_value`'s key.
+//! A province's figures in force on a date, from `series_start` and `latest_value`'s key.
 //!
 //! A figure is in force from its period end until the next figure of its series (indicator,
-//! locality) starts. Nothing stores that end (migration 21): `series_head` holds each series'
-//! latest figure and the period end of its first, and `latest_value` every figure under the key
-//! (province, indicator, week, locality). So, for a date D:
+//! locality) starts. Nothing stores that end (migration 21), nor each series' latest figure
+//! (migration 22: rewriting it with every week cost more than the week's figures themselves):
+//! `series_start` holds the period end of each series' first figure, and `latest_value` every
+//! figure under the key (province, indicator, week, locality). So, for a date D:
 //!
-//! - a series whose latest figure ends on or before D: that figure, from its head (today's status
-//!   reads nothing else);
 //! - a series whose first figure ends after D: none;
 //! - the others: the last figure ending on or before D, read from `latest_value` one window of
 //!   weeks before D at a time (one range of the key per indicator), each window twice as long as
 //!   the last, until every such series has one. For weekly series the first window, a week, finds
-//!   them.
+//!   them; a monthly one needs two or three, a series that stopped long ago (a commune merged
+//!   away) as many as it takes to reach its last week, each naming only the localities still open.
 //!
 //! [`since`] also returns every later figure of those series, with the end of each (`valid_until`,
 //! the next figure's period end): what the writer's transaction and memory work from.
@@ -41,27 +41,10 @@ pub(crate) struct Series<'a> {
 }
 
 #[derive(FromQueryResult)]
-struct Head {
+struct Start {
     indicator_code: String,
     locality_id: i64,
     first_end: NaiveDate,
-    period_start: NaiveDate,
-    period_end: NaiveDate,
-    value: f64,
-    report_id: i64,
-}
-
-impl Head {
-    fn figure(self) -> Stored {
-        Stored {
-            indicator_code: self.indicator_code,
-            locality_id: self.locality_id,
-            value: self.value,
-            period_start: self.period_start,
-            period_end: self.period_end,
-            report_id: self.report_id,
-        }
-    }
 }
 
 /// What a read found, and the statements it ran.
@@ -139,20 +122,15 @@ async fn gather(
     later: Later,
 ) -> Result<Found<Stored>, Error> {
     let mut out = Vec::new();
-    // No codes or no localities: no heads (`select` reads nothing), so nothing is open either.
-    let (heads, mut statements) = heads(db, province_id, series).await?;
-    // The series whose figures on or before `date` are to be read, with their first period end.
-    let mut open: HashMap<Key, NaiveDate> = HashMap::new();
-    for head in heads {
-        if head.period_end <= date {
-            out.push(head.figure());
-        } else if !matches!(later, Later::None) || head.first_end <= date {
-            open.insert(
-                (head.indicator_code.clone(), head.locality_id),
-                head.first_end,
-            );
-        }
-    }
+    // The series whose figures on or before `date` (and after it, for `later`) are to be read,
+    // with their first period end. No codes or no localities: no starts (`select` reads
+    // nothing), so nothing is open either.
+    let until = matches!(later, Later::None).then_some(date);
+    let (starts, mut statements) = starts(db, province_id, until, series).await?;
+    let mut open: HashMap<Key, NaiveDate> = starts
+        .into_iter()
+        .map(|s| ((s.indicator_code, s.locality_id), s.first_end))
+        .collect();
 
     // Windows of weeks ending on `date` (the first with the `later` figures too), then each before
     // the last and twice as long.
@@ -205,25 +183,28 @@ async fn gather(
     })
 }
 
-/// The province's series heads (of `series`), and the statements run.
-async fn heads(
+/// The first period end of the province's series (of `series`; those starting on or before
+/// `until` when given), and the statements run.
+async fn starts(
     db: &impl ConnectionTrait,
     province_id: i64,
+    until: Option<NaiveDate>,
     series: Series<'_>,
-) -> Result<(Vec<Head>, usize), Error> {
-    let (rows, count) = select(
-        db,
-        "SELECT indicator_code, locality_id, first_end, period_start, period_end, value, \
-         report_id FROM series_head WHERE province_id = ?",
-        vec![province_id.into()],
-        series,
-    )
-    .await?;
-    let heads = rows
+) -> Result<(Vec<Start>, usize), Error> {
+    let mut sql = "SELECT indicator_code, locality_id, first_end FROM series_start \
+                   WHERE province_id = ?"
+        .to_owned();
+    let mut params: Vec<Value> = vec![province_id.into()];
+    if let Some(until) = until {
+        sql.push_str(" AND first_end <= ?");
+        params.push(until.into());
+    }
+    let (rows, count) = select(db, &sql, params, series).await?;
+    let starts = rows
         .iter()
-        .map(|row| Head::from_query_result(row, ""))
+        .map(|row| Start::from_query_result(row, ""))
         .collect::<Result<_, _>>()?;
-    Ok((heads, count))
+    Ok((starts, count))
 }
 
 /// The series of a province with a figure in force on `date` (those whose first figure ends on
@@ -234,25 +215,11 @@ pub(crate) async fn series_on(
     date: NaiveDate,
     series: Series<'_>,
 ) -> Result<Vec<Key>, Error> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        indicator_code: String,
-        locality_id: i64,
-    }
-    let (rows, _) = select(
-        db,
-        "SELECT indicator_code, locality_id FROM series_head WHERE province_id = ? \
-         AND first_end <= ?",
-        vec![province_id.into(), date.into()],
-        series,
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let r = Row::from_query_result(row, "")?;
-            Ok((r.indicator_code, r.locality_id))
-        })
-        .collect()
+    let (starts, _) = starts(db, province_id, Some(date), series).await?;
+    Ok(starts
+        .into_iter()
+        .map(|s| (s.indicator_code, s.locality_id))
+        .collect())
 }
 
 /// Runs `sql` (a read whose conditions end its text) narrowed to `series`' codes and localities,

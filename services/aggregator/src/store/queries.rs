@@ -436,8 +436,8 @@ impl Store {
     }
 
     /// Each (indicator, locality) of a province: the figure in force on `as_of` (the stock rule),
-    /// of `only` those indicators when given (default all). The series' heads, and for a past
-    /// date the weeks before it (`super::in_force`).
+    /// of `only` those indicators when given (default all). The series' starts and the weeks
+    /// before the date (`super::in_force`).
     pub async fn figures_in_force(
         &self,
         province_id: i64,
@@ -456,7 +456,7 @@ impl Store {
     }
 
     /// The (indicator, locality) pairs of a province with a figure in force on `as_of`, of `only`
-    /// those indicators when given: one read of the series' heads (`super::in_force::series_on`).
+    /// those indicators when given: one read of the series' starts (`super::in_force::series_on`).
     pub async fn series_in_force(
         &self,
         province_id: i64,

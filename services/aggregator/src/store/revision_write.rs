@@ -1,5 +1,5 @@
-//! Applying a revision inside its report's transaction: `latest_value`, the first-figure nodes
-//! and the roll-up deltas (`super::rollups`).
+//! Applying a revision inside its report's transaction: `latest_value`, the series' starts, the
+//! first-figure nodes and the roll-up deltas (`super::rollups`).
 //!
 //! The figures in force the deltas are computed from come from the province's figures held in
 //! memory (`super::figure_memory`) when they are held at the version the writer's lock found,
@@ -447,7 +447,7 @@ pub(crate) async fn apply_revision(
         .collect();
 
     write_latest_values(script, change, &new, &dropped, &before);
-    write_heads(script, change, &new, &dropped, &before, &after);
+    write_starts(script, change, &new, &dropped, &before, &after);
     statements += add_rollups(txn, script, &rollups).await?;
     write_nodes(script, &moved, &node_after);
     let memory = memory_change(change, &new, &dropped, &after);
@@ -542,7 +542,8 @@ fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
 
 /// Adds to `script` the read model's writes: the superseded figures the revision has none for
 /// leave, and its figures enter (two disjoint sets of rows). The figures before them stay as they
-/// are: what is in force when is answered from the series' heads (`write_heads`, `in_force`).
+/// are: what is in force when is answered from the key and the series' starts (`write_starts`,
+/// `super::in_force`).
 fn write_latest_values(
     script: &mut Script,
     change: &RevisionChange<'_>,
@@ -604,11 +605,11 @@ fn write_latest_values(
     );
 }
 
-/// Adds to `script` the writes of the changed series' heads (`series_head`: the latest figure and
-/// the first period end): new where a series starts, changed where its latest or first figure
-/// changes, gone where its last figure is dropped. A report of the newest week changes each of
-/// its series' heads in place, no key column, which PostgreSQL does without touching the index.
-fn write_heads(
+/// Adds to `script` the writes of the changed series' starts (`series_start`: the period end of
+/// each series' first figure): new where a series starts, changed where a backfill or a revision
+/// moves its first figure, gone where its last figure is dropped. A report of a week after the
+/// series' first writes none.
+fn write_starts(
     script: &mut Script,
     change: &RevisionChange<'_>,
     new: &HashMap<Key, f64>,
@@ -616,61 +617,44 @@ fn write_heads(
     before: &HashMap<Key, Vec<Entry>>,
     after: &HashMap<Key, Vec<Entry>>,
 ) {
-    let date = change.period_end;
     let mut keys: Vec<&Key> = new.keys().chain(dropped).collect();
     keys.sort();
-    // Heads whose first figure stays (the series has one before the date, untouched), and heads
-    // whose first figure is the one given.
-    let mut kept_first = Rows::new(8, keys.len());
-    let mut new_first = Rows::new(8, 0);
+    let mut set = Rows::new(4, 0);
     let mut gone = Rows::new(2, 0);
     for key in keys {
         let was = series_in(before, key);
         let is = series_in(after, key);
-        let Some(last) = is.last() else {
+        // `before` and `after` hold every figure in force on the day before the date or later:
+        // a series with a figure before the date has it first in both, and the revision, which
+        // changes figures at the date only, leaves that one and those earlier as they were. A
+        // series without holds its whole history there.
+        let Some(first) = is.first() else {
             if !was.is_empty() {
                 gone.push([key.0.clone().into(), key.1.into()]);
             }
             continue;
         };
-        // `before` and `after` hold every figure in force on the day before the date or later:
-        // with one before the date, that one and those earlier are untouched.
-        let keeps_first = is[0].as_of < date;
-        if was.last() == Some(last)
-            && (keeps_first || was.first().map(|e| e.as_of) == Some(is[0].as_of))
-        {
+        if was.first().map(|e| e.as_of) == Some(first.as_of) {
             continue;
         }
-        let rows = if keeps_first {
-            &mut kept_first
-        } else {
-            &mut new_first
-        };
-        rows.push([
+        set.push([
             change.province_id.into(),
             key.0.clone().into(),
             key.1.into(),
-            is[0].as_of.into(),
-            last.period_start.into(),
-            last.as_of.into(),
-            last.value.into(),
-            last.report_id.into(),
+            first.as_of.into(),
         ]);
     }
     gone.add_to(
         script,
-        "DELETE FROM series_head WHERE province_id = ? AND (indicator_code, locality_id) IN ({rows})",
+        "DELETE FROM series_start WHERE province_id = ? \
+         AND (indicator_code, locality_id) IN ({rows})",
         &[change.province_id.into()],
     );
-    let upsert = "INSERT INTO series_head (province_id, indicator_code, locality_id, first_end, \
-                  period_start, period_end, value, report_id) {rows} \
-                  ON CONFLICT (province_id, indicator_code, locality_id) DO UPDATE SET \
-                  period_start = excluded.period_start, period_end = excluded.period_end, \
-                  value = excluded.value, report_id = excluded.report_id";
-    kept_first.add_to(script, upsert, &[]);
-    new_first.add_to(
+    set.add_to(
         script,
-        &format!("{upsert}, first_end = excluded.first_end"),
+        "INSERT INTO series_start (province_id, indicator_code, locality_id, first_end) {rows} \
+         ON CONFLICT (province_id, indicator_code, locality_id) DO UPDATE SET \
+         first_end = excluded.first_end",
         &[],
     );
 }

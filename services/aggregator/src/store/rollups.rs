@@ -384,7 +384,7 @@ pub(crate) async fn rebuild_target_rollups(
     Ok(())
 }
 
-/// Recomputes a province's series heads, first-figure nodes and roll-ups from its figures in
+/// Recomputes a province's series starts, first-figure nodes and roll-ups from its figures in
 /// `latest_value`. Used after bulk loads and to build the roll-ups of figures stored before they
 /// existed; ordinary reports maintain them incrementally
 /// ([`super::revision_write::apply_revision`]) with the same rules.
@@ -433,34 +433,29 @@ pub(crate) async fn rebuild_province_from(
         s.sort_by_key(|e| e.as_of);
     }
 
-    // Each series' head: its latest figure and its first period end.
+    // Each series' start: its first period end.
     txn.execute_raw(statement(
         txn.get_database_backend(),
-        "DELETE FROM series_head WHERE province_id = ?",
+        "DELETE FROM series_start WHERE province_id = ?",
         vec![province_id.into()],
     ))
     .await?;
-    let mut heads = Rows::new(8, series.len());
+    let mut starts = Rows::new(4, series.len());
     for ((indicator, locality), s) in &series {
-        let (Some(first), Some(last)) = (s.first(), s.last()) else {
+        let Some(first) = s.first() else {
             continue;
         };
-        heads.push([
+        starts.push([
             province_id.into(),
             indicator.clone().into(),
             (*locality).into(),
             first.as_of.into(),
-            last.period_start.into(),
-            last.as_of.into(),
-            last.value.into(),
-            last.report_id.into(),
         ]);
     }
-    heads
+    starts
         .execute(
             txn,
-            "INSERT INTO series_head (province_id, indicator_code, locality_id, first_end, \
-             period_start, period_end, value, report_id) {rows}",
+            "INSERT INTO series_start (province_id, indicator_code, locality_id, first_end) {rows}",
             &[],
         )
         .await?;
