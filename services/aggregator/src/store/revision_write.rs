@@ -24,6 +24,9 @@ use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
 
+/// A series' key in the write path: (indicator, locality), the code borrowed.
+type Pair<'a> = (&'a str, i64);
+
 /// One revision's effect on the read model.
 pub struct RevisionChange<'a> {
     pub province_id: i64,
@@ -192,10 +195,12 @@ pub(crate) async fn apply_revision(
         .await?;
     let province = change.province_id;
 
-    let new: HashMap<Key, f64> = change
+    // Series keys borrow their indicator code (from the revision, the catalog or a row read):
+    // a province report has a thousand of them, copied and compared many times over.
+    let new: HashMap<Pair<'_>, f64> = change
         .observations
         .iter()
-        .map(|o| ((o.indicator_code.clone(), o.locality_id), o.value))
+        .map(|o| ((o.indicator_code.as_str(), o.locality_id), o.value))
         .collect();
     let mut dropped: Vec<Key> = Vec::new();
     if let Some(previous) = change.superseded {
@@ -207,7 +212,10 @@ pub(crate) async fn apply_revision(
         });
         if let Some(mut keys) = held_keys {
             keys.sort();
-            dropped.extend(keys.into_iter().filter(|k| !new.contains_key(k)));
+            dropped.extend(
+                keys.into_iter()
+                    .filter(|k| !new.contains_key(&(k.0.as_str(), k.1))),
+            );
         } else {
             let rows = txn
                 .query_all_raw(statement(
@@ -226,21 +234,18 @@ pub(crate) async fn apply_revision(
             statements += 1;
             for row in rows {
                 let k = KeyRow::from_query_result(&row, "")?;
-                let key = (k.indicator_code, k.locality_id);
-                if !new.contains_key(&key) {
-                    dropped.push(key);
+                if !new.contains_key(&(k.indicator_code.as_str(), k.locality_id)) {
+                    dropped.push((k.indicator_code, k.locality_id));
                 }
             }
         }
     }
 
+    let dropped: Vec<Pair<'_>> = dropped.iter().map(|(i, l)| (i.as_str(), *l)).collect();
+
     // Indicators whose figures change, and the channels whose contributions may: those and every
     // indicator paired with one of them as its denominator.
-    let touched: BTreeSet<&str> = new
-        .keys()
-        .chain(&dropped)
-        .map(|(i, _)| i.as_str())
-        .collect();
+    let touched: BTreeSet<&str> = new.keys().chain(&dropped).map(|(i, _)| *i).collect();
     let mut channels: BTreeSet<&str> = touched.clone();
     for indicator in catalog.indicators() {
         if indicator
@@ -251,8 +256,12 @@ pub(crate) async fn apply_revision(
             channels.insert(&indicator.code);
         }
     }
-    let denominator_of = |code: &str| catalog.indicator(code).and_then(|i| i.denominator.clone());
-    let mut series_codes: BTreeSet<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    let denominator_of = |code: &str| {
+        catalog
+            .indicator(code)
+            .and_then(|i| i.denominator.as_deref())
+    };
+    let mut series_codes: BTreeSet<&str> = channels.clone();
     series_codes.extend(channels.iter().filter_map(|c| denominator_of(c)));
 
     let units: BTreeSet<i64> = new.keys().chain(&dropped).map(|(_, u)| *u).collect();
@@ -264,7 +273,7 @@ pub(crate) async fn apply_revision(
     // First dates of figures below each unit, before this revision.
     let node_units: Vec<i64> = units.iter().chain(&above).copied().collect();
     let channel_list: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
-    let mut node_before: HashMap<Key, NaiveDate> = HashMap::new();
+    let mut node_before: HashMap<Pair<'_>, NaiveDate> = HashMap::new();
     for chunk in node_units.chunks(BATCH) {
         let mut params = values(chunk);
         params.extend(values(&channel_list));
@@ -283,25 +292,20 @@ pub(crate) async fn apply_revision(
         statements += 1;
         for row in rows {
             let n = NodeRow::from_query_result(&row, "")?;
-            node_before.insert((n.indicator_code, n.locality_id), n.superseded_from);
+            // Read for the channels only.
+            if let Some(channel) = channels.get(n.indicator_code.as_str()) {
+                node_before.insert((channel, n.locality_id), n.superseded_from);
+            }
         }
     }
     // … and after it.
     let mut node_after = node_before.clone();
     // (indicator, locality) pairs with a figure of this revision, or a dropped one, below them.
-    let below = |keys: &mut dyn Iterator<Item = &Key>| -> HashSet<Key> {
-        keys.flat_map(|(i, u)| {
-            kept_above(catalog, *u)
-                .into_iter()
-                .map(move |a| (i.clone(), a))
-        })
-        .collect()
-    };
-    let new_below = below(&mut new.keys());
-    let dropped_below = below(&mut dropped.iter());
+    let new_below = below(catalog, new.keys().copied());
+    let dropped_below = below(catalog, dropped.iter().copied());
     for a in &above {
         for indicator in &touched {
-            let key = ((*indicator).to_owned(), *a);
+            let key = (*indicator, *a);
             let mut first = node_before.get(&key).copied();
             if dropped_below.contains(&key) {
                 first = first_figure_below(txn, catalog, indicator, *a, change).await?;
@@ -316,15 +320,15 @@ pub(crate) async fn apply_revision(
             };
         }
     }
-    let moved: Vec<Key> = node_after
+    let moved: Vec<Pair<'_>> = node_after
         .iter()
         .filter(|(k, v)| node_before.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| *k)
         .chain(
             node_before
                 .keys()
                 .filter(|k| !node_after.contains_key(*k))
-                .cloned(),
+                .copied(),
         )
         .collect();
 
@@ -332,7 +336,7 @@ pub(crate) async fn apply_revision(
     let mut readers: BTreeSet<i64> = units.clone();
     readers.extend(moved.iter().map(|(_, u)| *u));
     let reader_list: Vec<i64> = readers.into_iter().collect();
-    let code_list: Vec<String> = series_codes.into_iter().collect();
+    let code_list: Vec<String> = series_codes.into_iter().map(str::to_owned).collect();
     let mut rows: Vec<FigureRow> = Vec::new();
     let in_memory = held.memory.read(province, held.version, |p| {
         p.in_force_from(&reader_list, &code_list, date)
@@ -359,22 +363,22 @@ pub(crate) async fn apply_revision(
         statements += found.statements;
         rows.extend(found.figures);
     }
-    let mut before: HashMap<Key, Vec<Entry>> = HashMap::new();
+    let mut before: HashMap<Pair<'_>, Vec<Entry>> = HashMap::new();
     for row in &rows {
-        let key = (row.indicator_code.clone(), row.locality_id);
+        let key = (row.indicator_code.as_str(), row.locality_id);
         before.entry(key).or_default().push(row.entry());
     }
     for series in before.values_mut() {
         series.sort_by_key(|e| e.as_of);
     }
     // The changed series as the revision leaves them; every other series stays as it was.
-    let mut after: HashMap<Key, Vec<Entry>> = new
+    let mut after: HashMap<Pair<'_>, Vec<Entry>> = new
         .keys()
         .chain(&dropped)
-        .map(|key| (key.clone(), before.get(key).cloned().unwrap_or_default()))
+        .map(|key| (*key, before.get(key).cloned().unwrap_or_default()))
         .collect();
     for (key, value) in &new {
-        let series = after.entry(key.clone()).or_default();
+        let series = after.entry(*key).or_default();
         series.retain(|e| e.as_of != date);
         series.push(Entry {
             period_start: change.period_start,
@@ -391,13 +395,13 @@ pub(crate) async fn apply_revision(
     }
 
     // Contributions before and after, summed into every roll-up above each unit.
-    let moved_set: HashSet<&Key> = moved.iter().collect();
-    let dropped_set: HashSet<&Key> = dropped.iter().collect();
+    let moved_set: HashSet<&Pair<'_>> = moved.iter().collect();
+    let dropped_set: HashSet<&Pair<'_>> = dropped.iter().collect();
     let mut rollups: BTreeMap<(i64, &str), Changes> = BTreeMap::new();
     for unit in &reader_list {
         let targets = rolled_into(catalog, *unit);
         for channel in &channels {
-            let key = ((*channel).to_owned(), *unit);
+            let key = (*channel, *unit);
             let den_key = denominator_of(channel).map(|d| (d, *unit));
             let changed = new.contains_key(&key)
                 || dropped_set.contains(&key)
@@ -449,6 +453,11 @@ pub(crate) async fn apply_revision(
     write_latest_values(script, change, &new, &dropped, &before);
     write_starts(script, change, &new, &dropped, &before, &after);
     statements += add_rollups(txn, script, &rollups).await?;
+    let node_after: HashMap<Key, NaiveDate> = node_after
+        .into_iter()
+        .map(|((i, u), d)| ((i.to_owned(), u), d))
+        .collect();
+    let moved: Vec<Key> = moved.iter().map(|(i, u)| ((*i).to_owned(), *u)).collect();
     write_nodes(script, &moved, &node_after);
     let memory = memory_change(change, &new, &dropped, &after);
     Ok((statements, memory))
@@ -458,9 +467,9 @@ pub(crate) async fn apply_revision(
 /// next one of its series starts.
 fn memory_change(
     change: &RevisionChange<'_>,
-    new: &HashMap<Key, f64>,
-    dropped: &[Key],
-    after: &HashMap<Key, Vec<Entry>>,
+    new: &HashMap<Pair<'_>, f64>,
+    dropped: &[Pair<'_>],
+    after: &HashMap<Pair<'_>, Vec<Entry>>,
 ) -> MemoryChange {
     let series = new
         .keys()
@@ -477,7 +486,7 @@ fn memory_change(
                     valid_until: next_after(entries, e.as_of),
                 })
                 .collect();
-            (key.clone(), figures)
+            ((key.0.to_owned(), key.1), figures)
         })
         .collect();
     MemoryChange {
@@ -527,8 +536,14 @@ async fn first_figure_below(
     })
 }
 
+/// The (indicator, locality) pairs above each of `keys` that keep roll-ups.
+fn below<'k>(catalog: &Catalog, keys: impl Iterator<Item = Pair<'k>>) -> HashSet<Pair<'k>> {
+    keys.flat_map(|(i, u)| kept_above(catalog, u).into_iter().map(move |a| (i, a)))
+        .collect()
+}
+
 /// A series' figures, none when it has none.
-fn series_in<'a>(series: &'a HashMap<Key, Vec<Entry>>, key: &Key) -> &'a [Entry] {
+fn series_in<'a, 'k>(series: &'a HashMap<Pair<'k>, Vec<Entry>>, key: &Pair<'k>) -> &'a [Entry] {
     series.get(key).map_or(&[], Vec::as_slice)
 }
 
@@ -547,16 +562,16 @@ fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
 fn write_latest_values(
     script: &mut Script,
     change: &RevisionChange<'_>,
-    new: &HashMap<Key, f64>,
-    dropped: &[Key],
-    before: &HashMap<Key, Vec<Entry>>,
+    new: &HashMap<Pair<'_>, f64>,
+    dropped: &[Pair<'_>],
+    before: &HashMap<Pair<'_>, Vec<Entry>>,
 ) {
     let date = change.period_end;
     // The superseded revision's figures the new one has no figure for leave; the others are
     // overwritten below.
     let mut gone = Rows::new(2, dropped.len());
     for (indicator, locality) in dropped {
-        gone.push([indicator.clone().into(), (*locality).into()]);
+        gone.push([(*indicator).into(), (*locality).into()]);
     }
     gone.add_to(
         script,
@@ -568,7 +583,7 @@ fn write_latest_values(
     // read hold every one in force on the day before it or later, so they know), overwritten
     // where it has one. A plain insert costs PostgreSQL ≈ 45 % less than an upsert, which probes
     // the key first.
-    let mut sorted: Vec<(&Key, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
+    let mut sorted: Vec<(&Pair<'_>, f64)> = new.iter().map(|(k, v)| (k, *v)).collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut inserted = Rows::new(8, sorted.len());
     let mut replaced = Rows::new(8, 0);
@@ -580,7 +595,7 @@ fn write_latest_values(
             &mut inserted
         };
         rows.push([
-            indicator.clone().into(),
+            (*indicator).into(),
             (*locality).into(),
             date.into(),
             change.period_start.into(),
@@ -612,12 +627,12 @@ fn write_latest_values(
 fn write_starts(
     script: &mut Script,
     change: &RevisionChange<'_>,
-    new: &HashMap<Key, f64>,
-    dropped: &[Key],
-    before: &HashMap<Key, Vec<Entry>>,
-    after: &HashMap<Key, Vec<Entry>>,
+    new: &HashMap<Pair<'_>, f64>,
+    dropped: &[Pair<'_>],
+    before: &HashMap<Pair<'_>, Vec<Entry>>,
+    after: &HashMap<Pair<'_>, Vec<Entry>>,
 ) {
-    let mut keys: Vec<&Key> = new.keys().chain(dropped).collect();
+    let mut keys: Vec<&Pair<'_>> = new.keys().chain(dropped).collect();
     keys.sort();
     let mut set = Rows::new(4, 0);
     let mut gone = Rows::new(2, 0);
@@ -630,7 +645,7 @@ fn write_starts(
         // series without holds its whole history there.
         let Some(first) = is.first() else {
             if !was.is_empty() {
-                gone.push([key.0.clone().into(), key.1.into()]);
+                gone.push([key.0.into(), key.1.into()]);
             }
             continue;
         };
@@ -639,7 +654,7 @@ fn write_starts(
         }
         set.push([
             change.province_id.into(),
-            key.0.clone().into(),
+            key.0.into(),
             key.1.into(),
             first.as_of.into(),
         ]);
