@@ -29,6 +29,7 @@ mod m20250101_000019_reports_are_kept;
 mod m20250101_000020_read_model_by_province;
 mod m20250101_000021_series_head;
 mod m20250101_000022_series_start;
+mod m20250101_000023_sqlite_clustered_figures;
 pub mod seed;
 
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000020_read_model_by_province::Migration),
             Box::new(m20250101_000021_series_head::Migration),
             Box::new(m20250101_000022_series_start::Migration),
+            Box::new(m20250101_000023_sqlite_clustered_figures::Migration),
         ]
     }
 }

@@ -570,7 +570,7 @@ async fn two_replicas_writing_one_province_keep_roll_ups_and_the_history_exact()
 /// those of a model of the reports: through gaps longer than the first window of weeks read
 /// (`store::in_force`), a series that starts late, a revision that drops a series' latest figure
 /// and one that drops its first, a backfill; and again after the starts are rebuilt, after
-/// migration 22 is undone and applied again, and after migrations 21 and 22 are. The series in
+/// migration 23 is undone and applied again, then 22 and 23, then 21 to 23. The series in
 /// force each day (known-at's pairs) are those with a figure in force.
 #[tokio::test(flavor = "multi_thread")]
 async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfills() {
@@ -670,8 +670,13 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
     check("after a rebuild").await;
 
     // Migrations 21 (the heads) and 22 (the starts) build what they add from the stored figures
-    // alone: undone and done again, the same figures are in force.
+    // alone, and 23 copies SQLite's tables of figures into tables kept in their key's order:
+    // undone and done again, the same figures are in force.
     for (first, when) in [
+        (
+            "m20250101_000023_sqlite_clustered_figures",
+            "after migration 23 again",
+        ),
         ("m20250101_000022_series_start", "after migration 22 again"),
         (
             "m20250101_000021_series_head",
@@ -679,12 +684,29 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
         ),
     ] {
         use p06_migrations::{Migrator, MigratorTrait};
+        use sea_orm::ConnectionTrait;
         let connection = sea_orm::Database::connect(&t.db.url).await.unwrap();
         let migrations = Migrator::migrations();
         let ours = migrations.iter().position(|m| m.name() == first).unwrap();
         let steps = u32::try_from(migrations.len() - ours).unwrap();
         Migrator::down(&connection, Some(steps)).await.unwrap();
         Migrator::up(&connection, None).await.unwrap();
+        if connection.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            for table in ["observation", "latest_value", "series_start"] {
+                let sql: String = connection
+                    .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                        sea_orm::DbBackend::Sqlite,
+                        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [table.into()],
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .try_get("", "sql")
+                    .unwrap();
+                assert!(sql.ends_with("WITHOUT ROWID"), "{table}, {when}: {sql}");
+            }
+        }
         connection.close().await.unwrap();
         check(when).await;
     }
