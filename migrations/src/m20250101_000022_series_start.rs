@@ -25,6 +25,12 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // One transaction on SQLite too (its default is none): an interrupted step would leave both
+    // tables, and the next start would fail to create `series_start` again.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

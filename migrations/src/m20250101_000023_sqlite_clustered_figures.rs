@@ -25,6 +25,12 @@ const CLUSTERED: &str = " WITHOUT ROWID";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // One transaction on SQLite too (its default is none): a copy interrupted between dropping a
+    // table and renaming its copy would leave the figures under the copy's name.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != DbBackend::Sqlite {
             return Ok(());

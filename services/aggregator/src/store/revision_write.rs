@@ -453,12 +453,11 @@ pub(crate) async fn apply_revision(
     write_latest_values(script, change, &new, &dropped, &before);
     write_starts(script, change, &new, &dropped, &before, &after);
     statements += add_rollups(txn, script, &rollups).await?;
-    let node_after: HashMap<Key, NaiveDate> = node_after
-        .into_iter()
-        .map(|((i, u), d)| ((i.to_owned(), u), d))
+    let moved: Vec<(&str, i64, Option<NaiveDate>)> = moved
+        .iter()
+        .map(|key| (key.0, key.1, node_after.get(key).copied()))
         .collect();
-    let moved: Vec<Key> = moved.iter().map(|(i, u)| ((*i).to_owned(), *u)).collect();
-    write_nodes(script, &moved, &node_after);
+    write_nodes(script, &moved);
     let memory = memory_change(change, &new, &dropped, &after);
     Ok((statements, memory))
 }

@@ -231,26 +231,25 @@ pub(crate) async fn add_rollups(
     Ok(statements)
 }
 
-/// Adds to `script` the first dates below units that moved: those set and those gone (two
-/// disjoint sets of keys).
-pub(crate) fn write_nodes(script: &mut Script, moved: &[Key], after: &HashMap<Key, NaiveDate>) {
-    let (set, gone): (Vec<&Key>, Vec<&Key>) = moved.iter().partition(|k| after.contains_key(*k));
-    let mut rows = Rows::new(3, set.len());
-    for key in &set {
-        rows.push([key.1.into(), key.0.clone().into(), after[*key].into()]);
+/// Adds to `script` the first dates below units that moved, (indicator, unit, first date): set
+/// where there is a date, gone where there is none.
+pub(crate) fn write_nodes(script: &mut Script, moved: &[(&str, i64, Option<NaiveDate>)]) {
+    let mut set = Rows::new(3, moved.len());
+    let mut gone = Rows::new(2, 0);
+    for (indicator, unit, first) in moved {
+        match first {
+            Some(first) => set.push([(*unit).into(), (*indicator).into(), (*first).into()]),
+            None => gone.push([(*unit).into(), (*indicator).into()]),
+        }
     }
-    rows.add_to(
+    set.add_to(
         script,
         "INSERT INTO rollup_node (locality_id, indicator_code, superseded_from) {rows} \
          ON CONFLICT (locality_id, indicator_code) DO UPDATE SET \
          superseded_from = excluded.superseded_from",
         &[],
     );
-    let mut rows = Rows::new(2, gone.len());
-    for key in gone {
-        rows.push([key.1.into(), key.0.clone().into()]);
-    }
-    rows.add_to(
+    gone.add_to(
         script,
         "DELETE FROM rollup_node WHERE (locality_id, indicator_code) IN ({rows})",
         &[],
@@ -513,8 +512,11 @@ pub(crate) async fn rebuild_province_from(
     .await?;
     let mut script = Script::new(txn.get_database_backend());
     add_rollups(txn, &mut script, &rollups).await?;
-    let moved: Vec<Key> = nodes.keys().cloned().collect();
-    write_nodes(&mut script, &moved, &nodes);
+    let moved: Vec<(&str, i64, Option<NaiveDate>)> = nodes
+        .iter()
+        .map(|((indicator, unit), first)| (indicator.as_str(), *unit, Some(*first)))
+        .collect();
+    write_nodes(&mut script, &moved);
     script.run(txn).await?;
     Ok(())
 }
