@@ -4,10 +4,10 @@
 //!   answers a default `Receipt`, no authentication, no storage) called with the very messages the
 //!   agency services forward, at the ingest concurrency and at 1 in flight;
 //! - storage: the same observation rows inserted straight into the same database, no gRPC, into a
-//!   scratch table shaped like `observation` (on SQLite `WITHOUT ROWID`, as it is): one transaction per report, multi-row INSERTs of
-//!   1,000 rows, and on PostgreSQL also one `INSERT … SELECT FROM unnest(arrays)` per report and
-//!   `COPY … FROM STDIN`; plus one single-row transaction at a time (`commit_1row`: the cost of
-//!   one durable commit);
+//!   scratch table shaped like `observation` (on SQLite `WITHOUT ROWID`, as it is): one
+//!   transaction per report, multi-row INSERTs of 1,000 rows, and on PostgreSQL also one
+//!   `INSERT … SELECT FROM unnest(arrays)` per report and `COPY … FROM STDIN`; plus one
+//!   single-row transaction at a time (`commit_1row`: the cost of one durable commit);
 //! - fsync: see [`crate::fsync`].
 
 use std::net::SocketAddr;

@@ -11,8 +11,8 @@
 //! before its own (no other transaction, of this process or another replica, wrote in between),
 //! and after its commit records its changes under its version. Anything else (another replica
 //! wrote, a bulk load or a rebuild ran, a transaction failed after its lock) leaves the held
-//! version behind the database's, and the next writer loads the province again (the figures in force
-//! from `from` on, `super::in_force::since`).
+//! version behind the database's, and the next writer loads the province again (the figures in
+//! force from `from` on, `super::in_force::since`).
 //!
 //! At most `budget` figures are held; beyond that the provinces used longest ago are dropped.
 

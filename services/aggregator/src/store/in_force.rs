@@ -85,27 +85,31 @@ pub(crate) async fn since(
 ) -> Result<Found<FigureRow>, Error> {
     let later = before.map_or(Later::All, Later::Before);
     let found = gather(db, province_id, date, series, later).await?;
-    let mut by_series: HashMap<Key, Vec<Stored>> = HashMap::new();
-    for f in found.figures {
-        by_series
-            .entry((f.indicator_code.clone(), f.locality_id))
-            .or_default()
-            .push(f);
-    }
-    let mut figures = Vec::new();
-    for s in by_series.values_mut() {
-        s.sort_by_key(|f| f.period_end);
-        for (i, f) in s.iter().enumerate() {
-            figures.push(FigureRow {
-                indicator_code: f.indicator_code.clone(),
-                locality_id: f.locality_id,
-                period_start: f.period_start,
-                period_end: f.period_end,
-                value: f.value,
-                report_id: f.report_id,
-                valid_until: s.get(i + 1).map_or(OPEN_END, |n| n.period_end),
-            });
-        }
+    // In series and week order, each figure ends where the next of its series starts.
+    let mut read = found.figures;
+    read.sort_by(|a, b| {
+        (&a.indicator_code, a.locality_id, a.period_end).cmp(&(
+            &b.indicator_code,
+            b.locality_id,
+            b.period_end,
+        ))
+    });
+    let mut figures = Vec::with_capacity(read.len());
+    let mut read = read.into_iter().peekable();
+    while let Some(f) = read.next() {
+        let valid_until = read
+            .peek()
+            .filter(|n| n.indicator_code == f.indicator_code && n.locality_id == f.locality_id)
+            .map_or(OPEN_END, |n| n.period_end);
+        figures.push(FigureRow {
+            indicator_code: f.indicator_code,
+            locality_id: f.locality_id,
+            period_start: f.period_start,
+            period_end: f.period_end,
+            value: f.value,
+            report_id: f.report_id,
+            valid_until,
+        });
     }
     Ok(Found {
         figures,
