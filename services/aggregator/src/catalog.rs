@@ -3,8 +3,7 @@
 //! Seed data never changes while the aggregator runs, so it is loaded once at start-up (≈ 35,000
 //! localities, a few MB) and every lookup during validation and queries is a hash-map hit.
 
-use std::collections::HashMap;
-
+use crate::hash::FastMap;
 use p06_domain::edition::EditionValidity;
 use p06_domain::locality::{COUNTRY_CODE, Edition, Level, Locality};
 use p06_domain::reform::{self, Carry, Route, Successor};
@@ -30,19 +29,19 @@ pub struct EditionInfo {
 #[derive(Debug, Default)]
 pub struct Catalog {
     localities: Vec<Locality>,
-    by_id: HashMap<i64, usize>,
-    by_code: HashMap<(Edition, String), usize>,
-    children: HashMap<i64, Vec<usize>>,
-    by_province: HashMap<i64, Vec<usize>>,
+    by_id: FastMap<i64, usize>,
+    by_code: FastMap<(Edition, String), usize>,
+    children: FastMap<i64, Vec<usize>>,
+    by_province: FastMap<i64, Vec<usize>>,
     /// One pseudo-locality per edition for the whole country (id [`Edition::country_id`]); its
     /// children are the edition's provinces. Not listed, not reportable: task-force queries only.
-    countries: HashMap<i64, Locality>,
+    countries: FastMap<i64, Locality>,
     indicators: Vec<Indicator>,
-    indicator_by_code: HashMap<String, usize>,
+    indicator_by_code: FastMap<String, usize>,
     mappings: Vec<Mapping>,
     /// Crosswalk rows by their old unit / by their new unit (indexes into `mappings`).
-    mappings_from: HashMap<i64, Vec<usize>>,
-    mappings_to: HashMap<i64, Vec<usize>>,
+    mappings_from: FastMap<i64, Vec<usize>>,
+    mappings_to: FastMap<i64, Vec<usize>>,
     editions: Vec<EditionInfo>,
     validities: Vec<EditionValidity>,
 }
@@ -56,8 +55,8 @@ impl Catalog {
     ) -> Self {
         localities.sort_by(|a, b| (a.edition, &a.code).cmp(&(b.edition, &b.code)));
         let mut catalog = Catalog {
-            by_id: HashMap::with_capacity(localities.len()),
-            by_code: HashMap::with_capacity(localities.len()),
+            by_id: FastMap::with_capacity_and_hasher(localities.len(), Default::default()),
+            by_code: FastMap::with_capacity_and_hasher(localities.len(), Default::default()),
             ..Default::default()
         };
         for (i, l) in localities.iter().enumerate() {

@@ -1,7 +1,6 @@
 //! The compliance rules in the aggregator: configuration, and gathering what the domain rules need
 //! (targets, the previous period, recent history) before a report is stored.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,6 +15,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::Error;
+use crate::hash::{FastMap, FastSet, by_code};
 use crate::store::compliance::{FlagFacts, NewFlag, series_key};
 
 /// The built-in compliance configuration (`services/aggregator/config/compliance.toml`).
@@ -109,10 +109,10 @@ pub async fn evaluate(
         .filter(|l| l.level == obligation.level)
         .map(|l| l.code.clone())
         .collect();
-    let observations: Vec<(String, String, f64)> = report
+    let observations: Vec<(&str, &str, f64)> = report
         .observations
         .iter()
-        .map(|o| (o.indicator_code.clone(), o.locality_code.clone(), o.value))
+        .map(|o| (o.indicator_code.as_str(), o.locality_code.as_str(), o.value))
         .collect();
 
     let mut localities: Vec<i64> = report.observations.iter().map(|o| o.locality_id).collect();
@@ -126,13 +126,14 @@ pub async fn evaluate(
     let targets = store
         .own_targets_due_from(&target_localities, report.period_end)
         .await?;
+    let targets_by_code = by_code(&targets);
     let mut behind: Vec<String> = report
         .observations
         .iter()
         .filter(|o| {
-            targets
-                .get(&(o.indicator_code.clone(), o.locality_id))
-                .is_some_and(|t| o.value < *t)
+            targets_by_code
+                .get(&(o.indicator_code.as_str(), o.locality_id))
+                .is_some_and(|t| o.value < **t)
         })
         .map(|o| o.indicator_code.clone())
         .collect();
@@ -164,11 +165,11 @@ pub async fn evaluate(
             HISTORY_PERIODS,
         )
         .await?;
-    let previous: HashMap<(String, String), f64> = history
+    let previous: std::collections::HashMap<(&str, &str), f64> = history
         .iter()
         .filter_map(|((indicator, locality_id), values)| {
-            let code = catalog.locality_by_id(*locality_id)?.code.clone();
-            Some(((indicator.clone(), code), *values.last()?))
+            let code = catalog.locality_by_id(*locality_id)?.code.as_str();
+            Some(((indicator.as_str(), code), *values.last()?))
         })
         .collect();
     let previous_exists = !previous.is_empty();
@@ -187,27 +188,27 @@ pub async fn evaluate(
         &state.compliance.specificity,
     );
 
-    let in_report: HashMap<(&str, i64), f64> = report
+    let in_report: FastMap<(&str, i64), f64> = report
         .observations
         .iter()
         .map(|o| ((o.indicator_code.as_str(), o.locality_id), o.value))
         .collect();
+    let history_by_code = by_code(&history);
     let mut findings = Vec::new();
     for o in &report.observations {
         let Some(indicator) = catalog.indicator(&o.indicator_code) else {
             continue;
         };
-        let past = history
-            .get(&(o.indicator_code.clone(), o.locality_id))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let past = history_by_code
+            .get(&(o.indicator_code.as_str(), o.locality_id))
+            .map_or(&[][..], |h| h.as_slice());
         let denominator = indicator.denominator.as_deref().and_then(|d| {
             in_report
                 .get(&(d, o.locality_id))
                 .copied()
                 .or_else(|| {
-                    history
-                        .get(&(d.to_owned(), o.locality_id))
+                    history_by_code
+                        .get(&(d, o.locality_id))
                         .and_then(|h| h.last().copied())
                 })
                 .map(|v| (d, v))
@@ -224,7 +225,7 @@ pub async fn evaluate(
             &state.compliance.consistency,
         ));
     }
-    let required: HashSet<i64> = catalog
+    let required: FastSet<i64> = catalog
         .in_province(report.province.id)
         .filter(|l| l.level == obligation.level)
         .map(|l| l.id)

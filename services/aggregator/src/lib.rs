@@ -12,6 +12,7 @@ pub mod compliance;
 pub mod config;
 pub mod error;
 pub mod flag_feed;
+pub mod hash;
 pub mod narrative;
 pub mod read_cache;
 pub mod store;

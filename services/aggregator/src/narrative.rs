@@ -8,15 +8,14 @@
 //! communes has no province total to quote, so claims about one are left alone. Targets and the
 //! previous period's figures are summed over the same localities, and only when each has one.
 
-use std::collections::{HashMap, HashSet};
-
 use p06_domain::narrative::{self, IndicatorFigures, NarrativeCheck, NarrativeTexts, vocab};
 use p06_domain::report::{CatalogView as _, IndicatorKind, ValidReport};
 
 use crate::catalog::Catalog;
+use crate::hash::{FastMap, FastSet, by_code};
 
 /// The figures of one indicator in a report: locality id → value.
-fn by_locality(report: &ValidReport, code: &str) -> HashMap<i64, f64> {
+fn by_locality(report: &ValidReport, code: &str) -> FastMap<i64, f64> {
     report
         .observations
         .iter()
@@ -30,8 +29,8 @@ fn by_locality(report: &ValidReport, code: &str) -> HashMap<i64, f64> {
 fn units(
     catalog: &Catalog,
     report: &ValidReport,
-    figures: &HashMap<i64, f64>,
-    required: &HashSet<i64>,
+    figures: &FastMap<i64, f64>,
+    required: &FastSet<i64>,
 ) -> Option<Vec<i64>> {
     if figures.is_empty() {
         return None;
@@ -43,7 +42,7 @@ fn units(
         return None;
     }
     // A figure counts when no finer figure of the same indicator is in the report.
-    let covered: HashSet<i64> = figures
+    let covered: FastSet<i64> = figures
         .keys()
         .flat_map(|id| catalog.ancestors(*id))
         .collect();
@@ -77,11 +76,11 @@ fn names(catalog: &Catalog, code: &str) -> Vec<String> {
 pub fn figures(
     catalog: &Catalog,
     report: &ValidReport,
-    required: &HashSet<i64>,
-    targets: &HashMap<(String, i64), f64>,
-    history: &HashMap<(String, i64), Vec<f64>>,
+    required: &FastSet<i64>,
+    targets: &FastMap<(String, i64), f64>,
+    history: &FastMap<(String, i64), Vec<f64>>,
 ) -> Vec<IndicatorFigures> {
-    let totals: HashMap<String, (Vec<i64>, f64)> = catalog
+    let totals: FastMap<String, (Vec<i64>, f64)> = catalog
         .indicators()
         .iter()
         .filter_map(|i| {
@@ -91,22 +90,23 @@ pub fn figures(
             Some((i.code.clone(), (units, total)))
         })
         .collect();
+    let targets = by_code(targets);
+    let history = by_code(history);
     catalog
         .indicators()
         .iter()
         .map(|i| {
-            let own = totals.get(&i.code);
+            let code = i.code.as_str();
+            let own = totals.get(code);
             let target = own.and_then(|(units, _)| {
                 targets
-                    .get(&(i.code.clone(), report.province.id))
-                    .copied()
-                    .or_else(|| sum(units, |u| targets.get(&(i.code.clone(), u)).copied()))
+                    .get(&(code, report.province.id))
+                    .map(|t| **t)
+                    .or_else(|| sum(units, |u| targets.get(&(code, u)).map(|t| **t)))
             });
             let previous_total = own.and_then(|(units, _)| {
                 sum(units, |u| {
-                    history
-                        .get(&(i.code.clone(), u))
-                        .and_then(|h| h.last().copied())
+                    history.get(&(code, u)).and_then(|h| h.last().copied())
                 })
             });
             IndicatorFigures {

@@ -35,7 +35,7 @@ pub struct OwnFigure {
 pub type IndicatorFigures = HashMap<i64, OwnFigure>;
 
 /// The nearest targets due on or after a date of a province's localities, by (indicator, locality).
-pub type Targets = HashMap<(String, i64), f64>;
+pub type Targets = crate::hash::FastMap<(String, i64), f64>;
 
 /// Maintained totals by (locality, indicator) and the sums of the communes' targets below
 /// localities, as a view reads them.
@@ -339,7 +339,7 @@ mod tests {
         assert_eq!(cache.held(), 7);
         cache.put_figures(3, 1, key("d"), figures(11));
         assert_eq!(cache.held(), 7);
-        let targets = Arc::new(Targets::from([(("a".to_owned(), 5), 10.0)]));
+        let targets = Arc::new(Targets::from_iter([(("a".to_owned(), 5), 10.0)]));
         let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         cache.put_targets(1, 1, date, targets);
         assert_eq!(cache.targets(1, 1, date).map(|t| t.len()), Some(1));

@@ -146,7 +146,7 @@ pub struct SpecificityInput<'a> {
     /// Localities the obligation requires figures for (codes at the required level).
     pub required_localities: &'a [String],
     /// (indicator, locality code, value) of the report.
-    pub observations: &'a [(String, String, f64)],
+    pub observations: &'a [(&'a str, &'a str, f64)],
     pub assessment: &'a str,
     pub obstacles: &'a str,
     pub proposals: &'a str,
@@ -154,7 +154,7 @@ pub struct SpecificityInput<'a> {
     pub behind_target: &'a [String],
     /// The previous period's figures of the same series, by (indicator, locality code); `None`
     /// when there is no previous report.
-    pub previous: Option<&'a HashMap<(String, String), f64>>,
+    pub previous: Option<&'a HashMap<(&'a str, &'a str), f64>>,
 }
 
 /// One rule that fired.
@@ -203,11 +203,7 @@ fn listed<S: AsRef<str>>(items: &[S]) -> String {
 /// the reasons in the order of the table in the module docs.
 pub fn assess(input: &SpecificityInput<'_>, config: &SpecificityConfig) -> SpecificityAssessment {
     let mut reasons = Vec::new();
-    let reported: HashSet<&str> = input
-        .observations
-        .iter()
-        .map(|(i, _, _)| i.as_str())
-        .collect();
+    let reported: HashSet<&str> = input.observations.iter().map(|(i, _, _)| *i).collect();
 
     let missing: Vec<String> = input
         .required_indicators
@@ -235,11 +231,7 @@ pub fn assess(input: &SpecificityInput<'_>, config: &SpecificityConfig) -> Speci
         });
     }
 
-    let covered: HashSet<&str> = input
-        .observations
-        .iter()
-        .map(|(_, l, _)| l.as_str())
-        .collect();
+    let covered: HashSet<&str> = input.observations.iter().map(|(_, l, _)| *l).collect();
     // Borrowed: a one-commune report leaves hundreds uncovered, of which only a few are kept.
     let uncovered: Vec<&str> = input
         .required_localities
@@ -344,7 +336,7 @@ pub fn assess(input: &SpecificityInput<'_>, config: &SpecificityConfig) -> Speci
         let mut comparable = 0usize;
         let mut same: Vec<String> = Vec::new();
         for (i, l, v) in input.observations {
-            if let Some(p) = previous.get(&(i.clone(), l.clone())) {
+            if let Some(p) = previous.get(&(*i, *l)) {
                 comparable += 1;
                 if p == v {
                     same.push(format!("{i}@{l}"));
@@ -456,6 +448,22 @@ mod tests {
             .collect()
     }
 
+    /// Observations as the input borrows them.
+    fn borrowed(observations: &[(String, String, f64)]) -> Vec<(&str, &str, f64)> {
+        observations
+            .iter()
+            .map(|(i, l, v)| (i.as_str(), l.as_str(), *v))
+            .collect()
+    }
+
+    /// A previous period's figures as the input borrows them.
+    fn borrowed_previous(previous: &HashMap<(String, String), f64>) -> HashMap<(&str, &str), f64> {
+        previous
+            .iter()
+            .map(|((i, l), v)| ((i.as_str(), l.as_str()), *v))
+            .collect()
+    }
+
     struct Case {
         required_indicators: Vec<String>,
         required_localities: Vec<String>,
@@ -487,16 +495,18 @@ mod tests {
         }
 
         fn assess(&self) -> SpecificityAssessment {
+            let observations = borrowed(&self.observations);
+            let previous = self.previous.as_ref().map(borrowed_previous);
             assess(
                 &SpecificityInput {
                     required_indicators: &self.required_indicators,
                     required_localities: &self.required_localities,
-                    observations: &self.observations,
+                    observations: &observations,
                     assessment: &self.assessment,
                     obstacles: &self.obstacles,
                     proposals: &self.proposals,
                     behind_target: &self.behind,
-                    previous: self.previous.as_ref(),
+                    previous: previous.as_ref(),
                 },
                 &SpecificityConfig::default(),
             )
@@ -599,11 +609,12 @@ mod tests {
             .flat_map(|l| required.iter().map(move |i| (i.clone(), l.clone(), 1.0)))
             .collect();
         let run = |obs: &[(String, String, f64)]| {
+            let obs = borrowed(obs);
             assess(
                 &SpecificityInput {
                     required_indicators: &required,
                     required_localities: &communes,
-                    observations: obs,
+                    observations: &obs,
                     assessment: "Đạt 40,8% dân số; 19/218 xã đạt chỉ tiêu.",
                     ..Default::default()
                 },
@@ -694,14 +705,16 @@ mod tests {
             identical_share: 0.75,
             ..config()
         };
+        let observations = borrowed(&c.observations);
+        let borrowed_before = borrowed_previous(&previous);
         let a = assess(
             &SpecificityInput {
                 required_indicators: &c.required_indicators,
                 required_localities: &c.required_localities,
-                observations: &c.observations,
+                observations: &observations,
                 assessment: &c.assessment,
                 proposals: &c.proposals,
-                previous: c.previous.as_ref(),
+                previous: Some(&borrowed_before),
                 ..Default::default()
             },
             &lenient,
@@ -770,10 +783,8 @@ mod tests {
             no_assessment: 90,
             ..config()
         };
-        let previous: HashMap<(String, String), f64> = [(("a".to_owned(), "1".to_owned()), 1.0)]
-            .into_iter()
-            .collect();
-        let observations = obs(&[("a", "1", 1.0)]);
+        let previous: HashMap<(&str, &str), f64> = [(("a", "1"), 1.0)].into_iter().collect();
+        let observations = [("a", "1", 1.0)];
         let required_i = s(&["a", "b"]);
         let required_l = s(&["1", "2"]);
         let behind = s(&["a"]);
@@ -805,11 +816,12 @@ mod tests {
             threshold: 81,
             ..config()
         };
+        let observations = borrowed(&c.observations);
         let a = assess(
             &SpecificityInput {
                 required_indicators: &c.required_indicators,
                 required_localities: &c.required_localities,
-                observations: &c.observations,
+                observations: &observations,
                 proposals: &c.proposals,
                 ..Default::default()
             },
@@ -825,7 +837,7 @@ mod tests {
                 &SpecificityInput {
                     required_indicators: &c.required_indicators,
                     required_localities: &c.required_localities,
-                    observations: &c.observations,
+                    observations: &observations,
                     proposals: &c.proposals,
                     ..Default::default()
                 },

@@ -1,8 +1,6 @@
 //! Storage of the compliance rules: period locks, flags and the audit log (obligations:
 //! `obligations.rs`).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult};
@@ -10,6 +8,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use super::Store;
 use super::audit::{AuditScope, audit};
 use crate::error::Error;
+use crate::hash::FastMap;
 
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
@@ -351,9 +350,9 @@ impl Store {
         &self,
         localities: &[i64],
         date: NaiveDate,
-    ) -> Result<HashMap<(String, i64), f64>, Error> {
+    ) -> Result<FastMap<(String, i64), f64>, Error> {
         if localities.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(FastMap::default());
         }
         self.nearest_targets(col("locality_id").is_in(localities.iter().copied()), date)
             .await
@@ -364,7 +363,7 @@ impl Store {
         &self,
         province_id: i64,
         date: NaiveDate,
-    ) -> Result<HashMap<(String, i64), f64>, Error> {
+    ) -> Result<FastMap<(String, i64), f64>, Error> {
         self.nearest_targets(in_province(province_id), date).await
     }
 
@@ -373,7 +372,7 @@ impl Store {
         &self,
         which: SimpleExpr,
         date: NaiveDate,
-    ) -> Result<HashMap<(String, i64), f64>, Error> {
+    ) -> Result<FastMap<(String, i64), f64>, Error> {
         let rows = self
             .connection()
             .query_all(
@@ -385,7 +384,7 @@ impl Store {
                     .order_by(Alias::new("due_date"), Order::Desc),
             )
             .await?;
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         for row in rows {
             let t = TargetDue::from_query_result(&row, "")?;
             // Descending due dates: the last one written is the nearest.
@@ -410,8 +409,8 @@ impl Store {
         since: NaiveDate,
         before: NaiveDate,
         keep: usize,
-    ) -> Result<HashMap<(String, i64), Vec<f64>>, Error> {
-        let mut out: HashMap<(String, i64), Vec<f64>> = HashMap::new();
+    ) -> Result<FastMap<(String, i64), Vec<f64>>, Error> {
+        let mut out: FastMap<(String, i64), Vec<f64>> = FastMap::default();
         if indicators.is_empty() || localities.is_empty() {
             return Ok(out);
         }

@@ -13,8 +13,6 @@
 //! dedupe key names the bound, the locality and the report that raised it, so a bound broken again
 //! after it was resolved raises a new flag.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use p06_domain::cross_agency::{self, InForce};
 use p06_domain::narrative::number::format_vi;
@@ -27,6 +25,7 @@ use super::reports::NewReport;
 use super::revision_write::Written;
 use super::script::Script;
 use crate::error::Error;
+use crate::hash::FastMap;
 
 /// The kind of flag a broken cross-agency bound raises.
 pub const CROSS_AGENCY_MISMATCH: &str = "CROSS_AGENCY_MISMATCH";
@@ -49,7 +48,7 @@ async fn in_force(
     codes: &[String],
     localities: &[i64],
     date: NaiveDate,
-) -> Result<(HashMap<(String, i64), InForce>, usize), Error> {
+) -> Result<(FastMap<(String, i64), InForce>, usize), Error> {
     let series = Series {
         codes: Some(codes),
         localities: Some(localities),
@@ -78,7 +77,7 @@ async fn figures_in_force(
     codes: &[String],
     localities: &[i64],
     date: NaiveDate,
-) -> Result<(HashMap<(String, i64), InForce>, usize), Error> {
+) -> Result<(FastMap<(String, i64), InForce>, usize), Error> {
     if let Some(held) = written.in_force(codes, localities, date) {
         let figures = held
             .into_iter()

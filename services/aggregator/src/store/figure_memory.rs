@@ -16,12 +16,13 @@
 //!
 //! At most `budget` figures are held; beyond that the provinces used longest ago are dropped.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::NaiveDate;
+use p06_domain::contribution::Entry;
 
 use super::rollups::FigureRow;
+use crate::hash::FastMap;
 
 /// A series: (indicator, locality).
 pub(crate) type Key = (String, i64);
@@ -46,7 +47,7 @@ pub(crate) struct Figure {
 #[derive(Debug, Clone, Default)]
 struct Codes {
     names: Vec<String>,
-    numbers: HashMap<String, u32>,
+    numbers: FastMap<String, u32>,
 }
 
 impl Codes {
@@ -77,7 +78,7 @@ type Slot = (u32, i64);
 pub(crate) struct ProvinceFigures {
     from: NaiveDate,
     codes: Codes,
-    series: HashMap<Slot, Vec<Figure>>,
+    series: FastMap<Slot, Vec<Figure>>,
     size: usize,
 }
 
@@ -98,7 +99,7 @@ impl ProvinceFigures {
     /// The province's figures as read from `latest_value` with `valid_until >= from`.
     pub fn from_rows(from: NaiveDate, rows: Vec<FigureRow>) -> Self {
         let mut codes = Codes::default();
-        let mut series: HashMap<Slot, Vec<Figure>> = HashMap::new();
+        let mut series: FastMap<Slot, Vec<Figure>> = FastMap::default();
         let size = rows.len();
         for r in rows {
             debug_assert!(r.valid_until >= from, "a figure before {from} loaded");
@@ -139,45 +140,68 @@ impl ProvinceFigures {
         self.size
     }
 
-    /// The figures of `codes` × `localities` with `valid_until >= date` (what `apply_revision`
-    /// reads); `None` when figures before `date` are not held.
+    /// Calls `each(code's index in codes, locality, figure)` for the figures of `codes` ×
+    /// `localities` with `valid_until >= date` (what `apply_revision` reads), copying nothing;
+    /// `None` when figures before `date` are not held.
+    pub fn each_in_force_from(
+        &self,
+        localities: &[i64],
+        codes: &[String],
+        date: NaiveDate,
+        mut each: impl FnMut(usize, i64, &Figure),
+    ) -> Option<()> {
+        if date < self.from {
+            return None;
+        }
+        for locality in localities {
+            for (c, code) in codes.iter().enumerate() {
+                let Some(series) = self.get(code, *locality) else {
+                    continue;
+                };
+                let first = series.partition_point(|f| f.valid_until < date);
+                for f in &series[first..] {
+                    each(c, *locality, f);
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// [`Self::each_in_force_from`] as rows.
+    #[cfg(test)]
     pub fn in_force_from(
         &self,
         localities: &[i64],
         codes: &[String],
         date: NaiveDate,
     ) -> Option<Vec<FigureRow>> {
-        if date < self.from {
-            return None;
-        }
         let mut out = Vec::new();
-        for locality in localities {
-            for code in codes {
-                let Some(series) = self.get(code, *locality) else {
-                    continue;
-                };
-                let first = series.partition_point(|f| f.valid_until < date);
-                out.extend(series[first..].iter().map(|f| FigureRow {
-                    indicator_code: code.clone(),
-                    locality_id: *locality,
-                    period_start: f.period_start,
-                    period_end: f.period_end,
-                    value: f.value,
-                    report_id: f.report_id,
-                    valid_until: f.valid_until,
-                }));
-            }
-        }
+        self.each_in_force_from(localities, codes, date, |c, locality, f| {
+            out.push(FigureRow {
+                indicator_code: codes[c].clone(),
+                locality_id: locality,
+                period_start: f.period_start,
+                period_end: f.period_end,
+                value: f.value,
+                report_id: f.report_id,
+                valid_until: f.valid_until,
+            })
+        })?;
         Some(out)
     }
 
     /// The figure of a series in force on `date` (period end ≤ date < valid until), which may be
     /// none; `None` when figures in force on `date` are not all held.
-    pub fn in_force_on(&self, key: &Key, date: NaiveDate) -> Option<Option<Figure>> {
+    pub fn in_force_on(
+        &self,
+        code: &str,
+        locality: i64,
+        date: NaiveDate,
+    ) -> Option<Option<Figure>> {
         if date < self.from {
             return None;
         }
-        Some(self.get(&key.0, key.1).and_then(|s| in_force_in(s, date)))
+        Some(self.get(code, locality).and_then(|s| in_force_in(s, date)))
     }
 
     /// The series whose figure ending on `date` came from `report_id`; `None` when figures of
@@ -208,18 +232,18 @@ impl ProvinceFigures {
         since: NaiveDate,
         before: NaiveDate,
         keep: usize,
-    ) -> Option<HashMap<Key, Vec<f64>>> {
+    ) -> Option<FastMap<Key, Vec<f64>>> {
         // A figure ending after `since` has `valid_until` after `since` too.
         if since < self.from {
             return None;
         }
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         for indicator in indicators {
             for locality in localities {
                 let Some(series) = self.get(indicator, *locality) else {
                     continue;
                 };
-                let values: Vec<f64> = series
+                let mut values: Vec<f64> = series
                     .iter()
                     .filter(|f| f.period_end > since && f.period_end < before)
                     .map(|f| f.value)
@@ -227,8 +251,8 @@ impl ProvinceFigures {
                 if values.is_empty() {
                     continue;
                 }
-                let skip = values.len().saturating_sub(keep);
-                out.insert((indicator.clone(), *locality), values[skip..].to_vec());
+                values.drain(..values.len().saturating_sub(keep));
+                out.insert((indicator.clone(), *locality), values);
             }
         }
         Some(out)
@@ -303,6 +327,18 @@ impl ProvinceFigures {
     }
 }
 
+impl Figure {
+    /// The figure as the roll-ups' contributions take it.
+    pub fn entry(&self) -> Entry {
+        Entry {
+            period_start: self.period_start,
+            as_of: self.period_end,
+            value: self.value,
+            report_id: self.report_id,
+        }
+    }
+}
+
 /// The figure of a series (ordered by period end) in force on `date`.
 pub(crate) fn in_force_in(series: &[Figure], date: NaiveDate) -> Option<Figure> {
     let after = series.partition_point(|f| f.period_end <= date);
@@ -331,7 +367,7 @@ struct Held {
 
 #[derive(Default)]
 struct Inner {
-    provinces: HashMap<i64, Held>,
+    provinces: FastMap<i64, Held>,
     /// Figures held in all provinces.
     held: usize,
     /// Advances with every use, ordering provinces by recency.

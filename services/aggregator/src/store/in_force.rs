@@ -16,7 +16,7 @@
 //! [`since`] also returns every later figure of those series, with the end of each (`valid_until`,
 //! the next figure's period end): what the writer's transaction and memory work from.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
@@ -25,6 +25,7 @@ use super::queries::FigureRow as Stored;
 use super::rollups::{BATCH, FigureRow, Key, OPEN_END, list, values};
 use super::statement;
 use crate::error::Error;
+use crate::hash::FastMap;
 
 /// The first window read before D: a week, where a weekly series' last figure lies. It reads a
 /// range of every open indicator's figures, so a longer one reads weeks of figures the weekly
@@ -131,7 +132,7 @@ async fn gather(
     // nothing), so nothing is open either.
     let until = matches!(later, Later::None).then_some(date);
     let (starts, mut statements) = starts(db, province_id, until, series).await?;
-    let mut open: HashMap<Key, NaiveDate> = starts
+    let mut open: FastMap<Key, NaiveDate> = starts
         .into_iter()
         .map(|s| ((s.indicator_code, s.locality_id), s.first_end))
         .collect();
@@ -154,7 +155,7 @@ async fn gather(
         let rows = window(db, province_id, &open, by_locality, lower, upper).await?;
         first_window = false;
         statements += rows.statements;
-        let mut last: HashMap<Key, Stored> = HashMap::new();
+        let mut last: FastMap<Key, Stored> = FastMap::default();
         for row in rows.figures {
             let key = (row.indicator_code.clone(), row.locality_id);
             if !open.contains_key(&key) {
@@ -274,7 +275,7 @@ async fn select(
 async fn window(
     db: &impl ConnectionTrait,
     province_id: i64,
-    open: &HashMap<Key, NaiveDate>,
+    open: &FastMap<Key, NaiveDate>,
     by_locality: bool,
     lower: NaiveDate,
     upper: Option<NaiveDate>,

@@ -261,6 +261,16 @@ pub(crate) struct WriteTxn<'a> {
     _guard: Option<MutexGuard<'a, ()>>,
 }
 
+impl WriteTxn<'_> {
+    /// Commits, and on SQLite hands the writer to the next transaction at once: what the caller
+    /// does after its commit (the province's figures in memory, publishing its flags) does not
+    /// hold up every other province's writer.
+    pub async fn commit(self) -> Result<(), Error> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
 fn sqlite_path(url: &str) -> Option<&Path> {
     let rest = url
         .strip_prefix("sqlite://")

@@ -388,8 +388,10 @@ impl Store {
             _ => 2,
         };
 
-        write.txn.commit().await?;
-        // Under the version this transaction made: nobody else can have written in between.
+        write.commit().await?;
+        // Under the version this transaction made: the memory takes the change only while it
+        // holds the version before it (this province's turn keeps this process's other writers
+        // out; any other writer in between leaves the memory behind, and it is read again).
         self.figure_memory
             .update(report.province.id, version, |figures| {
                 memory_change.apply(figures)

@@ -5,7 +5,7 @@
 //! memory (`super::figure_memory`) when they are held at the version the writer's lock found,
 //! else (nothing held, or more than the memory's budget) from `latest_value`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::contribution::{Changes, Contribution, Entry, UnitFigures, changes};
@@ -23,6 +23,7 @@ use super::script::Script;
 use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
+use crate::hash::{FastMap, FastSet};
 
 /// A series' key in the write path: (indicator, locality), the code borrowed.
 type Pair<'a> = (&'a str, i64);
@@ -69,25 +70,27 @@ impl MemoryChange {
         codes: &[String],
         localities: &[i64],
         date: NaiveDate,
-    ) -> Option<HashMap<Key, Figure>> {
+    ) -> Option<FastMap<Key, Figure>> {
         // The change holds each changed series' figures with `valid_until >= self.date`: every
         // figure in force on a later date.
         if date < self.date {
             return None;
         }
-        let changed: HashMap<&Key, &[Figure]> =
-            self.series.iter().map(|(k, f)| (k, f.as_slice())).collect();
+        let changed: FastMap<Pair<'_>, &[Figure]> = self
+            .series
+            .iter()
+            .map(|((code, locality), f)| ((code.as_str(), *locality), f.as_slice()))
+            .collect();
         held.memory.read(province_id, held.version, |figures| {
-            let mut out = HashMap::new();
+            let mut out = FastMap::default();
             for code in codes {
                 for locality in localities {
-                    let key = (code.clone(), *locality);
-                    let figure = match changed.get(&key) {
+                    let figure = match changed.get(&(code.as_str(), *locality)) {
                         Some(series) => in_force_in(series, date),
-                        None => figures.in_force_on(&key, date)?,
+                        None => figures.in_force_on(code, *locality, date)?,
                     };
                     if let Some(figure) = figure {
-                        out.insert(key, figure);
+                        out.insert((code.clone(), *locality), figure);
                     }
                 }
             }
@@ -112,7 +115,7 @@ impl Written<'_> {
         codes: &[String],
         localities: &[i64],
         date: NaiveDate,
-    ) -> Option<HashMap<Key, Figure>> {
+    ) -> Option<FastMap<Key, Figure>> {
         self.change
             .in_force(self.held, self.province_id, codes, localities, date)
     }
@@ -197,7 +200,7 @@ pub(crate) async fn apply_revision(
 
     // Series keys borrow their indicator code (from the revision, the catalog or a row read):
     // a province report has a thousand of them, copied and compared many times over.
-    let new: HashMap<Pair<'_>, f64> = change
+    let new: FastMap<Pair<'_>, f64> = change
         .observations
         .iter()
         .map(|o| ((o.indicator_code.as_str(), o.locality_id), o.value))
@@ -265,15 +268,17 @@ pub(crate) async fn apply_revision(
     series_codes.extend(channels.iter().filter_map(|c| denominator_of(c)));
 
     let units: BTreeSet<i64> = new.keys().chain(&dropped).map(|(_, u)| *u).collect();
-    let mut above: BTreeSet<i64> = BTreeSet::new();
-    for u in &units {
-        above.extend(kept_above(catalog, *u));
-    }
+    // The units keeping roll-ups above each unit, found once per unit, not per figure.
+    let above_unit: FastMap<i64, Vec<i64>> = units
+        .iter()
+        .map(|u| (*u, kept_above(catalog, *u)))
+        .collect();
+    let above: BTreeSet<i64> = above_unit.values().flatten().copied().collect();
 
     // First dates of figures below each unit, before this revision.
     let node_units: Vec<i64> = units.iter().chain(&above).copied().collect();
     let channel_list: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
-    let mut node_before: HashMap<Pair<'_>, NaiveDate> = HashMap::new();
+    let mut node_before: FastMap<Pair<'_>, NaiveDate> = FastMap::default();
     for chunk in node_units.chunks(BATCH) {
         let mut params = values(chunk);
         params.extend(values(&channel_list));
@@ -301,8 +306,8 @@ pub(crate) async fn apply_revision(
     // … and after it.
     let mut node_after = node_before.clone();
     // (indicator, locality) pairs with a figure of this revision, or a dropped one, below them.
-    let new_below = below(catalog, new.keys().copied());
-    let dropped_below = below(catalog, dropped.iter().copied());
+    let new_below = below(&above_unit, new.keys().copied());
+    let dropped_below = below(&above_unit, dropped.iter().copied());
     for a in &above {
         for indicator in &touched {
             let key = (*indicator, *a);
@@ -338,32 +343,29 @@ pub(crate) async fn apply_revision(
     let reader_list: Vec<i64> = readers.into_iter().collect();
     let code_list: Vec<String> = series_codes.into_iter().map(str::to_owned).collect();
     let mut rows: Vec<FigureRow> = Vec::new();
+    let mut before: FastMap<Pair<'_>, Vec<Entry>> = FastMap::default();
     let in_memory = held.memory.read(province, held.version, |p| {
-        p.in_force_from(&reader_list, &code_list, date)
+        p.each_in_force_from(&reader_list, &code_list, date, |c, locality, figure| {
+            let key = (code_list[c].as_str(), locality);
+            before.entry(key).or_default().push(figure.entry());
+        })
     });
-    let from_table = if in_memory.is_some() {
-        &[][..]
-    } else {
-        &reader_list[..]
-    };
-    rows.extend(in_memory.into_iter().flatten());
     // Beyond the memory: the figures in force from the day before the date on.
-    if !from_table.is_empty() {
+    if in_memory.is_none() && !reader_list.is_empty() {
         let found = in_force::since(
             txn,
             province,
             date.pred_opt().unwrap_or(date),
             Series {
                 codes: Some(&code_list),
-                localities: Some(from_table),
+                localities: Some(&reader_list),
             },
             None,
         )
         .await?;
         statements += found.statements;
-        rows.extend(found.figures);
+        rows = found.figures;
     }
-    let mut before: HashMap<Pair<'_>, Vec<Entry>> = HashMap::new();
     for row in &rows {
         let key = (row.indicator_code.as_str(), row.locality_id);
         before.entry(key).or_default().push(row.entry());
@@ -372,7 +374,7 @@ pub(crate) async fn apply_revision(
         series.sort_by_key(|e| e.as_of);
     }
     // The changed series as the revision leaves them; every other series stays as it was.
-    let mut after: HashMap<Pair<'_>, Vec<Entry>> = new
+    let mut after: FastMap<Pair<'_>, Vec<Entry>> = new
         .keys()
         .chain(&dropped)
         .map(|key| (*key, before.get(key).cloned().unwrap_or_default()))
@@ -395,8 +397,8 @@ pub(crate) async fn apply_revision(
     }
 
     // Contributions before and after, summed into every roll-up above each unit.
-    let moved_set: HashSet<&Pair<'_>> = moved.iter().collect();
-    let dropped_set: HashSet<&Pair<'_>> = dropped.iter().collect();
+    let moved_set: FastSet<&Pair<'_>> = moved.iter().collect();
+    let dropped_set: FastSet<&Pair<'_>> = dropped.iter().collect();
     let mut rollups: BTreeMap<(i64, &str), Changes> = BTreeMap::new();
     for unit in &reader_list {
         let targets = rolled_into(catalog, *unit);
@@ -466,9 +468,9 @@ pub(crate) async fn apply_revision(
 /// next one of its series starts.
 fn memory_change(
     change: &RevisionChange<'_>,
-    new: &HashMap<Pair<'_>, f64>,
+    new: &FastMap<Pair<'_>, f64>,
     dropped: &[Pair<'_>],
-    after: &HashMap<Pair<'_>, Vec<Entry>>,
+    after: &FastMap<Pair<'_>, Vec<Entry>>,
 ) -> MemoryChange {
     let series = new
         .keys()
@@ -535,14 +537,24 @@ async fn first_figure_below(
     })
 }
 
-/// The (indicator, locality) pairs above each of `keys` that keep roll-ups.
-fn below<'k>(catalog: &Catalog, keys: impl Iterator<Item = Pair<'k>>) -> HashSet<Pair<'k>> {
-    keys.flat_map(|(i, u)| kept_above(catalog, u).into_iter().map(move |a| (i, a)))
-        .collect()
+/// The (indicator, locality) pairs above each of `keys` that keep roll-ups (`above_unit`: the
+/// units keeping roll-ups above each key's unit).
+fn below<'k>(
+    above_unit: &FastMap<i64, Vec<i64>>,
+    keys: impl Iterator<Item = Pair<'k>>,
+) -> FastSet<Pair<'k>> {
+    keys.flat_map(|(i, u)| {
+        above_unit
+            .get(&u)
+            .into_iter()
+            .flatten()
+            .map(move |a| (i, *a))
+    })
+    .collect()
 }
 
 /// A series' figures, none when it has none.
-fn series_in<'a, 'k>(series: &'a HashMap<Pair<'k>, Vec<Entry>>, key: &Pair<'k>) -> &'a [Entry] {
+fn series_in<'a, 'k>(series: &'a FastMap<Pair<'k>, Vec<Entry>>, key: &Pair<'k>) -> &'a [Entry] {
     series.get(key).map_or(&[], Vec::as_slice)
 }
 
@@ -561,9 +573,9 @@ fn next_after(series: &[Entry], as_of: NaiveDate) -> NaiveDate {
 fn write_latest_values(
     script: &mut Script,
     change: &RevisionChange<'_>,
-    new: &HashMap<Pair<'_>, f64>,
+    new: &FastMap<Pair<'_>, f64>,
     dropped: &[Pair<'_>],
-    before: &HashMap<Pair<'_>, Vec<Entry>>,
+    before: &FastMap<Pair<'_>, Vec<Entry>>,
 ) {
     let date = change.period_end;
     // The superseded revision's figures the new one has no figure for leave; the others are
@@ -626,10 +638,10 @@ fn write_latest_values(
 fn write_starts(
     script: &mut Script,
     change: &RevisionChange<'_>,
-    new: &HashMap<Pair<'_>, f64>,
+    new: &FastMap<Pair<'_>, f64>,
     dropped: &[Pair<'_>],
-    before: &HashMap<Pair<'_>, Vec<Entry>>,
-    after: &HashMap<Pair<'_>, Vec<Entry>>,
+    before: &FastMap<Pair<'_>, Vec<Entry>>,
+    after: &FastMap<Pair<'_>, Vec<Entry>>,
 ) {
     let mut keys: Vec<&Pair<'_>> = new.keys().chain(dropped).collect();
     keys.sort();

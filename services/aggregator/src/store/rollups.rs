@@ -11,7 +11,7 @@
 //! totals are its provinces' added up when read (`Store::rollup_totals`), so reports of different
 //! provinces never wait for each other.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use p06_domain::contribution::{
@@ -26,6 +26,7 @@ use super::script::Script;
 use super::statement;
 use crate::catalog::Catalog;
 use crate::error::Error;
+use crate::hash::FastMap;
 
 /// "Open-ended" in date key columns (`valid_until`, span `until`, stock `period_start`).
 pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
@@ -416,7 +417,7 @@ pub(crate) async fn rebuild_province_from(
     province_id: i64,
     figures: Vec<Stored>,
 ) -> Result<(), Error> {
-    let mut series: HashMap<Key, Vec<Entry>> = HashMap::new();
+    let mut series: FastMap<Key, Vec<Entry>> = FastMap::default();
     for f in figures {
         series
             .entry((f.indicator_code, f.locality_id))
@@ -460,7 +461,7 @@ pub(crate) async fn rebuild_province_from(
         .await?;
 
     // First figures below every unit.
-    let mut nodes: HashMap<Key, NaiveDate> = HashMap::new();
+    let mut nodes: FastMap<Key, NaiveDate> = FastMap::default();
     for ((indicator, unit), s) in &series {
         let Some(first) = s.first().map(|e| e.as_of) else {
             continue;

@@ -200,7 +200,9 @@ fn run(seed: u64) {
                         .into_iter()
                         .find(|r| r.period_end <= d && d < r.valid_until)
                         .map(|r| (r.value, r.report_id));
-                    let held = figures.in_force_on(&key, d).expect("held from `from` on");
+                    let held = figures
+                        .in_force_on(&key.0, key.1, d)
+                        .expect("held from `from` on");
                     assert_eq!(
                         held.map(|f| (f.value, f.report_id)),
                         expected,
@@ -208,7 +210,7 @@ fn run(seed: u64) {
                     );
                 }
                 assert_eq!(
-                    figures.in_force_on(&key, from - chrono::Duration::days(1)),
+                    figures.in_force_on(&key.0, key.1, from - chrono::Duration::days(1)),
                     None
                 );
             }
