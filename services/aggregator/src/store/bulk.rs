@@ -162,7 +162,7 @@ impl Store {
             drop(figures);
             rebuild_province(txn, catalog, province_id).await?;
         }
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(stored)
     }
 
@@ -172,7 +172,7 @@ impl Store {
         let write = self.begin_write().await?;
         lock_province(&write.txn, province_id).await?;
         rebuild_province(&write.txn, catalog, province_id).await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(())
     }
 
@@ -186,7 +186,7 @@ impl Store {
                 let write = self.begin_write().await?;
                 lock_province(&write.txn, province_id).await?;
                 rebuild_target_rollups(&write.txn, catalog, province_id).await?;
-                write.txn.commit().await?;
+                write.commit().await?;
                 built += 1;
             }
         }

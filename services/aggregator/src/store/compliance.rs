@@ -510,7 +510,7 @@ impl Store {
             now,
         )
         .await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(lock)
     }
 
@@ -547,7 +547,7 @@ impl Store {
             now,
         )
         .await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(Some(lock))
     }
 
@@ -575,7 +575,7 @@ impl Store {
     ) -> Result<Option<i64>, Error> {
         let write = self.begin_write().await?;
         let id = resolve_flag(&write.txn, dedupe_key, actor, why, now).await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(id)
     }
 
@@ -588,7 +588,7 @@ impl Store {
     ) -> Result<Option<i64>, Error> {
         let write = self.begin_write().await?;
         let raised = raise_flag(&write.txn, flag, actor, now).await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         let id = raised.as_ref().map(|f| f.id);
         self.flag_bus().publish(raised);
         Ok(id)

@@ -341,7 +341,7 @@ impl Store {
                 ))
                 .await?
                 .rows_affected();
-            write.txn.commit().await?;
+            write.commit().await?;
             moved += deleted;
             if (ids.len() as u64) < batch {
                 return Ok(moved);
@@ -415,7 +415,7 @@ impl Store {
             now,
         )
         .await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         // Fresh statistics after a large load, or PostgreSQL's planner may walk a page's keyset
         // by the wrong index until autovacuum comes by.
         self.connection().execute_unprepared("ANALYZE flag").await?;

@@ -149,7 +149,7 @@ impl Store {
             now,
         )
         .await?;
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(())
     }
 
@@ -181,7 +181,7 @@ impl Store {
         for province_id in written {
             lock_province(&write.txn, province_id).await?;
         }
-        write.txn.commit().await?;
+        write.commit().await?;
         Ok(())
     }
 }

@@ -184,7 +184,7 @@ impl Store {
                     ]),
             )
             .await?;
-            write.txn.commit().await?;
+            write.commit().await?;
             Ok(counts)
         })
         .await
