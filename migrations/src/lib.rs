@@ -7,6 +7,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod figures;
 mod m20250101_000001_catalog;
 mod m20250101_000002_reports;
 mod m20250101_000003_seed_localities;
@@ -30,6 +31,7 @@ mod m20250101_000020_read_model_by_province;
 mod m20250101_000021_series_head;
 mod m20250101_000022_series_start;
 mod m20250101_000023_sqlite_clustered_figures;
+mod m20250101_000024_figures_per_revision;
 pub mod seed;
 
 pub struct Migrator;
@@ -61,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000021_series_head::Migration),
             Box::new(m20250101_000022_series_start::Migration),
             Box::new(m20250101_000023_sqlite_clustered_figures::Migration),
+            Box::new(m20250101_000024_figures_per_revision::Migration),
         ]
     }
 }

@@ -164,6 +164,42 @@ impl TestAggregator {
         self.count("report").await
     }
 
+    /// Every figure of every stored revision, as (report id, figure), read from the revisions'
+    /// documents (`report.figures`) in report id order.
+    pub async fn stored_figures(&self) -> Vec<(i64, p06_migrations::figures::StoredFigure)> {
+        use sea_orm::ConnectionTrait;
+        let db = self.aggregator.state.store.connection();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT id, figures FROM report ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("", "id").unwrap();
+            let document: String = row.try_get("", "figures").unwrap();
+            let figures = p06_migrations::figures::decode(&document).unwrap();
+            out.extend(figures.into_iter().map(|f| (id, f)));
+        }
+        out
+    }
+
+    /// Figures stored with every revision, carried ones included.
+    pub async fn figure_count(&self) -> usize {
+        self.stored_figures().await.len()
+    }
+
+    /// Figures an amendment carried forward, over every revision.
+    pub async fn carried_figure_count(&self) -> usize {
+        self.stored_figures()
+            .await
+            .iter()
+            .filter(|(_, f)| f.carried_from.is_some())
+            .count()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.count_where(table, "1 = 1").await
     }

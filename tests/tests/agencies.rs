@@ -172,7 +172,7 @@ async fn one_report_through_each_agency_service_lands_as_the_expected_observatio
         .await
         .unwrap();
     assert_eq!(t.report_count().await, 3);
-    assert_eq!(t.count("observation").await, 6 + 3 + 5);
+    assert_eq!(t.figure_count().await, 6 + 3 + 5);
 }
 
 #[tokio::test]

@@ -85,7 +85,7 @@ async fn a_report_is_stored_with_a_verifiable_receipt() {
         mode: p06_domain::report::RevisionMode::Replace,
     };
     assert_eq!(receipt.payload_sha256, payload_sha256(&valid));
-    assert_eq!(t.count("observation").await, 3);
+    assert_eq!(t.figure_count().await, 3);
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn a_repeated_request_id_returns_the_stored_receipt_and_writes_nothing() {
         )
     );
     assert_eq!(t.report_count().await, 1);
-    assert_eq!(t.count("observation").await, 3);
+    assert_eq!(t.figure_count().await, 3);
 
     let mut changed = sample();
     changed[1].value = 110.0;
@@ -320,7 +320,7 @@ async fn bad_input_is_refused_field_by_field_and_changes_nothing() {
         assert!(fields.contains(&field.to_string()), "{name}: {fields:?}");
     }
     assert_eq!(t.report_count().await, 0);
-    assert_eq!(t.count("observation").await, 0);
+    assert_eq!(t.figure_count().await, 0);
 }
 
 #[tokio::test]

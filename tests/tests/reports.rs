@@ -318,20 +318,22 @@ fn code<T>(r: Result<T, tonic::Status>) -> Code {
 }
 
 /// Every revision is kept (DESIGN): the database itself refuses to delete or renumber a report,
-/// on both back-ends, and a refused statement leaves the reports and their observations whole.
+/// or to change a revision's figures, on both back-ends, and a refused statement leaves the reports
+/// and their figures whole.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_database_refuses_to_delete_or_renumber_a_report() {
     use sea_orm::ConnectionTrait;
     let t = TestAggregator::start().await;
     let (first, _) = two_revisions(&t).await;
     let db = t.aggregator.state.store.write_connection();
-    let before = (t.count("report").await, t.count("observation").await);
-    assert_eq!(before, (2, 4));
+    let before = (t.count("report").await, t.stored_figures().await);
+    assert_eq!((before.0, before.1.len()), (2, 4));
     let id: i64 = first.report.rsplit('/').next().unwrap().parse().unwrap();
     let mut refused = vec![
         format!("DELETE FROM report WHERE id = {id}"),
         "DELETE FROM report".to_owned(),
         format!("UPDATE report SET id = id + 1000 WHERE id = {id}"),
+        format!("UPDATE report SET figures = '{{}}' WHERE id = {id}"),
     ];
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         refused.push("TRUNCATE report CASCADE".to_owned());
@@ -341,13 +343,12 @@ async fn the_database_refuses_to_delete_or_renumber_a_report() {
             .execute_unprepared(&sql)
             .await
             .expect_err(&format!("{sql} was accepted"));
-        assert!(
-            error.to_string().contains("reports are kept"),
-            "{sql}: {error}"
-        );
+        let kept = if sql.contains("figures") {
+            "the figures of a revision are kept as they were received"
+        } else {
+            "reports are kept"
+        };
+        assert!(error.to_string().contains(kept), "{sql}: {error}");
     }
-    assert_eq!(
-        (t.count("report").await, t.count("observation").await),
-        before
-    );
+    assert_eq!((t.count("report").await, t.stored_figures().await), before);
 }

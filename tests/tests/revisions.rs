@@ -252,12 +252,7 @@ async fn an_amendment_keeps_what_it_does_not_name_exactly_as_a_full_report_would
     assert_eq!(stored.receipt.unwrap().mode(), RevisionMode::Amend);
     // The earlier revision is untouched.
     assert_eq!(figures(&get(&amended, &first.report).await).len(), 5);
-    assert_eq!(
-        amended
-            .count_where("observation", "carried_from IS NOT NULL")
-            .await,
-        4
-    );
+    assert_eq!(amended.carried_figure_count().await, 4);
 }
 
 /// An amendment may name a commune the earlier revision did not have: it is added, the rest kept.
@@ -372,7 +367,7 @@ async fn a_retried_amendment_is_answered_from_its_receipt() {
         )
     };
     let receipt = submit(&t, amend()).await;
-    let (reports, observations) = (t.report_count().await, t.count("observation").await);
+    let (reports, observations) = (t.report_count().await, t.figure_count().await);
     let retry = submit(&t, amend()).await;
     assert!(retry.replayed);
     assert_eq!(
@@ -388,7 +383,7 @@ async fn a_retried_amendment_is_answered_from_its_receipt() {
         (RevisionMode::Amend, 4)
     );
     assert_eq!(t.report_count().await, reports);
-    assert_eq!(t.count("observation").await, observations);
+    assert_eq!(t.figure_count().await, observations);
 
     let status = t
         .ingest()
@@ -425,12 +420,7 @@ async fn an_amendment_as_first_report_is_a_normal_first_report() {
     );
     assert_ne!(a.payload_sha256, r.payload_sha256);
     assert_eq!(outcome(&amended).await, outcome(&replaced).await);
-    assert_eq!(
-        amended
-            .count_where("observation", "carried_from IS NOT NULL")
-            .await,
-        0
-    );
+    assert_eq!(amended.carried_figure_count().await, 0);
 }
 
 /// The merged figures keep the rule book: an activated count above the carried created count is

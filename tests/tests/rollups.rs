@@ -672,7 +672,15 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
     // Migrations 21 (the heads) and 22 (the starts) build what they add from the stored figures
     // alone, and 23 copies SQLite's tables of figures into tables kept in their key's order:
     // undone and done again, the same figures are in force.
+    // Migration 24 moves each revision's figures into one document and back: undone and done
+    // again, every revision holds the same figures.
+    let documents = t.stored_figures().await;
+    assert!(!documents.is_empty());
     for (first, when) in [
+        (
+            "m20250101_000024_figures_per_revision",
+            "after migration 24 again",
+        ),
         (
             "m20250101_000023_sqlite_clustered_figures",
             "after migration 23 again",
@@ -692,7 +700,7 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
         Migrator::down(&connection, Some(steps)).await.unwrap();
         Migrator::up(&connection, None).await.unwrap();
         if connection.get_database_backend() == sea_orm::DbBackend::Sqlite {
-            for table in ["observation", "latest_value", "series_start"] {
+            for table in ["latest_value", "series_start"] {
                 let sql: String = connection
                     .query_one_raw(sea_orm::Statement::from_sql_and_values(
                         sea_orm::DbBackend::Sqlite,
@@ -709,5 +717,6 @@ async fn figures_in_force_on_every_day_follow_gaps_late_starts_drops_and_backfil
         }
         connection.close().await.unwrap();
         check(when).await;
+        assert_eq!(t.stored_figures().await, documents, "{when}");
     }
 }

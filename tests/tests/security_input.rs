@@ -121,7 +121,7 @@ async fn a_direct_report_breaking_the_rule_book_is_refused_and_stores_nothing() 
         )]
     );
     assert_eq!(t.report_count().await, 0);
-    assert_eq!(t.count("observation").await, 0);
+    assert_eq!(t.figure_count().await, 0);
 
     // Every relation of the rule book, each agency reporting its own indicators.
     type Case = (Agency, &'static str, &'static str, Vec<(&'static str, f64)>);

@@ -4,7 +4,10 @@
 //!   answers a default `Receipt`, no authentication, no storage) called with the very messages the
 //!   agency services forward, at the ingest concurrency and at 1 in flight;
 //! - storage: the same observation rows inserted straight into the same database, no gRPC, into a
-//!   scratch table shaped like `observation` (on SQLite `WITHOUT ROWID`, as it is): one
+//!   scratch table of one row per figure, keyed by (report, indicator, locality) as the
+//!   aggregator's `observation` table was until migration 24 stored each revision's figures as
+//!   one document (kept so that every round's ratios share one ceiling; on SQLite `WITHOUT
+//!   ROWID`, the faster kind there): one
 //!   transaction per report, multi-row INSERTs of 1,000 rows, and on PostgreSQL also one
 //!   `INSERT … SELECT FROM unnest(arrays)` per report and `COPY … FROM STDIN`; plus one
 //!   single-row transaction at a time (`commit_1row`: the cost of one durable commit);
@@ -138,8 +141,8 @@ impl Ceilings {
         let db = rig.store.write_connection();
         db.execute_unprepared(&format!("DROP TABLE IF EXISTS {SCRATCH}"))
             .await?;
-        // On SQLite `observation` keeps its rows in its key's order (migration 23): so does the
-        // scratch table, the faster of the two kinds.
+        // On SQLite the scratch table keeps its rows in its key's order, as the tables of figures
+        // do (migration 23): the faster of the two kinds.
         let kind = if db.get_database_backend() == DbBackend::Sqlite {
             " WITHOUT ROWID"
         } else {

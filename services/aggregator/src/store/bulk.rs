@@ -2,14 +2,16 @@
 //! rebuilding roll-ups from stored figures.
 //!
 //! A bulk load skips what only makes sense for a live submission (idempotency records, compliance
-//! verdicts, flags) but stores exactly what a submission stores otherwise: report rows, every
-//! observation and the read model, then rebuilds the roll-ups of each province it touched with
+//! verdicts, flags) but stores exactly what a submission stores otherwise: report rows with their
+//! figures and the read model, then rebuilds the roll-ups of each province it touched with
 //! the same rules the ingest path maintains them by.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use p06_migrations::figures::FigureRef;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::queries::FigureRow;
+use super::revision_figures::encode;
 use super::rollups::{
     lock_province, rebuild_province, rebuild_province_from, rebuild_target_rollups,
 };
@@ -76,8 +78,8 @@ impl Store {
                     backend,
                     "INSERT INTO report (agency, obligation, province_id, period_start, period_end, revision, \
                      request_id, payload_sha256, received_at, submitted_by, assessment, obstacles, proposals, \
-                     observation_count) VALUES (?, ?, ?, ?, ?, 1, ?, '', ?, 'bulk-import', '', '', '', ?) \
-                     RETURNING id",
+                     observation_count, figures) \
+                     VALUES (?, ?, ?, ?, ?, 1, ?, '', ?, 'bulk-import', '', '', '', ?, ?) RETURNING id",
                     vec![
                         report.agency.clone().into(),
                         report.obligation.clone().into(),
@@ -91,19 +93,21 @@ impl Store {
                         .into(),
                         report.received_at.into(),
                         (report.observations.len() as i32).into(),
+                        encode(report.observations.iter().map(|(code, locality, value)| {
+                            FigureRef {
+                                indicator_code: code,
+                                locality_id: *locality,
+                                value: *value,
+                                carried_from: None,
+                            }
+                        }))?
+                        .into(),
                     ],
                 ))
                 .await?
                 .ok_or_else(|| Error::Internal("INSERT … RETURNING gave no row".into()))?;
             let report_id = Id::from_query_result(&row, "")?.id;
-            let mut rows = Rows::new(4, report.observations.len()).in_batches_of(SQLITE_BATCH);
             for (indicator, locality, value) in &report.observations {
-                rows.push([
-                    report_id.into(),
-                    indicator.clone().into(),
-                    (*locality).into(),
-                    (*value).into(),
-                ]);
                 figures.push((
                     FigureRow {
                         indicator_code: indicator.clone(),
@@ -116,12 +120,6 @@ impl Store {
                     report.received_at,
                 ));
             }
-            rows.execute(
-                txn,
-                "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
-                &[],
-            )
-            .await?;
             stored += report.observations.len() as u64;
         }
         // In the read model's key order (after the province: indicator, week, locality).

@@ -1,12 +1,12 @@
 //! Reads behind the "known at an instant" views and the pace to target: a province's report
 //! revisions (without their figures), the figures of chosen revisions, and targets' due dates.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
-use super::Store;
+use super::{Store, revision_figures};
 use crate::catalog::Catalog;
 use crate::error::Error;
 
@@ -23,7 +23,7 @@ pub struct RevisionIndexRow {
 }
 
 /// One stored figure of a revision.
-#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevisionFigure {
     pub report_id: i64,
     pub indicator_code: String,
@@ -32,7 +32,7 @@ pub struct RevisionFigure {
 }
 
 /// A flow's figures of chosen revisions summed for one (indicator, locality).
-#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevisionFlowSum {
     pub indicator_code: String,
     pub locality_id: i64,
@@ -42,7 +42,7 @@ pub struct RevisionFlowSum {
 }
 
 /// Which chosen revisions hold an indicator.
-#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevisionIndicator {
     pub indicator_code: String,
     pub report_id: i64,
@@ -54,9 +54,6 @@ struct DueRow {
     locality_id: i64,
     due: NaiveDate,
 }
-
-/// Report ids per statement (well under SQLite's and PostgreSQL's parameter limits).
-const IDS_PER_STATEMENT: usize = 500;
 
 impl Store {
     /// Every revision of a province's reports for periods ending on or before `to`. (Instants are
@@ -87,77 +84,60 @@ impl Store {
         report_ids: &[i64],
         indicators: &[String],
     ) -> Result<Vec<RevisionFigure>, Error> {
-        let mut out = Vec::new();
-        if indicators.is_empty() {
-            return Ok(out);
-        }
-        for ids in report_ids.chunks(IDS_PER_STATEMENT) {
-            let mut params: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
-            params.extend(indicators.iter().map(|c| c.clone().into()));
-            let rows = self
-                .connection()
-                .query_all_raw(self.statement(
-                    &format!(
-                        "SELECT report_id, indicator_code, locality_id, value FROM observation \
-                         WHERE report_id IN ({}) AND indicator_code IN ({})",
-                        vec!["?"; ids.len()].join(", "),
-                        vec!["?"; indicators.len()].join(", ")
-                    ),
-                    params,
-                ))
-                .await?;
-            for row in rows {
-                out.push(RevisionFigure::from_query_result(&row, "")?);
-            }
-        }
-        Ok(out)
+        let reports =
+            revision_figures::of_reports(self.connection(), report_ids, indicators).await?;
+        Ok(reports
+            .into_iter()
+            .flat_map(|r| {
+                r.figures.into_iter().map(move |f| RevisionFigure {
+                    report_id: r.report_id,
+                    indicator_code: f.indicator_code,
+                    locality_id: f.locality_id,
+                    value: f.value,
+                })
+            })
+            .collect())
     }
 
     /// The figures of `indicators` of the revisions `report_ids` summed per (indicator,
-    /// locality), with the last period's end and how many revisions they come from: a flow's
-    /// figure, summed by the database (one row per pair instead of one per period). `report_ids`
-    /// must fit one statement (a year of weekly reports of a few obligations does).
+    /// locality), with the last period's end and how many revisions they come from (a flow's
+    /// figure), and which revisions hold each indicator.
     pub async fn revision_flow_sums(
         &self,
         report_ids: &[i64],
         indicators: &[String],
     ) -> Result<(Vec<RevisionFlowSum>, Vec<RevisionIndicator>), Error> {
-        if indicators.is_empty() || report_ids.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+        let reports =
+            revision_figures::of_reports(self.connection(), report_ids, indicators).await?;
+        let mut sums: BTreeMap<(String, i64), RevisionFlowSum> = BTreeMap::new();
+        let mut holders: BTreeSet<(String, i64)> = BTreeSet::new();
+        for report in reports {
+            for f in report.figures {
+                holders.insert((f.indicator_code.clone(), report.report_id));
+                let sum = sums
+                    .entry((f.indicator_code, f.locality_id))
+                    .or_insert_with_key(|(code, locality)| RevisionFlowSum {
+                        indicator_code: code.clone(),
+                        locality_id: *locality,
+                        value: 0.0,
+                        period_end: report.period_end,
+                        reports: 0,
+                    });
+                sum.value += f.value;
+                sum.period_end = sum.period_end.max(report.period_end);
+                sum.reports += 1;
+            }
         }
-        let mut params: Vec<Value> = report_ids.iter().map(|&id| id.into()).collect();
-        params.extend(indicators.iter().map(|c| c.clone().into()));
-        let ids = vec!["?"; report_ids.len()].join(", ");
-        let codes = vec!["?"; indicators.len()].join(", ");
-        let db = self.connection();
-        let sums = db
-            .query_all_raw(self.statement(
-                &format!(
-                    "SELECT o.indicator_code, o.locality_id, SUM(o.value) AS value, \
-                            MAX(r.period_end) AS period_end, COUNT(*) AS reports \
-                     FROM observation o JOIN report r ON r.id = o.report_id \
-                     WHERE o.report_id IN ({ids}) AND o.indicator_code IN ({codes}) \
-                     GROUP BY o.indicator_code, o.locality_id"
-                ),
-                params.clone(),
-            ))
-            .await?
-            .iter()
-            .map(|r| RevisionFlowSum::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?;
-        let holders = db
-            .query_all_raw(self.statement(
-                &format!(
-                    "SELECT DISTINCT indicator_code, report_id FROM observation \
-                     WHERE report_id IN ({ids}) AND indicator_code IN ({codes})"
-                ),
-                params,
-            ))
-            .await?
-            .iter()
-            .map(|r| RevisionIndicator::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?;
-        Ok((sums, holders))
+        Ok((
+            sums.into_values().collect(),
+            holders
+                .into_iter()
+                .map(|(indicator_code, report_id)| RevisionIndicator {
+                    indicator_code,
+                    report_id,
+                })
+                .collect(),
+        ))
     }
 
     /// The nearest due date on or after `date` of the targets of a province's localities (their

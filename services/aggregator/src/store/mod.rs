@@ -27,6 +27,7 @@ pub mod queries;
 mod report_flags;
 mod report_reads;
 mod reports;
+mod revision_figures;
 mod revision_write;
 pub mod rollups;
 mod rows;

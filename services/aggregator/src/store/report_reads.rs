@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Store;
 use super::reports::StoredReceipt;
+use super::revision_figures;
 use crate::error::Error;
 
 /// Which reports of a province to list.
@@ -66,7 +67,7 @@ struct ListingRow {
     assessment: String,
     obstacles: String,
     proposals: String,
-    observation_count: i64,
+    observation_count: i32,
 }
 
 impl ListingRow {
@@ -79,7 +80,7 @@ impl ListingRow {
                 period_start: self.period_start,
                 period_end: self.period_end,
                 submitted_by: self.submitted_by,
-                observation_count: self.observation_count,
+                observation_count: i64::from(self.observation_count),
                 receipt: StoredReceipt {
                     id: self.id,
                     revision: self.revision,
@@ -103,7 +104,7 @@ fn col(name: &str) -> Expr {
     Expr::col((Alias::new("report"), Alias::new(name)))
 }
 
-/// The report columns a listing reads, with each revision's observation count.
+/// The report columns a listing reads, each revision's observation count among them.
 fn listing_select() -> SelectStatement {
     let mut select = Query::select();
     select.from(Alias::new("report"));
@@ -128,22 +129,10 @@ fn listing_select() -> SelectStatement {
         "assessment",
         "obstacles",
         "proposals",
+        "observation_count",
     ] {
         select.column((Alias::new("report"), Alias::new(c)));
     }
-    select.expr_as(
-        Expr::expr(
-            Query::select()
-                .expr(Expr::col((Alias::new("o"), Alias::new("report_id"))).count())
-                .from_as(Alias::new("observation"), Alias::new("o"))
-                .and_where(
-                    Expr::col((Alias::new("o"), Alias::new("report_id")))
-                        .equals((Alias::new("report"), Alias::new("id"))),
-                )
-                .to_owned(),
-        ),
-        Alias::new("observation_count"),
-    );
     select
 }
 
@@ -225,28 +214,12 @@ impl Store {
 
     /// A revision's observations, ordered by indicator then locality id.
     pub async fn observations_of(&self, report_id: i64) -> Result<Vec<(String, i64, f64)>, Error> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            indicator_code: String,
-            locality_id: i64,
-            value: f64,
-        }
-        let rows = self
-            .connection()
-            .query_all(
-                Query::select()
-                    .columns(["indicator_code", "locality_id", "value"].map(Alias::new))
-                    .from(Alias::new("observation"))
-                    .and_where(Expr::col(Alias::new("report_id")).eq(report_id))
-                    .order_by(Alias::new("indicator_code"), Order::Asc)
-                    .order_by(Alias::new("locality_id"), Order::Asc),
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Row::from_query_result(r, "").map(|o| (o.indicator_code, o.locality_id, o.value))
-            })
-            .collect::<Result<_, _>>()?)
+        let figures = revision_figures::of_report(self.connection(), report_id)
+            .await?
+            .unwrap_or_default();
+        Ok(figures
+            .into_iter()
+            .map(|f| (f.indicator_code, f.locality_id, f.value))
+            .collect())
     }
 }

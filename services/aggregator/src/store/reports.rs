@@ -1,17 +1,19 @@
-//! Reports: every revision kept, observations inserted in batches, idempotent by request id.
+//! Reports: every revision kept with its figures (one document per revision), idempotent by
+//! request id.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use p06_domain::cross_agency::CrossAgencyBound;
 use p06_domain::report::ValidReport;
 use p06_domain::revision::{self, RevisionMode};
+use p06_migrations::figures::FigureRef;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::compliance::{FlagRow, active_lock, flags_of_report, series_key};
 use super::report_flags::{missing_key, raise_report_flags};
+use super::revision_figures::{self, encode as encode_figures};
 use super::revision_write::{Held, RevisionChange, Written, apply_revision};
 use super::rollups::lock_province;
-use super::rows::Rows;
 use super::script::Script;
 use super::series_lookup::look_up;
 use super::{Store, retry_conflicts};
@@ -75,15 +77,9 @@ pub struct StoredReport {
     pub observations: Vec<StoredObservation>,
 }
 
-/// A figure of a stored revision.
-#[derive(Debug, Clone, PartialEq, FromQueryResult)]
-pub struct StoredObservation {
-    pub indicator_code: String,
-    pub locality_id: i64,
-    pub value: f64,
-    /// The revision that sent the figure, when this one carried it forward (an amendment).
-    pub carried_from: Option<i64>,
-}
+/// A figure of a stored revision; `carried_from` names the revision that sent it when this one
+/// carried it forward (an amendment).
+pub use p06_migrations::figures::StoredFigure as StoredObservation;
 
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
 pub struct ReportHeader {
@@ -122,9 +118,9 @@ fn col(name: &str) -> Expr {
 }
 
 impl Store {
-    /// Stores a report as the next revision of its series, in one transaction: the report row, its
-    /// observations in multi-row batches, the latest-value read model, the roll-ups above its
-    /// localities and the idempotency record.
+    /// Stores a report as the next revision of its series, in one transaction: the report row with
+    /// its figures, the latest-value read model, the roll-ups above its localities and the
+    /// idempotency record.
     ///
     /// A request id seen before with the same payload returns the stored receipt and writes nothing;
     /// with another payload it fails with `AlreadyExists`.
@@ -219,6 +215,13 @@ impl Store {
         let reasons = serde_json::to_string(&evaluation.specificity.reasons)
             .map_err(|e| Error::Internal(format!("encode reasons: {e}")))?;
 
+        // The revision's figures, sent and carried forward: one document in the report's row.
+        let figures = encode_figures(report.observations.iter().map(|o| FigureRef {
+            indicator_code: &o.indicator_code,
+            locality_id: o.locality_id,
+            value: o.value,
+            carried_from: o.carried_from,
+        }))?;
         let insert = Query::insert()
             .into_table(Alias::new("report"))
             .columns(
@@ -244,6 +247,7 @@ impl Store {
                     "specificity_reasons",
                     "mode",
                     "carried_count",
+                    "figures",
                 ]
                 .map(Alias::new),
             )
@@ -269,6 +273,7 @@ impl Store {
                 reasons.into(),
                 report.mode.code().into(),
                 (revision::carried_count(report) as i32).into(),
+                figures.into(),
             ])
             .returning(Query::returning().columns(RECEIPT_COLUMNS.iter().map(|c| Alias::new(*c))))
             .to_owned();
@@ -280,48 +285,8 @@ impl Store {
         let report_id = receipt.id;
 
         // The writes nobody reads back go into one script, sent as one statement on PostgreSQL
-        // ([`Script`]): the figures sent, then those carried forward (`Rows` binds no NULLs: two
-        // row sets), the read model and roll-ups, the idempotency record.
+        // ([`Script`]): the read model and roll-ups, the idempotency record.
         let mut script = Script::new(txn.get_database_backend());
-        // In the key's order (report, indicator, locality): each row lands beside the one
-        // before it in the index instead of cycling through a commune's indicators.
-        let mut observations: Vec<_> = report.observations.iter().collect();
-        observations.sort_by(|a, b| {
-            (&a.indicator_code, a.locality_id).cmp(&(&b.indicator_code, b.locality_id))
-        });
-        let (carried, sent): (Vec<_>, Vec<_>) = observations
-            .into_iter()
-            .partition(|o| o.carried_from.is_some());
-        let mut rows = Rows::new(4, sent.len());
-        for o in sent {
-            rows.push([
-                report_id.into(),
-                o.indicator_code.clone().into(),
-                o.locality_id.into(),
-                o.value.into(),
-            ]);
-        }
-        rows.add_to(
-            &mut script,
-            "INSERT INTO observation (report_id, indicator_code, locality_id, value) {rows}",
-            &[],
-        );
-        let mut rows = Rows::new(5, carried.len());
-        for o in carried {
-            rows.push([
-                report_id.into(),
-                o.indicator_code.clone().into(),
-                o.locality_id.into(),
-                o.value.into(),
-                o.carried_from.unwrap_or_default().into(),
-            ]);
-        }
-        rows.add_to(
-            &mut script,
-            "INSERT INTO observation (report_id, indicator_code, locality_id, value, \
-             carried_from) {rows}",
-            &[],
-        );
 
         // The superseded revision's figures leave the read model, the new revision's enter it, and
         // every roll-up above them moves by the difference.
@@ -442,22 +407,9 @@ impl Store {
         let Some(receipt) = receipt(db, id).await? else {
             return Ok(None);
         };
-        let rows = db
-            .query_all(
-                Query::select()
-                    .columns(
-                        ["indicator_code", "locality_id", "value", "carried_from"].map(Alias::new),
-                    )
-                    .from(Alias::new("observation"))
-                    .and_where(col("report_id").eq(id))
-                    .order_by(Alias::new("indicator_code"), Order::Asc)
-                    .order_by(Alias::new("locality_id"), Order::Asc),
-            )
-            .await?;
-        let observations = rows
-            .iter()
-            .map(|r| StoredObservation::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?;
+        let observations = revision_figures::of_report(db, id)
+            .await?
+            .unwrap_or_default();
         Ok(Some(StoredReport {
             header,
             receipt,
@@ -488,20 +440,9 @@ impl Store {
             return Ok(None);
         };
         let latest = RevisionRow::from_query_result(&row, "")?;
-        let rows = db
-            .query_all(
-                Query::select()
-                    .columns(
-                        ["indicator_code", "locality_id", "value", "carried_from"].map(Alias::new),
-                    )
-                    .from(Alias::new("observation"))
-                    .and_where(col("report_id").eq(latest.id)),
-            )
-            .await?;
-        let observations = rows
-            .iter()
-            .map(|r| StoredObservation::from_query_result(r, ""))
-            .collect::<Result<_, _>>()?;
+        let observations = revision_figures::of_report(db, latest.id)
+            .await?
+            .unwrap_or_default();
         Ok(Some((latest.id, observations)))
     }
 

@@ -14,6 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 
 use super::figure_memory::{Figure, FigureMemory, Plan, ProvinceFigures, in_force_in};
 use super::in_force::{self, Series};
+use super::revision_figures;
 use super::rollups::{
     BATCH, FigureRow, Key, OPEN_END, add_rollups, kept_above, list, rolled_into, values,
     write_nodes,
@@ -207,8 +208,8 @@ pub(crate) async fn apply_revision(
         .collect();
     let mut dropped: Vec<Key> = Vec::new();
     if let Some(previous) = change.superseded {
-        // The superseded revision's figures still in the read model: its observations (one key
-        // range of `observation`) whose row at the date it still holds. A revision keeps its
+        // The superseded revision's figures still in the read model: those whose row at the date
+        // it still holds. A revision keeps its
         // series' period, so that date is this one's.
         let held_keys = held.memory.read(province, held.version, |p| {
             p.keys_of_report_at(date, previous)
@@ -220,25 +221,37 @@ pub(crate) async fn apply_revision(
                     .filter(|k| !new.contains_key(&(k.0.as_str(), k.1))),
             );
         } else {
-            let rows = txn
-                .query_all_raw(statement(
-                    backend,
-                    "SELECT o.indicator_code, o.locality_id FROM observation o JOIN latest_value v \
-                 ON v.province_id = ? AND v.period_end = ? AND v.indicator_code = o.indicator_code \
-                 AND v.locality_id = o.locality_id WHERE o.report_id = ? AND v.report_id = ?",
-                    vec![
-                        province.into(),
-                        date.into(),
-                        previous.into(),
-                        previous.into(),
-                    ],
-                ))
-                .await?;
+            // Its figures' codes, then those of its figures the read model still holds (by the
+            // read model's key: province, indicator, week).
+            let codes: BTreeSet<String> = revision_figures::of_report(txn, previous)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.indicator_code)
+                .collect();
             statements += 1;
-            for row in rows {
-                let k = KeyRow::from_query_result(&row, "")?;
-                if !new.contains_key(&(k.indicator_code.as_str(), k.locality_id)) {
-                    dropped.push((k.indicator_code, k.locality_id));
+            let codes: Vec<String> = codes.into_iter().collect();
+            if !codes.is_empty() {
+                let mut params: Vec<Value> = vec![province.into(), date.into(), previous.into()];
+                params.extend(values(&codes));
+                let rows = txn
+                    .query_all_raw(statement(
+                        backend,
+                        &format!(
+                            "SELECT indicator_code, locality_id FROM latest_value \
+                             WHERE province_id = ? AND period_end = ? AND report_id = ? \
+                             AND indicator_code IN ({})",
+                            list(codes.len())
+                        ),
+                        params,
+                    ))
+                    .await?;
+                statements += 1;
+                for row in rows {
+                    let k = KeyRow::from_query_result(&row, "")?;
+                    if !new.contains_key(&(k.indicator_code.as_str(), k.locality_id)) {
+                        dropped.push((k.indicator_code, k.locality_id));
+                    }
                 }
             }
         }
