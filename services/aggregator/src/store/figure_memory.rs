@@ -523,6 +523,12 @@ impl FigureMemory {
         }
     }
 
+    /// Whether at most seven eighths of the budget is held: a province loaded now would most
+    /// likely push no other out.
+    pub fn has_room(&self) -> bool {
+        self.lock().held <= self.budget / 8 * 7
+    }
+
     /// Figures held, for tests and metrics.
     pub fn held(&self) -> usize {
         self.lock().held

@@ -316,3 +316,18 @@ fn the_least_recently_used_province_goes_beyond_the_budget() {
     assert_eq!(memory.version_of(4), None);
     assert_eq!(memory.held(), 8);
 }
+
+#[test]
+fn room_is_left_below_seven_eighths_of_the_budget() {
+    let memory = FigureMemory::new(16);
+    assert!(memory.has_room());
+    memory.insert(1, 1, figures(14));
+    assert!(memory.has_room(), "14 of 16 is seven eighths");
+    memory.insert(2, 1, figures(1));
+    assert!(!memory.has_room(), "15 of 16");
+    // Another writer made versions 2 to 4 of province 1: it is dropped as stale, and room is
+    // made.
+    memory.update(1, 5, |_| panic!("a stale province is not changed"));
+    assert_eq!(memory.held(), 1);
+    assert!(memory.has_room());
+}
