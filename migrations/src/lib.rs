@@ -6,6 +6,7 @@
 //! no data files at run time.
 
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 pub mod figures;
 mod m20250101_000001_catalog;
@@ -36,6 +37,25 @@ pub mod seed;
 
 pub struct Migrator;
 
+/// `?` placeholders as the back-end spells them (`$1, $2, …` on PostgreSQL), for the migrations'
+/// raw statements.
+pub(crate) fn placeholders(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -65,5 +85,19 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000023_sqlite_clustered_figures::Migration),
             Box::new(m20250101_000024_figures_per_revision::Migration),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_numbers_its_placeholders() {
+        assert_eq!(
+            placeholders(DbBackend::Postgres, "a = ? AND b = ?"),
+            "a = $1 AND b = $2"
+        );
+        assert_eq!(placeholders(DbBackend::Sqlite, "a = ?"), "a = ?");
     }
 }

@@ -9,9 +9,10 @@
 //! changes for a province until its own admin changes it.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
 use crate::m20250101_000001_catalog::create_index;
+use crate::placeholders;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -133,24 +134,6 @@ fn per_province(code: &str, spec: &str) -> Result<Vec<(String, String)>, DbErr> 
     Ok(out)
 }
 
-/// `?` placeholders as the back-end spells them (`$1, $2, …` on PostgreSQL).
-fn placeholders(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,14 +151,5 @@ mod tests {
         assert_eq!(one["provinces"], serde_json::json!(["2024/52"]));
         assert_eq!(one["level"], "commune");
         assert!(per_province("x", "not json").is_err());
-    }
-
-    #[test]
-    fn postgres_numbers_its_placeholders() {
-        assert_eq!(
-            placeholders(DbBackend::Postgres, "a = ? AND b = ?"),
-            "a = $1 AND b = $2"
-        );
-        assert_eq!(placeholders(DbBackend::Sqlite, "a = ?"), "a = ?");
     }
 }

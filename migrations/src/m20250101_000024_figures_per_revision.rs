@@ -16,6 +16,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 
 use crate::figures::{self, FigureRef};
+use crate::placeholders;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -61,7 +62,7 @@ impl MigrationTrait for Migration {
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(
+                    placeholders(
                         backend,
                         "SELECT report_id, indicator_code, locality_id, value, carried_from \
                          FROM observation WHERE report_id > ? AND report_id <= ? \
@@ -83,7 +84,7 @@ impl MigrationTrait for Migration {
                 .map_err(|e| DbErr::Migration(format!("report {}: {e}", report[0].report_id)))?;
                 db.execute_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(backend, "UPDATE report SET figures = ? WHERE id = ?"),
+                    placeholders(backend, "UPDATE report SET figures = ? WHERE id = ?"),
                     [document.into(), report[0].report_id.into()],
                 ))
                 .await?;
@@ -155,7 +156,7 @@ impl MigrationTrait for Migration {
             let documents = db
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(
+                    placeholders(
                         backend,
                         "SELECT id, figures FROM report WHERE id > ? AND id <= ? ORDER BY id",
                     ),
@@ -178,14 +179,14 @@ impl MigrationTrait for Migration {
                 }
             }
             for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let placeholders = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                let tuples = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
                 db.execute_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(
+                    placeholders(
                         backend,
                         &format!(
                             "INSERT INTO observation (report_id, indicator_code, locality_id, \
-                             value, carried_from) VALUES {placeholders}"
+                             value, carried_from) VALUES {tuples}"
                         ),
                     ),
                     chunk.iter().flat_map(|r| r.iter().cloned()),
@@ -214,7 +215,7 @@ async fn last_of_round(
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            sql(
+            placeholders(
                 backend,
                 "SELECT MAX(id) AS last FROM (SELECT id FROM report WHERE id > ? \
                  ORDER BY id LIMIT ?) AS round",
@@ -226,22 +227,4 @@ async fn last_of_round(
         Some(row) => row.try_get::<Option<i64>>("", "last")?,
         None => None,
     })
-}
-
-/// `?` placeholders in PostgreSQL's `$n` form where needed.
-fn sql(backend: DbBackend, text: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
