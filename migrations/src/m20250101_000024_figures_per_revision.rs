@@ -2,15 +2,16 @@
 //! and the table of one row per figure, `observation`, goes.
 //!
 //! Every figure a report sent was written twice: as a row of `observation` (with its primary-key
-//! entry) and as a row of the read model `latest_value`. On PostgreSQL the first copy was about a
-//! third of the server's work per province report. A revision is never changed and its figures
-//! are read by revision only (a report, an amendment's starting point, the "known at" views), so
-//! one value per revision keeps all they need; questions across revisions are the read model's.
+//! entry) and as a row of the read model `latest_value`. A revision is never changed and its
+//! figures are read by revision only (a report, an amendment's starting point, the "known at"
+//! views), so one value per revision keeps all they need; questions across revisions are the
+//! read model's. (What it changed, measured: README "Performance", tenth session.)
 //!
 //! `up` builds each report's document from its rows, report by report in id order, drops the
 //! table, and makes the database refuse to change a document (as migration 19 refuses to delete
-//! or renumber a report); `down` makes the table again as migrations 2, 15, 19 and 23 left it (SQLite: the key
-//! to `report` and `WITHOUT ROWID`; PostgreSQL: neither) and fills it from the documents.
+//! or renumber a report); `down` makes the table again as migrations 2, 15, 19 and 23 left it
+//! (SQLite: the key to `report` and `WITHOUT ROWID`; PostgreSQL: neither) and fills it from the
+//! documents.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
