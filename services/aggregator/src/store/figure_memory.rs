@@ -14,7 +14,9 @@
 //! version behind the database's, and the next writer loads the province again (the figures in
 //! force from `from` on, `super::in_force::since`).
 //!
-//! At most `budget` figures are held; beyond that the provinces used longest ago are dropped.
+//! At most `budget` figures are held; beyond that the provinces used longest ago are dropped, and
+//! while more than seven eighths of it is held the writers load no other province
+//! (`super::revision_write`: its reports read their own series instead).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -129,25 +129,22 @@ pub(crate) struct Held<'a> {
     pub version: i64,
 }
 
-/// The fewest figures of a report that loads a province not held once the memory is nearly full
-/// ([`FigureMemory::has_room`]). A smaller one (a few communes' figures, a correction) then reads
-/// only its own series, as beyond the memory: loading would read the province's every figure for
-/// it and push another province out, which that province's next report would read back, and so
-/// on (measured: one-commune reports at 11–13 ms of the aggregator's CPU instead of 2–3 once a
-/// long benchmark run had filled the memory). The smallest province's report has a few hundred
-/// figures.
-const LOAD_FROM_FIGURES: usize = 64;
-
 impl Held<'_> {
     /// Makes the province's figures from `needed` on held at the version, reading what is
-    /// missing, for a report of `figures` figures (a small one loads no province into a full
-    /// memory: see [`LOAD_FROM_FIGURES`]); returns the statements run.
+    /// missing; returns the statements run.
+    ///
+    /// A province not held is loaded only while the memory has room ([`FigureMemory::has_room`]).
+    /// A full memory keeps the provinces it holds, and a report of another province reads its own
+    /// series, as beyond the memory. Loading it would push a held province out for that one's next
+    /// report to read back: the benchmark writes its provinces in turn, the worst order for a
+    /// least-recently-used memory, and in its 16-second runs that churn cost one-commune reports
+    /// 12 ms of the aggregator's CPU instead of 2–3 and raised its peak RSS to 163–178 MiB; without
+    /// it, 1,505 province reports left the peak at 138 MiB at the same rate.
     async fn prepare(
         &self,
         txn: &DatabaseTransaction,
         province_id: i64,
         needed: NaiveDate,
-        figures: usize,
     ) -> Result<usize, Error> {
         // The figures with `valid_until >= from`: those in force on some day after the one before
         // (up to the ones held, for an extension).
@@ -168,7 +165,7 @@ impl Held<'_> {
                     .extend(province_id, self.version, from, until, found.figures);
                 Ok(found.statements)
             }
-            Plan::Load { .. } if figures < LOAD_FROM_FIGURES && !self.memory.has_room() => Ok(0),
+            Plan::Load { .. } if !self.memory.has_room() => Ok(0),
             Plan::Load { from } => {
                 let found = read(from, None).await?;
                 self.memory.insert(
@@ -207,12 +204,7 @@ pub(crate) async fn apply_revision(
     let backend = txn.get_database_backend();
     let date = change.period_end;
     let mut statements = held
-        .prepare(
-            txn,
-            change.province_id,
-            change.needed_from.min(date),
-            change.observations.len(),
-        )
+        .prepare(txn, change.province_id, change.needed_from.min(date))
         .await?;
     let province = change.province_id;
 
