@@ -520,6 +520,20 @@ async fn a_call_that_never_finishes_is_dropped_at_the_drain_bound_and_the_proces
     .body(())
     .unwrap();
     let (_response, _body) = client.send_request(request, false).unwrap();
+    // A second call on the same connection, answered: the server reads a connection's frames in
+    // order, so it took the first call in before it (without this, a loaded run could signal
+    // before the server had read the first call, and drain nothing).
+    let probe = http::Request::post(format!(
+        "http://{}/grpc.health.v1.Health/Check",
+        aggregator.addr
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .body(())
+    .unwrap();
+    let mut client = client.ready().await.unwrap();
+    let (probe, _) = client.send_request(probe, true).unwrap();
+    probe.await.expect("the probe call is answered");
     let mut readiness = watch_health(
         aggregator.channel().await,
         "readiness",
