@@ -218,8 +218,7 @@ pub(crate) async fn apply_revision(
     let mut dropped: Vec<Key> = Vec::new();
     if let Some(previous) = change.superseded {
         // The superseded revision's figures still in the read model: those whose row at the date
-        // it still holds. A revision keeps its
-        // series' period, so that date is this one's.
+        // it still holds. A revision keeps its series' period, so that date is this one's.
         let held_keys = held.memory.read(province, held.version, |p| {
             p.keys_of_report_at(date, previous)
         });
